@@ -1,0 +1,162 @@
+# Spindle — a distributed task queue in C on Redis.
+#
+#   make            build the library, spindle-worker, spindle and the example tasks into build/
+#   make deps       install the Debian packages Spindle needs (apt-get, as root)
+#   make demo       run the demo on a private redis-server (see README.md)
+#   make test       run the test suites against a private redis-server
+#   make test SANITIZE=1   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make valgrind   the suites under valgrind memcheck
+#   make bench      the benchmark (BENCH_N tasks, default 50000)
+#   make install PREFIX=/usr/local DESTDIR=
+#   make format / make lint
+
+VERSION := $(shell sed -n 's/^\#define SPINDLE_VERSION "\(.*\)"/\1/p' include/spindle/version.h)
+MAJOR := $(shell sed -n 's/^\#define SPINDLE_VERSION_MAJOR \([0-9]*\)/\1/p' include/spindle/version.h)
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+CFLAGS ?= -O2 -g
+LDFLAGS ?=
+BENCH_N ?= 50000
+
+# Debian packages: build and test dependencies.
+DEPS_PKGS := build-essential pkg-config libhiredis-dev libmsgpack-dev uuid-dev libcunit1-dev \
+	libjansson-dev redis-server redis-tools
+
+PKGS := hiredis msgpack uuid jansson
+SPINDLE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -MMD -MP \
+	-Iinclude -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lmsgpackc -luuid -ljansson) \
+	-ldl -lpthread
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build/sanitize
+CC := clang
+CFLAGS := -O1 -g -fno-omit-frame-pointer
+SPINDLE_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD ?= build
+endif
+
+OBJ := $(BUILD)/obj
+LIB_SRC := $(wildcard common/*.c store/*.c producer/*.c) $(filter-out worker/main.c,$(wildcard worker/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(OBJ)/%.o)
+CLI_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard cli/*.c))
+WORKER_OBJ := $(OBJ)/worker/main.o
+TEST_SRC := $(wildcard tests/*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(OBJ)/%.o)
+
+STATIC := $(BUILD)/lib/libspindle.a
+SHARED := $(BUILD)/lib/libspindle.so
+SONAME := libspindle.so.$(MAJOR)
+TASKS_SO := $(BUILD)/lib/spindle-example-tasks.so
+WORKER_BIN := $(BUILD)/bin/spindle-worker
+CLI_BIN := $(BUILD)/bin/spindle
+PRODUCER_BIN := $(BUILD)/bin/spindle-example-producer
+BENCH_BIN := $(BUILD)/bin/spindle-bench
+TEST_BIN := $(BUILD)/bin/spindle-tests
+RPATH := -Wl,-rpath,'$$ORIGIN/../lib'
+
+.PHONY: all deps demo test test-run valgrind bench install format lint clean
+all: $(STATIC) $(SHARED) $(WORKER_BIN) $(CLI_BIN) $(TASKS_SO) $(PRODUCER_BIN) $(BENCH_BIN)
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SPINDLE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(STATIC): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS) -o $@.$(VERSION) $^ $(LIBS)
+	ln -sf libspindle.so.$(VERSION) $(BUILD)/lib/$(SONAME)
+	ln -sf libspindle.so.$(VERSION) $@
+
+# Executables link the shared library so that task libraries loaded with dlopen() resolve
+# spindle_* symbols against the same single copy.
+$(WORKER_BIN): $(WORKER_OBJ) $(SHARED)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(WORKER_OBJ) -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS)
+
+$(CLI_BIN): $(CLI_OBJ) $(SHARED)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS)
+
+$(PRODUCER_BIN): $(OBJ)/examples/producer.o $(SHARED)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS)
+
+$(BENCH_BIN): $(patsubst %.c,$(OBJ)/%.o,$(wildcard bench/*.c)) $(SHARED)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS)
+
+$(TASKS_SO): $(OBJ)/examples/tasks.o
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS) -o $@ $<
+
+$(TEST_BIN): $(TEST_OBJ) $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(STATIC) $(LIBS) -lcunit
+
+deps:
+	@missing=""; for p in $(DEPS_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "deps: missing:$$missing — run 'sudo make deps' or install them with apt-get" >&2; exit 1; fi; \
+	echo "deps: installing$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing
+
+demo: deps
+	$(MAKE) all
+	BUILD=$(BUILD) sh examples/demo.sh
+
+test: deps
+	$(MAKE) $(TEST_BIN) all
+	$(MAKE) test-run
+
+# Runs the suites twice: over TCP with the default namespace, over a unix socket with
+# another namespace.
+test-run:
+	SPINDLE_TEST_BUILD=$(BUILD) $(TEST_BIN)
+	SPINDLE_TEST_BUILD=$(BUILD) SPINDLE_TEST_UNIX=1 SPINDLE_TEST_NS=spx-test $(TEST_BIN)
+
+valgrind: deps
+	$(MAKE) $(TEST_BIN) all
+	SPINDLE_TEST_BUILD=$(BUILD) SPINDLE_TEST_VALGRIND=1 valgrind --error-exitcode=3 \
+	  --leak-check=full --errors-for-leak-kinds=definite --trace-children=no -q $(TEST_BIN)
+
+bench: deps all
+	BENCH_N=$(BENCH_N) BUILD=$(BUILD) sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include/spindle $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/spindle
+	install -m 644 include/spindle.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/spindle/*.h $(DESTDIR)$(PREFIX)/include/spindle/
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED).$(VERSION) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libspindle.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf libspindle.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libspindle.so
+	install -m 755 $(WORKER_BIN) $(CLI_BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(TASKS_SO) $(DESTDIR)$(PREFIX)/lib/spindle/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' spindle.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/spindle.pc
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
+	  --suppress=missingIncludeSystem -Iinclude -I. common store producer worker cli
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,29 @@
+/* Redis URLs, parsed without touching the network:
+ *   redis://[[user]:password@]host[:port][/db]      (host may be [IPv6])
+ *   unix:///path/to/socket[?db=N&user=U&password=P]
+ * Userinfo and query values may be percent-encoded. */
+#ifndef SPINDLE_COMMON_URL_H
+#define SPINDLE_COMMON_URL_H
+
+#include "common/error.h"
+
+#define SPINDLE_URL_DEFAULT "redis://127.0.0.1:6379"
+
+typedef struct spindle_url {
+    int is_unix;
+    char host[256]; /* TCP host, brackets removed */
+    int port;       /* default 6379 */
+    char path[256]; /* unix socket path */
+    char user[128]; /* "" when absent */
+    char password[256];
+    int has_password;
+    int db; /* default 0 */
+} spindle_url;
+
+/* Parses text into *out. SPINDLE_ERR_INVALID with a message quoting the URL on any error. */
+int spindle_url_parse(const char *text, spindle_url *out, spindle_error *err);
+
+/* The URL to use when the caller gives none: $SPINDLE_REDIS_URL or SPINDLE_URL_DEFAULT. */
+const char *spindle_url_default(void);
+
+#endif

@@ -1,0 +1,95 @@
+/* The example task library: build/lib/spindle-example-tasks.so.
+ *
+ *   add N…        the sum of its numeric args (an integer unless a float is among them)
+ *   echo X…       its args, as an array
+ *   sleep_ms N    sleeps N ms, returns N
+ *   fail MSG      fails with MSG
+ *   crash         aborts the process (for reliability tests)
+ *
+ * Load it with `spindle-worker --load build/lib/spindle-example-tasks.so`. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "spindle/worker.h"
+
+static int task_add(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    int64_t isum = 0;
+    double dsum = 0;
+    int is_float = 0;
+    for (uint32_t i = 0; i < args->via.array.size; i++) {
+        const msgpack_object *a = &args->via.array.ptr[i];
+        switch (a->type) {
+        case MSGPACK_OBJECT_POSITIVE_INTEGER:
+            if (a->via.u64 > INT64_MAX)
+                return spindle_task_fail(ctx, "add: argument %u is too large", i);
+            isum += (int64_t)a->via.u64;
+            dsum += (double)a->via.u64;
+            break;
+        case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+            isum += a->via.i64;
+            dsum += (double)a->via.i64;
+            break;
+        case MSGPACK_OBJECT_FLOAT32:
+        case MSGPACK_OBJECT_FLOAT64:
+            is_float = 1;
+            dsum += a->via.f64;
+            break;
+        default:
+            return spindle_task_fail(ctx, "add: argument %u is not a number", i);
+        }
+    }
+    return is_float ? msgpack_pack_double(result, dsum) : msgpack_pack_int64(result, isum);
+}
+
+static int task_echo(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    (void)ctx;
+    return msgpack_pack_object(result, *args);
+}
+
+static int task_sleep_ms(spindle_task_ctx *ctx, const msgpack_object *args,
+                         msgpack_packer *result)
+{
+    if (args->via.array.size != 1 ||
+        args->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return spindle_task_fail(ctx, "sleep_ms: expects one non-negative integer (ms)");
+    uint64_t ms = args->via.array.ptr[0].via.u64;
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+    return msgpack_pack_uint64(result, ms);
+}
+
+static int task_fail(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    (void)result;
+    if (args->via.array.size >= 1 && args->via.array.ptr[0].type == MSGPACK_OBJECT_STR)
+        return spindle_task_fail(ctx, "%.*s", (int)args->via.array.ptr[0].via.str.size,
+                                 args->via.array.ptr[0].via.str.ptr);
+    return spindle_task_fail(ctx, "fail: asked to fail");
+}
+
+static int task_crash(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    (void)ctx;
+    (void)args;
+    (void)result;
+    abort();
+}
+
+int spindle_register_tasks(spindle_registry *reg);
+int spindle_register_tasks(spindle_registry *reg)
+{
+    int rc = spindle_registry_add(reg, "add", task_add, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "echo", task_echo, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "sleep_ms", task_sleep_ms, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "fail", task_fail, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "crash", task_crash, NULL);
+    return rc;
+}

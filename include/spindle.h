@@ -1,0 +1,13 @@
+/* Convenience header for Spindle's users: includes every public header. Spindle's own
+ * sources include only the headers they use. */
+#ifndef SPINDLE_H
+#define SPINDLE_H
+
+#include "spindle/args.h"
+#include "spindle/client.h"
+#include "spindle/state.h"
+#include "spindle/status.h"
+#include "spindle/version.h"
+#include "spindle/worker.h"
+
+#endif

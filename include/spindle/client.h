@@ -1,0 +1,157 @@
+/* The producer's client: a connection to Redis through which tasks are enqueued and their
+ * handles polled and waited on.
+ *
+ * A client is one synchronous Redis connection and is not thread-safe: use one client per
+ * thread. Every call returns a spindle_status code; on failure the client keeps a message
+ * naming what failed and with which input, read with spindle_errstr(). The message is
+ * replaced by the next failing call and cleared by nothing else, so read it right after the
+ * failure. A lost connection (SPINDLE_ERR_IO) leaves the client usable: call
+ * spindle_client_reconnect(), or simply retry, since every call reconnects first when the
+ * previous connection broke. */
+#ifndef SPINDLE_CLIENT_H
+#define SPINDLE_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "spindle/args.h"
+#include "spindle/state.h"
+#include "spindle/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct spindle_client spindle_client;
+typedef struct spindle_handle spindle_handle;
+typedef struct spindle_result spindle_result;
+
+/* Connection options. Initialize with spindle_client_options_init(), then change fields. */
+typedef struct spindle_client_options {
+    /* redis://[user:password@]host[:port][/db] or unix:///path/to/socket[?db=N&password=P].
+     * NULL: $SPINDLE_REDIS_URL, else redis://127.0.0.1:6379. Borrowed during connect. */
+    const char *url;
+    /* Key namespace; NULL means "spindle". Borrowed during connect. */
+    const char *ns;
+    int connect_timeout_ms; /* default 2000 */
+    int command_timeout_ms; /* default 5000; blocking waits extend it by their own timeout */
+} spindle_client_options;
+
+void spindle_client_options_init(spindle_client_options *opts);
+
+/* A new unconnected client. Caller frees with spindle_client_free(). NULL if out of memory. */
+spindle_client *spindle_client_new(void);
+/* Connects (AUTH and SELECT as the URL says) and loads the scripts. SPINDLE_ERR_INVALID for
+ * a malformed URL or namespace, SPINDLE_ERR_IO if Redis cannot be reached, SPINDLE_ERR_REDIS
+ * if it refuses (wrong password). The options are copied. */
+int spindle_client_connect(spindle_client *c, const spindle_client_options *opts);
+/* Drops the connection and connects again with the same options. */
+int spindle_client_reconnect(spindle_client *c);
+/* Closes the connection and frees the client. NULL is a no-op. */
+void spindle_client_free(spindle_client *c);
+/* The message of the last failed call on c: borrowed until the next call on c. "" if none. */
+const char *spindle_errstr(const spindle_client *c);
+/* The namespace in use: borrowed for the life of c. */
+const char *spindle_client_namespace(const spindle_client *c);
+
+/* Per-task options. Initialize with spindle_enqueue_options_init(). */
+typedef struct spindle_enqueue_options {
+    const char *queue;  /* NULL means "default" */
+    long result_ttl_s;  /* -1 (default): the protocol default, 3600 s; 0: delete on success */
+    long timeout_s;     /* 0 (default): no hard timeout */
+    int max_retries;    /* -1 (default): unset, i.e. no retries */
+} spindle_enqueue_options;
+
+void spindle_enqueue_options_init(spindle_enqueue_options *opts);
+
+/* Enqueues func with the arguments built in args (NULL: no arguments). opts may be NULL for
+ * the defaults. On success *out (if out is not NULL) receives a handle the caller frees with
+ * spindle_handle_free(). One round trip. */
+int spindle_enqueue(spindle_client *c, const char *func, spindle_args *args,
+                    const spindle_enqueue_options *opts, spindle_handle **out);
+
+/* As spindle_enqueue(), with the arguments as a ready msgpack buffer holding one array
+ * (borrowed during the call). SPINDLE_ERR_INVALID if it is not exactly one msgpack array. */
+int spindle_enqueue_msgpack(spindle_client *c, const char *func, const void *args, size_t len,
+                            const spindle_enqueue_options *opts, spindle_handle **out);
+
+/* One task of a bulk enqueue. args/args_len: one msgpack array, or NULL/0 for none. */
+typedef struct spindle_task_spec {
+    const char *func;
+    const void *args;
+    size_t args_len;
+} spindle_task_spec;
+
+/* Enqueues n tasks on one queue with the same options, in as few round trips as possible
+ * (one per 1000 tasks). Every spec is validated before anything is sent: on
+ * SPINDLE_ERR_INVALID nothing was enqueued. If out is not NULL it must have room for n
+ * handles, which the caller frees one by one. If Redis fails midway, the tasks of the chunks
+ * already sent stay enqueued, their handles stay in out (the others are NULL), and the
+ * message says how many were sent. */
+int spindle_enqueue_bulk(spindle_client *c, const spindle_task_spec *specs, size_t n,
+                         const spindle_enqueue_options *opts, spindle_handle **out);
+
+/* ---- Handles ---------------------------------------------------------------------------- */
+
+/* Rebuilds a handle from a task id (as printed by spindle_handle_id()). queue may be NULL:
+ * the queues in NS:queues are searched. SPINDLE_ERR_NOT_FOUND if no such task exists (unknown
+ * or expired), SPINDLE_ERR_INVALID for a malformed id. Caller frees *out. */
+int spindle_handle_open(spindle_client *c, const char *id, const char *queue,
+                        spindle_handle **out);
+/* The task id, borrowed for the life of h. */
+const char *spindle_handle_id(const spindle_handle *h);
+/* The queue name, borrowed for the life of h. */
+const char *spindle_handle_queue(const spindle_handle *h);
+/* Frees a handle. NULL is a no-op. */
+void spindle_handle_free(spindle_handle *h);
+
+/* The task's current state. SPINDLE_ERR_NOT_FOUND if it is unknown or expired. */
+int spindle_status(spindle_client *c, const spindle_handle *h, spindle_state *state);
+
+/* *ready = 1 if the task is in a final state, 0 otherwise. */
+int spindle_is_ready(spindle_client *c, const spindle_handle *h, int *ready);
+
+/* Everything the task hash says, decoded. Times are ms since the epoch, 0 when not set. */
+typedef struct spindle_task_info {
+    spindle_state state;
+    char func[129];
+    int64_t enqueued_at_ms, started_at_ms, finished_at_ms;
+    long attempts;
+    long result_ttl_s, timeout_s, max_retries; /* as enqueued (-1 / 0 / -1 if not set) */
+    char worker[160];                          /* "" until claimed */
+    char *error;                               /* NULL unless failed; owned by the struct */
+    long expires_in_s;                         /* TTL of the task hash: -1 if none */
+} spindle_task_info;
+
+/* Fills *info. Free what it owns with spindle_task_info_clear(). */
+int spindle_info(spindle_client *c, const spindle_handle *h, spindle_task_info *info);
+void spindle_task_info_clear(spindle_task_info *info);
+
+/* Waits up to timeout_ms (0: just look; negative: forever) for the task to end, without
+ * polling: it blocks on a completion list the worker pushes to.
+ *  SPINDLE_OK             succeeded; *out holds the result value.
+ *  SPINDLE_ERR_TASK_FAILED failed; *out holds the error text.
+ *  SPINDLE_ERR_CANCELLED  cancelled; *out holds the reason.
+ *  SPINDLE_ERR_TIMEOUT    still not finished; *out is NULL.
+ *  SPINDLE_ERR_NOT_FOUND  unknown or expired; *out is NULL.
+ * Caller frees *out with spindle_result_free(). */
+int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms,
+                 spindle_result **out);
+
+/* The final state the result came from. */
+spindle_state spindle_result_state(const spindle_result *r);
+/* The result value (nil if the task packed nothing, or failed): borrowed until
+ * spindle_result_free(r). */
+const msgpack_object *spindle_result_value(const spindle_result *r);
+/* The raw msgpack bytes of the value, borrowed until spindle_result_free(r); *len 0 if none. */
+const char *spindle_result_raw(const spindle_result *r, size_t *len);
+/* The error text of a failed or cancelled task (borrowed), or NULL. */
+const char *spindle_result_error(const spindle_result *r);
+void spindle_result_free(spindle_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,114 @@
+/* The worker side: a registry of task functions and the loop that serves queues with it.
+ *
+ * A task function receives a context, its arguments (one msgpack array) and a packer for its
+ * result. It returns SPINDLE_OK, having packed at most one value (nothing packed means nil),
+ * or fails through spindle_task_fail(). Everything the function is given is borrowed for the
+ * duration of the call.
+ *
+ * Shared objects loaded with `spindle-worker --load lib.so` export one entry point,
+ * SPINDLE_PLUGIN_ENTRY, which registers their functions. A program can equally link
+ * libspindle, fill a registry and call spindle_worker_main() from its own main(). */
+#ifndef SPINDLE_WORKER_H
+#define SPINDLE_WORKER_H
+
+#include <stddef.h>
+
+#include <msgpack.h>
+
+#include "spindle/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct spindle_task_ctx spindle_task_ctx;
+typedef struct spindle_registry spindle_registry;
+typedef struct spindle_worker spindle_worker;
+
+typedef int (*spindle_task_fn)(spindle_task_ctx *ctx, const msgpack_object *args,
+                               msgpack_packer *result);
+
+/* Fails the running task with a printf-style message (truncated to 1 KiB) and returns
+ * SPINDLE_ERR_TASK_FAILED, so a function can end with `return spindle_task_fail(ctx, …);`. */
+int spindle_task_fail(spindle_task_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The running task's id, queue and function name: borrowed for the duration of the call. */
+const char *spindle_task_id(const spindle_task_ctx *ctx);
+const char *spindle_task_queue(const spindle_task_ctx *ctx);
+const char *spindle_task_func(const spindle_task_ctx *ctx);
+/* The attempt number, 1 for the first run. */
+long spindle_task_attempt(const spindle_task_ctx *ctx);
+/* The userdata given to spindle_registry_add() for this function. */
+void *spindle_task_userdata(const spindle_task_ctx *ctx);
+
+/* A new empty registry. Caller frees with spindle_registry_free(). NULL if out of memory. */
+spindle_registry *spindle_registry_new(void);
+void spindle_registry_free(spindle_registry *reg);
+/* Registers fn under name (copied; validated as a function name). userdata is borrowed for
+ * the life of the registry. SPINDLE_ERR_INVALID for a bad name or a name already taken. */
+int spindle_registry_add(spindle_registry *reg, const char *name, spindle_task_fn fn,
+                         void *userdata);
+/* The message of the last failed registry call, borrowed until the next one. */
+const char *spindle_registry_errstr(const spindle_registry *reg);
+/* Number of registered functions. */
+size_t spindle_registry_count(const spindle_registry *reg);
+
+/* The entry point a task library exports: it adds its functions and returns SPINDLE_OK. */
+#define SPINDLE_PLUGIN_ENTRY "spindle_register_tasks"
+typedef int (*spindle_plugin_entry_fn)(spindle_registry *reg);
+
+/* Loads the shared object at path (dlopen) and calls its SPINDLE_PLUGIN_ENTRY with reg.
+ * The library stays loaded for the life of the process, since its functions are in reg.
+ * SPINDLE_ERR_INVALID (message in spindle_registry_errstr()) if it cannot be loaded, lacks
+ * the entry point, or the entry point fails. */
+int spindle_registry_load(spindle_registry *reg, const char *path);
+
+enum spindle_log_level {
+    SPINDLE_LOG_DEBUG,
+    SPINDLE_LOG_INFO,
+    SPINDLE_LOG_WARN,
+    SPINDLE_LOG_ERROR,
+};
+
+/* Worker options. Initialize with spindle_worker_options_init(). */
+typedef struct spindle_worker_options {
+    const char *url; /* as for the client; NULL: $SPINDLE_REDIS_URL or local default */
+    const char *ns;  /* NULL: "spindle" */
+    /* Queues in priority order (borrowed during spindle_worker_new()). NULL/0: "default". */
+    const char *const *queues;
+    size_t nqueues;
+    int log_level;          /* enum spindle_log_level; default SPINDLE_LOG_INFO */
+    int prefetch;           /* most tasks claimed per round trip; default 32, 1 disables */
+    int handle_signals;     /* 1 (default): SIGINT/SIGTERM stop the worker gracefully */
+    int connect_timeout_ms; /* default 2000 */
+    int command_timeout_ms; /* default 5000 */
+} spindle_worker_options;
+
+void spindle_worker_options_init(spindle_worker_options *opts);
+
+/* Creates a worker (no connection yet). reg is borrowed for the life of the worker. Returns
+ * NULL if out of memory; a bad option is reported by spindle_worker_run(). */
+spindle_worker *spindle_worker_new(const spindle_worker_options *opts, spindle_registry *reg);
+/* Connects and serves until spindle_worker_stop() or a handled signal, then returns
+ * SPINDLE_OK after settling the tasks it holds. On a fatal error returns its code, with the
+ * message in spindle_worker_errstr(). */
+int spindle_worker_run(spindle_worker *w);
+/* Asks the worker to stop claiming and return once its current tasks are settled.
+ * Async-signal-safe. */
+void spindle_worker_stop(spindle_worker *w);
+const char *spindle_worker_errstr(const spindle_worker *w);
+/* The worker's id, HOST:PID:RANDOM, borrowed for the life of w. */
+const char *spindle_worker_id(const spindle_worker *w);
+/* Tasks settled since start: total and failed. */
+unsigned long spindle_worker_processed(const spindle_worker *w);
+unsigned long spindle_worker_failed(const spindle_worker *w);
+void spindle_worker_free(spindle_worker *w);
+
+/* One call for a program's main(): new, run, report any error on stderr, free. Returns a
+ * process exit code (0 after a graceful stop). */
+int spindle_worker_main(const spindle_worker_options *opts, spindle_registry *reg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,76 @@
+/* The producer's client: options, connect, reconnect, error string (client.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "producer/client_impl.h"
+#include "store/ops.h"
+
+void spindle_client_options_init(spindle_client_options *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->connect_timeout_ms = 2000;
+    opts->command_timeout_ms = 5000;
+}
+
+spindle_client *spindle_client_new(void)
+{
+    return calloc(1, sizeof(spindle_client));
+}
+
+int spindle_client_connect(spindle_client *c, const spindle_client_options *opts)
+{
+    spindle_client_options dflt;
+    if (opts == NULL) {
+        spindle_client_options_init(&dflt);
+        opts = &dflt;
+    }
+    spindle_store_close(&c->store);
+    c->nregistered = 0;
+    c->opened = 0;
+    spindle_error_clear(&c->err);
+    int rc = spindle_store_open(&c->store, opts->url, opts->ns, opts->connect_timeout_ms,
+                                opts->command_timeout_ms, &c->err);
+    /* Valid options with Redis down still leave a client that reconnects on the next call. */
+    c->opened = rc == SPINDLE_OK || c->store.ns[0] != '\0';
+    return rc;
+}
+
+int spindle_client_reconnect(spindle_client *c)
+{
+    if (!c->opened)
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                 "reconnect: the client was never connected");
+    return spindle_store_reconnect(&c->store);
+}
+
+void spindle_client_free(spindle_client *c)
+{
+    if (c == NULL)
+        return;
+    spindle_store_close(&c->store);
+    free(c);
+}
+
+const char *spindle_errstr(const spindle_client *c)
+{
+    return c->err.msg;
+}
+
+const char *spindle_client_namespace(const spindle_client *c)
+{
+    return c->store.ns;
+}
+
+int spindle_client_register_queue(spindle_client *c, const char *queue)
+{
+    unsigned n = c->nregistered < CLIENT_QUEUE_CACHE ? c->nregistered : CLIENT_QUEUE_CACHE;
+    for (unsigned i = 0; i < n; i++)
+        if (strcmp(c->registered[i], queue) == 0)
+            return SPINDLE_OK;
+    int rc = spindle_store_register_queues(&c->store, &queue, 1);
+    if (rc == SPINDLE_OK) {
+        strcpy(c->registered[c->nregistered % CLIENT_QUEUE_CACHE], queue);
+        c->nregistered++;
+    }
+    return rc;
+}

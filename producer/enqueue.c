@@ -1,0 +1,181 @@
+/* Enqueue, single and bulk (client.h). Everything is validated before anything is sent, so
+ * a refused call leaves nothing half-enqueued. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "producer/client_impl.h"
+#include "store/ops.h"
+
+/* Tasks per script call in a bulk enqueue: large enough that round trips stop mattering,
+ * small enough that one script call stays well under a millisecond of Redis time. */
+#define BULK_CHUNK 1000
+
+static const char empty_array[] = "\x90";
+
+void spindle_enqueue_options_init(spindle_enqueue_options *opts)
+{
+    opts->queue = NULL;
+    opts->result_ttl_s = -1;
+    opts->timeout_s = 0;
+    opts->max_retries = -1;
+}
+
+/* Validates the options and fills the store's view of them. */
+static int check_options(spindle_client *c, const spindle_enqueue_options *opts,
+                         const char **queue, spindle_task_opts *to)
+{
+    spindle_enqueue_options dflt;
+    if (opts == NULL) {
+        spindle_enqueue_options_init(&dflt);
+        opts = &dflt;
+    }
+    *queue = opts->queue ? opts->queue : "default";
+    int rc = spindle_name_check(*queue, "queue", &c->err);
+    if (rc != SPINDLE_OK)
+        return rc;
+    if (opts->timeout_s < 0)
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID, "timeout %ld s is negative",
+                                 opts->timeout_s);
+    to->result_ttl_s = opts->result_ttl_s;
+    to->timeout_s = opts->timeout_s;
+    to->max_retries = opts->max_retries;
+    return SPINDLE_OK;
+}
+
+/* Checks that buf is exactly one msgpack array. */
+static int check_args(spindle_client *c, const char *func, const void *buf, size_t len)
+{
+    if (len > CLIENT_MAX_ARGS)
+        return spindle_error_set(&c->err, SPINDLE_ERR_TOO_LARGE,
+                                 "args of '%s' are %zu bytes, more than the %u allowed", func,
+                                 len, CLIENT_MAX_ARGS);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    msgpack_unpack_return ret = msgpack_unpack_next(&u, buf, len, &off);
+    int ok = ret == MSGPACK_UNPACK_SUCCESS && off == len && u.data.type == MSGPACK_OBJECT_ARRAY;
+    msgpack_unpacked_destroy(&u);
+    if (!ok)
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                 "args of '%s' must be exactly one msgpack array (%zu bytes "
+                                 "given)",
+                                 func, len);
+    return SPINDLE_OK;
+}
+
+static int enqueue_one(spindle_client *c, const char *func, const char *args, size_t len,
+                       const spindle_enqueue_options *opts, spindle_handle **out)
+{
+    const char *queue;
+    spindle_task_opts to;
+    int rc = check_options(c, opts, &queue, &to);
+    if (rc == SPINDLE_OK)
+        rc = spindle_name_check(func, "function", &c->err);
+    if (rc != SPINDLE_OK)
+        return rc;
+    spindle_new_task t = {.func = func, .args = args, .args_len = len};
+    char id[SPINDLE_ID_LEN + 1];
+    spindle_id_new(id);
+    t.id = id;
+    spindle_handle *h = NULL;
+    if (out && (h = spindle_handle_make(c, id, queue)) == NULL)
+        return SPINDLE_ERR_NOMEM;
+    rc = spindle_client_register_queue(c, queue);
+    if (rc == SPINDLE_OK)
+        rc = spindle_store_enqueue(&c->store, queue, &t, 1, &to);
+    if (rc != SPINDLE_OK) {
+        spindle_error_wrap(&c->err, "enqueue '%s' on queue '%s': ", func, queue);
+        free(h);
+        return rc;
+    }
+    if (out)
+        *out = h;
+    return SPINDLE_OK;
+}
+
+int spindle_enqueue(spindle_client *c, const char *func, spindle_args *args,
+                    const spindle_enqueue_options *opts, spindle_handle **out)
+{
+    const char *data = empty_array;
+    size_t len = 1;
+    if (args) {
+        int rc = spindle_args_data(args, &data, &len);
+        if (rc != SPINDLE_OK)
+            return spindle_error_set(&c->err, rc,
+                                     "enqueue '%s': the argument builder failed (%s)%s",
+                                     func ? func : "(null)", spindle_status_name(rc),
+                                     rc == SPINDLE_ERR_INVALID ? ": a container is still open"
+                                                               : "");
+        if (len > CLIENT_MAX_ARGS)
+            return check_args(c, func ? func : "(null)", data, len);
+    }
+    return enqueue_one(c, func, data, len, opts, out);
+}
+
+int spindle_enqueue_msgpack(spindle_client *c, const char *func, const void *args, size_t len,
+                            const spindle_enqueue_options *opts, spindle_handle **out)
+{
+    if (args == NULL || len == 0) {
+        args = empty_array;
+        len = 1;
+    }
+    int rc = check_args(c, func ? func : "(null)", args, len);
+    return rc ? rc : enqueue_one(c, func, args, len, opts, out);
+}
+
+int spindle_enqueue_bulk(spindle_client *c, const spindle_task_spec *specs, size_t n,
+                         const spindle_enqueue_options *opts, spindle_handle **out)
+{
+    const char *queue;
+    spindle_task_opts to;
+    int rc = check_options(c, opts, &queue, &to);
+    if (rc != SPINDLE_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        rc = spindle_name_check(specs[i].func, "function", &c->err);
+        if (rc == SPINDLE_OK && specs[i].args && specs[i].args_len)
+            rc = check_args(c, specs[i].func, specs[i].args, specs[i].args_len);
+        if (rc != SPINDLE_OK)
+            return spindle_error_wrap(&c->err, "bulk enqueue, task %zu: ", i);
+    }
+    size_t chunk = n < BULK_CHUNK ? n : BULK_CHUNK;
+    spindle_new_task *tasks = malloc((chunk ? chunk : 1) * sizeof(*tasks));
+    char (*ids)[SPINDLE_ID_LEN + 1] = malloc((chunk ? chunk : 1) * sizeof(*ids));
+    if (tasks == NULL || ids == NULL) {
+        free(tasks);
+        free(ids);
+        return spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "bulk enqueue: out of memory");
+    }
+    if (out)
+        memset(out, 0, n * sizeof(*out));
+    rc = n ? spindle_client_register_queue(c, queue) : SPINDLE_OK;
+    size_t sent = 0;
+    while (rc == SPINDLE_OK && sent < n) {
+        size_t m = n - sent < chunk ? n - sent : chunk;
+        for (size_t i = 0; i < m; i++) {
+            const spindle_task_spec *sp = &specs[sent + i];
+            spindle_id_new(ids[i]);
+            tasks[i].id = ids[i];
+            tasks[i].func = sp->func;
+            tasks[i].args = sp->args && sp->args_len ? sp->args : empty_array;
+            tasks[i].args_len = sp->args && sp->args_len ? sp->args_len : 1;
+            if (out && (out[sent + i] = spindle_handle_make(c, ids[i], queue)) == NULL)
+                rc = SPINDLE_ERR_NOMEM;
+        }
+        if (rc == SPINDLE_OK)
+            rc = spindle_store_enqueue(&c->store, queue, tasks, m, &to);
+        if (rc != SPINDLE_OK && out)
+            for (size_t i = 0; i < m; i++) {
+                spindle_handle_free(out[sent + i]);
+                out[sent + i] = NULL;
+            }
+        if (rc == SPINDLE_OK)
+            sent += m;
+    }
+    free(tasks);
+    free(ids);
+    if (rc != SPINDLE_OK)
+        return spindle_error_wrap(&c->err, "bulk enqueue on queue '%s' (%zu of %zu sent): ",
+                                  queue, sent, n);
+    return SPINDLE_OK;
+}

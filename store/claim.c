@@ -1,0 +1,126 @@
+/* The worker's side of the protocol: claim a batch, settle a batch, sleep until woken. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "spindle/status.h"
+#include "store/keys.h"
+#include "store/ops.h"
+
+/* Result TTL when the task hash has no `ttl` field (docs/PROTOCOL.md). */
+#define DEFAULT_RESULT_TTL_S 3600
+
+static long str_to_long(const redisReply *r, long dflt)
+{
+    if (r == NULL || r->type != REDIS_REPLY_STRING || r->len == 0)
+        return dflt;
+    char *end = NULL;
+    long v = strtol(r->str, &end, 10);
+    return end && *end == '\0' ? v : dflt;
+}
+
+/* Reads one entry of the claim reply into c. 0 on success, -1 if malformed. */
+static int parse_claimed(const redisReply *e, spindle_claimed *c)
+{
+    memset(c, 0, sizeof(*c));
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
+        e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_INTEGER)
+        return -1;
+    c->id = e->element[0]->str;
+    c->attempt = (long)e->element[1]->integer;
+    if (c->attempt == 0) {
+        c->skip_reason = e->element[2]->type == REDIS_REPLY_STRING ? e->element[2]->str : "?";
+        return 0;
+    }
+    if (e->elements != 6 || e->element[2]->type != REDIS_REPLY_STRING ||
+        e->element[3]->type != REDIS_REPLY_STRING)
+        return -1;
+    c->func = e->element[2]->str;
+    c->args = e->element[3]->str;
+    c->args_len = e->element[3]->len;
+    c->timeout_s = str_to_long(e->element[4], 0);
+    c->result_ttl_s = str_to_long(e->element[5], DEFAULT_RESULT_TTL_S);
+    return 0;
+}
+
+int spindle_store_claim(spindle_store *s, const char *queue, const char *worker, int max,
+                        spindle_claimed *out, int *n, redisReply **reply)
+{
+    char pending[SPINDLE_KEY_MAX], inflight[SPINDLE_KEY_MAX], wake[SPINDLE_KEY_MAX];
+    char workers[SPINDLE_KEY_MAX], prefix[SPINDLE_KEY_MAX];
+    spindle_cmd cmd;
+    spindle_cmd_init(&cmd);
+    spindle_cmd_push(&cmd, pending, spindle_key_pending(pending, s->ns, queue));
+    spindle_cmd_push(&cmd, inflight, spindle_key_inflight(inflight, s->ns, queue, worker));
+    spindle_cmd_push(&cmd, wake, spindle_key_wake(wake, s->ns, queue));
+    spindle_cmd_push(&cmd, workers, spindle_key_workers(workers, s->ns, queue));
+    spindle_cmd_long(&cmd, max);
+    spindle_cmd_str(&cmd, worker);
+    spindle_cmd_push(&cmd, prefix, spindle_key_task_prefix(prefix, s->ns, queue));
+    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_CLAIM, 4, &cmd);
+    spindle_cmd_free(&cmd);
+    *n = 0;
+    *reply = NULL;
+    if (r == NULL)
+        return s->err->code;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements > (size_t)max)
+        return spindle_store_bad_reply(s, "claim", r);
+    for (size_t i = 0; i < r->elements; i++)
+        if (parse_claimed(r->element[i], &out[i]) != 0)
+            return spindle_store_bad_reply(s, "claim", r);
+    *n = (int)r->elements;
+    *reply = r;
+    return SPINDLE_OK;
+}
+
+int spindle_store_settle(spindle_store *s, const char *queue, const char *worker,
+                         const spindle_settlement *v, size_t n, int *accepted)
+{
+    char inflight[SPINDLE_KEY_MAX], base[SPINDLE_KEY_MAX];
+    spindle_cmd cmd;
+    spindle_cmd_init(&cmd);
+    spindle_cmd_push(&cmd, inflight, spindle_key_inflight(inflight, s->ns, queue, worker));
+    spindle_cmd_push(&cmd, base, spindle_key_queue_base(base, s->ns, queue));
+    spindle_cmd_str(&cmd, worker);
+    for (size_t i = 0; i < n; i++) {
+        spindle_cmd_str(&cmd, v[i].id);
+        spindle_cmd_long(&cmd, v[i].attempt);
+        spindle_cmd_str(&cmd, v[i].succeeded > 0 ? "succeeded" : v[i].succeeded == 0 ? "failed" : "release");
+        spindle_cmd_push(&cmd, v[i].payload, v[i].payload_len);
+        spindle_cmd_long(&cmd, v[i].result_ttl_s);
+    }
+    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_SETTLE, 1, &cmd);
+    spindle_cmd_free(&cmd);
+    if (r == NULL)
+        return s->err->code;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != n)
+        return spindle_store_bad_reply(s, "settle", r);
+    for (size_t i = 0; i < n; i++)
+        accepted[i] = r->element[i]->type == REDIS_REPLY_INTEGER && r->element[i]->integer == 1;
+    freeReplyObject(r);
+    return SPINDLE_OK;
+}
+
+int spindle_store_wait_wake(spindle_store *s, const char *const *queues, size_t n, long ms,
+                            int *woken)
+{
+    /* BRPOP takes its timeout in seconds; fractions are accepted since Redis 6.0. */
+    char keys[SPINDLE_STORE_MAX_QUEUES][SPINDLE_KEY_MAX];
+    char secs[32];
+    snprintf(secs, sizeof(secs), "%.3f", (double)ms / 1000.0);
+    spindle_cmd cmd;
+    spindle_cmd_init(&cmd);
+    spindle_cmd_str(&cmd, "BRPOP");
+    for (size_t i = 0; i < n && i < SPINDLE_STORE_MAX_QUEUES; i++)
+        spindle_cmd_push(&cmd, keys[i], spindle_key_wake(keys[i], s->ns, queues[i]));
+    spindle_cmd_str(&cmd, secs);
+    spindle_store_block_timeout(s, ms);
+    redisReply *r = spindle_store_call(s, "waiting for tasks", &cmd);
+    spindle_store_block_timeout(s, 0);
+    spindle_cmd_free(&cmd);
+    *woken = 0;
+    if (r == NULL)
+        return s->err->code;
+    *woken = r->type == REDIS_REPLY_ARRAY;
+    freeReplyObject(r);
+    return SPINDLE_OK;
+}

@@ -1,0 +1,303 @@
+/* Connections to Redis (see conn.h): connect, authenticate, select, load scripts, run
+ * commands and scripts, and turn every failure into a status with a message that names the
+ * step, the server and what Redis said. */
+#include "store/conn.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spindle/status.h"
+
+static struct timeval ms_to_tv(long ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    return tv;
+}
+
+static void drop(spindle_store *s)
+{
+    if (s->rc) {
+        redisFree(s->rc);
+        s->rc = NULL;
+    }
+}
+
+/* Records a failed command: an I/O failure drops the connection. */
+static redisReply *fail_io(spindle_store *s, const char *what)
+{
+    spindle_error_set(s->err, SPINDLE_ERR_IO, "%s: lost connection to Redis at %s: %s", what,
+                      s->url_text, s->rc && s->rc->errstr[0] ? s->rc->errstr : "no reply");
+    drop(s);
+    return NULL;
+}
+
+static int load_scripts(spindle_store *s)
+{
+    for (int i = 0; i < SPINDLE_SCRIPT_COUNT; i++)
+        redisAppendCommand(s->rc, "SCRIPT LOAD %s", spindle_script_source(i));
+    int rc = SPINDLE_OK;
+    for (int i = 0; i < SPINDLE_SCRIPT_COUNT; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(s->rc, (void **)&r) != REDIS_OK) {
+            fail_io(s, "loading scripts");
+            return SPINDLE_ERR_IO;
+        }
+        if (r->type == REDIS_REPLY_STRING && r->len == 40) {
+            memcpy(s->sha[i], r->str, 41);
+        } else if (rc == SPINDLE_OK) {
+            rc = spindle_error_set(s->err, SPINDLE_ERR_REDIS,
+                                   "loading script '%s' into Redis at %s: %s",
+                                   spindle_script_name(i), s->url_text,
+                                   r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+        }
+        freeReplyObject(r);
+    }
+    return rc;
+}
+
+static int handshake(spindle_store *s)
+{
+    redisReply *r = NULL;
+    if (s->url.has_password) {
+        if (s->url.user[0])
+            r = redisCommand(s->rc, "AUTH %s %s", s->url.user, s->url.password);
+        else
+            r = redisCommand(s->rc, "AUTH %s", s->url.password);
+        if (r == NULL) {
+            fail_io(s, "AUTH");
+            return SPINDLE_ERR_IO;
+        }
+        if (r->type == REDIS_REPLY_ERROR) {
+            spindle_error_set(s->err, SPINDLE_ERR_REDIS, "AUTH as '%s' at %s refused: %s",
+                              s->url.user[0] ? s->url.user : "default", s->url_text, r->str);
+            freeReplyObject(r);
+            drop(s);
+            return SPINDLE_ERR_REDIS;
+        }
+        freeReplyObject(r);
+    }
+    if (s->url.db != 0) {
+        r = redisCommand(s->rc, "SELECT %d", s->url.db);
+        if (r == NULL) {
+            fail_io(s, "SELECT");
+            return SPINDLE_ERR_IO;
+        }
+        int bad = r->type == REDIS_REPLY_ERROR;
+        if (bad)
+            spindle_error_set(s->err, SPINDLE_ERR_REDIS, "SELECT %d at %s refused: %s",
+                              s->url.db, s->url_text, r->str);
+        freeReplyObject(r);
+        if (bad) {
+            drop(s);
+            return SPINDLE_ERR_REDIS;
+        }
+    }
+    int rc = load_scripts(s);
+    if (rc != SPINDLE_OK)
+        drop(s);
+    return rc;
+}
+
+int spindle_store_reconnect(spindle_store *s)
+{
+    drop(s);
+    struct timeval cto = ms_to_tv(s->connect_timeout_ms);
+    if (s->url.is_unix)
+        s->rc = redisConnectUnixWithTimeout(s->url.path, cto);
+    else
+        s->rc = redisConnectWithTimeout(s->url.host, s->url.port, cto);
+    if (s->rc == NULL)
+        return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "connecting to %s: out of memory",
+                                 s->url_text);
+    if (s->rc->err) {
+        spindle_error_set(s->err, SPINDLE_ERR_IO, "cannot connect to Redis at %s: %s",
+                          s->url_text, s->rc->errstr);
+        drop(s);
+        return SPINDLE_ERR_IO;
+    }
+    redisSetTimeout(s->rc, ms_to_tv(s->command_timeout_ms));
+    return handshake(s);
+}
+
+/* The URL for messages, with any password masked. */
+static void mask_url(spindle_store *s, const char *url)
+{
+    const char *at = strrchr(url, '@');
+    const char *scheme_end = strstr(url, "://");
+    if (at && scheme_end && at > scheme_end)
+        snprintf(s->url_text, sizeof(s->url_text), "%.*s***%s", (int)(scheme_end + 3 - url),
+                 url, at);
+    else
+        snprintf(s->url_text, sizeof(s->url_text), "%s", url);
+}
+
+int spindle_store_open(spindle_store *s, const char *url, const char *ns, int connect_timeout_ms,
+                       int command_timeout_ms, spindle_error *err)
+{
+    memset(s, 0, sizeof(*s));
+    spindle_cmd_init(&s->evalcmd);
+    s->err = err;
+    if (url == NULL)
+        url = spindle_url_default();
+    mask_url(s, url);
+    int rc = spindle_url_parse(url, &s->url, err);
+    if (rc != SPINDLE_OK)
+        return rc;
+    if (ns == NULL)
+        ns = "spindle";
+    rc = spindle_name_check(ns, "namespace", err);
+    if (rc != SPINDLE_OK)
+        return rc;
+    snprintf(s->ns, sizeof(s->ns), "%s", ns);
+    s->connect_timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 2000;
+    s->command_timeout_ms = command_timeout_ms > 0 ? command_timeout_ms : 5000;
+    return spindle_store_reconnect(s);
+}
+
+void spindle_store_close(spindle_store *s)
+{
+    drop(s);
+    spindle_cmd_free(&s->evalcmd);
+}
+
+/* Reconnects if the previous connection was lost. */
+static int ensure(spindle_store *s)
+{
+    if (s->rc)
+        return SPINDLE_OK;
+    if (s->url_text[0] == '\0')
+        return spindle_error_set(s->err, SPINDLE_ERR_IO, "not connected to Redis");
+    return spindle_store_reconnect(s);
+}
+
+static redisReply *check(spindle_store *s, const char *what, redisReply *r)
+{
+    if (r == NULL)
+        return fail_io(s, what);
+    if (r->type == REDIS_REPLY_ERROR) {
+        spindle_error_set(s->err, SPINDLE_ERR_REDIS, "%s: Redis at %s answered: %s", what,
+                          s->url_text, r->str);
+        freeReplyObject(r);
+        return NULL;
+    }
+    return r;
+}
+
+redisReply *spindle_store_call(spindle_store *s, const char *what, const spindle_cmd *cmd)
+{
+    if (spindle_cmd_failed(cmd)) {
+        spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "%s: out of memory", what);
+        return NULL;
+    }
+    if (ensure(s) != SPINDLE_OK)
+        return NULL;
+    return check(s, what, redisCommandArgv(s->rc, cmd->argc, cmd->argv, cmd->lens));
+}
+
+redisReply *spindle_store_callf(spindle_store *s, const char *what, const char *fmt, ...)
+{
+    if (ensure(s) != SPINDLE_OK)
+        return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(s->rc, fmt, ap);
+    va_end(ap);
+    return check(s, what, r);
+}
+
+int spindle_store_append(spindle_store *s, const char *what, const spindle_cmd *cmd)
+{
+    if (spindle_cmd_failed(cmd))
+        return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "%s: out of memory", what);
+    if (ensure(s) != SPINDLE_OK)
+        return s->err->code;
+    if (redisAppendCommandArgv(s->rc, cmd->argc, cmd->argv, cmd->lens) != REDIS_OK)
+        return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "%s: out of memory", what);
+    return SPINDLE_OK;
+}
+
+int spindle_store_appendf(spindle_store *s, const char *what, const char *fmt, ...)
+{
+    if (ensure(s) != SPINDLE_OK)
+        return s->err->code;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = redisvAppendCommand(s->rc, fmt, ap);
+    va_end(ap);
+    if (rc != REDIS_OK)
+        return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "%s: out of memory", what);
+    return SPINDLE_OK;
+}
+
+redisReply *spindle_store_read(spindle_store *s, const char *what)
+{
+    if (s->rc == NULL) {
+        spindle_error_set(s->err, SPINDLE_ERR_IO, "%s: not connected to Redis", what);
+        return NULL;
+    }
+    redisReply *r = NULL;
+    if (redisGetReply(s->rc, (void **)&r) != REDIS_OK)
+        return fail_io(s, what);
+    return r;
+}
+
+/* Builds EVALSHA sha nkeys <cmd…> into out. */
+static void build_eval(spindle_cmd *out, const char *sha, int nkeys, const spindle_cmd *cmd)
+{
+    spindle_cmd_str(out, "EVALSHA");
+    spindle_cmd_push(out, sha, 40);
+    spindle_cmd_long(out, nkeys);
+    for (int i = 0; i < cmd->argc; i++)
+        spindle_cmd_push(out, cmd->argv[i], cmd->lens[i]);
+}
+
+redisReply *spindle_store_eval(spindle_store *s, enum spindle_script script, int nkeys,
+                               const spindle_cmd *cmd)
+{
+    const char *what = spindle_script_name(script);
+    if (ensure(s) != SPINDLE_OK)
+        return NULL;
+    spindle_cmd *full = &s->evalcmd;
+    redisReply *r = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        spindle_cmd_reset(full);
+        build_eval(full, s->sha[script], nkeys, cmd);
+        if (spindle_cmd_failed(full) || spindle_cmd_failed(cmd)) {
+            spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "%s: out of memory", what);
+            break;
+        }
+        r = redisCommandArgv(s->rc, full->argc, full->argv, full->lens);
+        if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 &&
+            attempt == 0) {
+            freeReplyObject(r);
+            r = NULL;
+            if (load_scripts(s) != SPINDLE_OK)
+                break;
+            continue;
+        }
+        r = check(s, what, r);
+        break;
+    }
+    return r;
+}
+
+void spindle_store_block_timeout(spindle_store *s, long ms)
+{
+    if (s->rc)
+        redisSetTimeout(s->rc, ms_to_tv(ms + s->command_timeout_ms));
+}
+
+int spindle_store_bad_reply(spindle_store *s, const char *what, redisReply *r)
+{
+    static const char *const types[] = {"?",     "string", "array", "integer",
+                                        "nil",   "status", "error"};
+    int t = r ? r->type : 0;
+    spindle_error_set(s->err, SPINDLE_ERR_PROTOCOL,
+                      "%s: unexpected reply of type %s from Redis at %s", what,
+                      t >= 0 && t <= 6 ? types[t] : "?", s->url_text);
+    if (r)
+        freeReplyObject(r);
+    return SPINDLE_ERR_PROTOCOL;
+}

@@ -1,0 +1,62 @@
+/* Enqueue: one script call puts a batch of task hashes and their ids on a queue. */
+#include <stdio.h>
+#include <string.h>
+
+#include "spindle/status.h"
+#include "store/keys.h"
+#include "store/ops.h"
+
+int spindle_store_enqueue(spindle_store *s, const char *queue, const spindle_new_task *tasks,
+                          size_t n, const spindle_task_opts *opts)
+{
+    char pending[SPINDLE_KEY_MAX], wake[SPINDLE_KEY_MAX], prefix[SPINDLE_KEY_MAX];
+    size_t pl = spindle_key_pending(pending, s->ns, queue);
+    size_t wl = spindle_key_wake(wake, s->ns, queue);
+    size_t xl = spindle_key_task_prefix(prefix, s->ns, queue);
+    char ttl[24] = "", timeout[24] = "", retries[24] = "";
+    if (opts->result_ttl_s >= 0)
+        snprintf(ttl, sizeof(ttl), "%ld", opts->result_ttl_s);
+    if (opts->timeout_s > 0)
+        snprintf(timeout, sizeof(timeout), "%ld", opts->timeout_s);
+    if (opts->max_retries >= 0)
+        snprintf(retries, sizeof(retries), "%d", opts->max_retries);
+
+    spindle_cmd cmd;
+    spindle_cmd_init(&cmd);
+    spindle_cmd_push(&cmd, pending, pl);
+    spindle_cmd_push(&cmd, wake, wl);
+    spindle_cmd_push(&cmd, prefix, xl);
+    for (size_t i = 0; i < n; i++) {
+        spindle_cmd_push(&cmd, tasks[i].id, strlen(tasks[i].id));
+        spindle_cmd_str(&cmd, tasks[i].func);
+        spindle_cmd_push(&cmd, tasks[i].args, tasks[i].args_len);
+        spindle_cmd_str(&cmd, ttl);
+        spindle_cmd_str(&cmd, timeout);
+        spindle_cmd_str(&cmd, retries);
+    }
+    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_ENQUEUE, 2, &cmd);
+    spindle_cmd_free(&cmd);
+    if (r == NULL)
+        return s->err->code;
+    if (r->type != REDIS_REPLY_INTEGER || (size_t)r->integer != n)
+        return spindle_store_bad_reply(s, "enqueue", r);
+    freeReplyObject(r);
+    return SPINDLE_OK;
+}
+
+int spindle_store_register_queues(spindle_store *s, const char *const *queues, size_t n)
+{
+    char key[SPINDLE_KEY_MAX];
+    spindle_cmd cmd;
+    spindle_cmd_init(&cmd);
+    spindle_cmd_str(&cmd, "SADD");
+    spindle_cmd_push(&cmd, key, spindle_key_queues(key, s->ns));
+    for (size_t i = 0; i < n; i++)
+        spindle_cmd_str(&cmd, queues[i]);
+    redisReply *r = spindle_store_call(s, "registering queues", &cmd);
+    spindle_cmd_free(&cmd);
+    if (r == NULL)
+        return s->err->code;
+    freeReplyObject(r);
+    return SPINDLE_OK;
+}

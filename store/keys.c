@@ -1,0 +1,57 @@
+/* Key names (see keys.h and docs/PROTOCOL.md). When this file changes, so do
+ * docs/PROTOCOL.md, the scripts in scripts.c that derive keys from the queue base
+ * ("task:", "done:"), and SPINDLE_PROTOCOL_VERSION. */
+#include "store/keys.h"
+
+#include <stdio.h>
+
+static size_t fmt(int n)
+{
+    /* Names are validated to at most 128 bytes, so n < SPINDLE_KEY_MAX always. */
+    return n < 0 ? 0 : (size_t)n;
+}
+
+size_t spindle_key_queues(char *buf, const char *ns)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:queues", ns));
+}
+
+size_t spindle_key_queue_base(char *buf, const char *ns, const char *queue)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:", ns, queue));
+}
+
+size_t spindle_key_pending(char *buf, const char *ns, const char *queue)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:pending", ns, queue));
+}
+
+size_t spindle_key_wake(char *buf, const char *ns, const char *queue)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:wake", ns, queue));
+}
+
+size_t spindle_key_workers(char *buf, const char *ns, const char *queue)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:workers", ns, queue));
+}
+
+size_t spindle_key_task(char *buf, const char *ns, const char *queue, const char *id)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:task:%s", ns, queue, id));
+}
+
+size_t spindle_key_done(char *buf, const char *ns, const char *queue, const char *id)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:done:%s", ns, queue, id));
+}
+
+size_t spindle_key_inflight(char *buf, const char *ns, const char *queue, const char *worker)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:inflight:%s", ns, queue, worker));
+}
+
+size_t spindle_key_task_prefix(char *buf, const char *ns, const char *queue)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:task:", ns, queue));
+}

@@ -1,0 +1,25 @@
+/* The Redis key layout of docs/PROTOCOL.md — the only place key names are built.
+ *
+ * Every per-queue key starts with the queue base "NS:{Q}:", so all keys of one queue share a
+ * Redis Cluster hash slot. Each function writes a NUL-terminated key into buf (size
+ * SPINDLE_KEY_MAX) and returns its length. Inputs are validated names, so a key always fits. */
+#ifndef SPINDLE_STORE_KEYS_H
+#define SPINDLE_STORE_KEYS_H
+
+#include <stddef.h>
+
+/* namespace 128 + queue 128 + worker id 160 + fixed parts, rounded up. */
+#define SPINDLE_KEY_MAX 512
+
+size_t spindle_key_queues(char *buf, const char *ns);
+size_t spindle_key_queue_base(char *buf, const char *ns, const char *queue);
+size_t spindle_key_pending(char *buf, const char *ns, const char *queue);
+size_t spindle_key_wake(char *buf, const char *ns, const char *queue);
+size_t spindle_key_workers(char *buf, const char *ns, const char *queue);
+size_t spindle_key_task(char *buf, const char *ns, const char *queue, const char *id);
+size_t spindle_key_done(char *buf, const char *ns, const char *queue, const char *id);
+size_t spindle_key_inflight(char *buf, const char *ns, const char *queue, const char *worker);
+/* The prefix the scripts append a task id to: "NS:{Q}:task:". */
+size_t spindle_key_task_prefix(char *buf, const char *ns, const char *queue);
+
+#endif

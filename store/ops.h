@@ -1,0 +1,96 @@
+/* The protocol's steps as C calls: enqueue, claim, settle, wait, and the reads the handle
+ * and the CLI need. Each is one round trip unless it says otherwise. Names are validated by
+ * the callers (producer/, worker/, cli/) before they get here. */
+#ifndef SPINDLE_STORE_OPS_H
+#define SPINDLE_STORE_OPS_H
+
+#include <stddef.h>
+
+#include "store/conn.h"
+
+/* Most queues one worker serves (one BRPOP names all their wake lists). */
+#define SPINDLE_STORE_MAX_QUEUES 32
+
+/* ---- enqueue (store/enqueue.c) ---- */
+
+typedef struct spindle_new_task {
+    const char *id;   /* SPINDLE_ID_LEN chars */
+    const char *func; /* validated */
+    const char *args; /* one msgpack array */
+    size_t args_len;
+} spindle_new_task;
+
+typedef struct spindle_task_opts {
+    long result_ttl_s; /* < 0: field absent (protocol default 3600) */
+    long timeout_s;    /* <= 0: absent */
+    int max_retries;   /* < 0: absent */
+} spindle_task_opts;
+
+/* Enqueues n tasks on queue in one script call (the caller chunks large batches). */
+int spindle_store_enqueue(spindle_store *s, const char *queue, const spindle_new_task *tasks,
+                          size_t n, const spindle_task_opts *opts);
+/* SADD NS:queues for the given names. */
+int spindle_store_register_queues(spindle_store *s, const char *const *queues, size_t n);
+
+/* ---- claim and settle (store/claim.c) ---- */
+
+/* A claimed task. Pointers are borrowed from the reply that spindle_store_claim() returned. */
+typedef struct spindle_claimed {
+    const char *id;
+    long attempt;      /* 0: dropped id (see skip_reason) */
+    const char *func;  /* "" if the hash had none */
+    const char *args;
+    size_t args_len;
+    long timeout_s;    /* 0: none */
+    long result_ttl_s; /* the protocol default when the field is absent */
+    const char *skip_reason; /* for dropped ids: "missing", "wrongtype" or the state */
+} spindle_claimed;
+
+/* Claims up to max tasks of queue for worker into out[0..*n). *reply must be freed with
+ * freeReplyObject() once the tasks are settled. */
+int spindle_store_claim(spindle_store *s, const char *queue, const char *worker, int max,
+                        spindle_claimed *out, int *n, redisReply **reply);
+
+typedef struct spindle_settlement {
+    const char *id;
+    long attempt;
+    int succeeded; /* 1: payload is the result (msgpack); 0: the error text; -1: hand the
+                      unstarted task back to the front of pending */
+    const char *payload;
+    size_t payload_len;
+    long result_ttl_s;
+} spindle_settlement;
+
+/* Settles n tasks of queue held by worker. accepted[i] is 1 if settled, 0 if refused by
+ * fencing. One script call. */
+int spindle_store_settle(spindle_store *s, const char *queue, const char *worker,
+                         const spindle_settlement *v, size_t n, int *accepted);
+
+/* Blocks up to ms on the wake lists of the queues. *woken is 1 if a token arrived. */
+int spindle_store_wait_wake(spindle_store *s, const char *const *queues, size_t n, long ms,
+                            int *woken);
+
+/* ---- reads (store/query.c) ---- */
+
+/* The task's state text into buf (size 16). SPINDLE_ERR_NOT_FOUND if the hash is missing. */
+int spindle_store_task_state(spindle_store *s, const char *queue, const char *id, char *buf);
+/* HGETALL and TTL of a task in one round trip. *hash is an array reply (caller frees). */
+int spindle_store_task_fields(spindle_store *s, const char *queue, const char *id, redisReply **hash,
+                              long long *ttl);
+/* Finds which queue in NS:queues holds task id; copies it into queue (size 129). */
+int spindle_store_find_queue(spindle_store *s, const char *id, char *queue);
+/* The wait script: delta 1 registers a waiter, -1 unregisters, 0 only reads. *reply is its
+ * array reply (caller frees): empty = missing; {state} or {state, result, error}. */
+int spindle_store_wait_step(spindle_store *s, const char *queue, const char *id, int delta,
+                            redisReply **reply);
+/* BLPOP on the task's done list for up to ms. *token is the popped token or NULL on timeout
+ * (caller frees the reply in *reply either way, if not NULL). */
+int spindle_store_block_done(spindle_store *s, const char *queue, const char *id, long ms,
+                             redisReply **reply, const char **token, size_t *token_len);
+/* Queue names (SMEMBERS NS:queues) as an array reply the caller frees. */
+int spindle_store_queue_names(spindle_store *s, redisReply **reply);
+/* Pending length and the number of tasks in in-flight lists of a queue. */
+int spindle_store_queue_counts(spindle_store *s, const char *queue, long long *pending,
+                               long long *running);
+
+#endif

@@ -1,0 +1,18 @@
+/* The Lua scripts of the protocol (sources in scripts.c, contracts above each one). */
+#ifndef SPINDLE_STORE_SCRIPTS_H
+#define SPINDLE_STORE_SCRIPTS_H
+
+enum spindle_script {
+    SPINDLE_SCRIPT_ENQUEUE,
+    SPINDLE_SCRIPT_CLAIM,
+    SPINDLE_SCRIPT_SETTLE,
+    SPINDLE_SCRIPT_WAIT,
+    SPINDLE_SCRIPT_COUNT
+};
+
+/* The Lua source of a script: a static string. */
+const char *spindle_script_source(enum spindle_script id);
+/* A short name for messages ("claim"). */
+const char *spindle_script_name(enum spindle_script id);
+
+#endif

@@ -1,0 +1,91 @@
+/* Running one task: look the function up, decode its args, call it, check its result.
+ *
+ * Anything a producer or a hand-written redis-cli command can put in a task hash reaches this
+ * file: an unregistered name, args that are not msgpack, not an array, or followed by junk, a
+ * result packed twice. Each ends the task `failed` with a message saying which, and the
+ * worker goes on. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "worker/worker_impl.h"
+
+/* Writes a failure message into out and returns 0. */
+static int fail(msgpack_sbuffer *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(msgpack_sbuffer *out, const char *fmt, ...)
+{
+    char msg[TASK_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    msgpack_sbuffer_clear(out);
+    msgpack_sbuffer_write(out, msg, n < 0 ? 0 : (size_t)n < sizeof(msg) ? (size_t)n
+                                                                        : sizeof(msg) - 1);
+    return 0;
+}
+
+static const char *unpack_error(msgpack_unpack_return r)
+{
+    switch (r) {
+    case MSGPACK_UNPACK_CONTINUE:
+        return "truncated";
+    case MSGPACK_UNPACK_PARSE_ERROR:
+        return "not valid msgpack (or nested too deep)";
+    case MSGPACK_UNPACK_NOMEM_ERROR:
+        return "too large to decode";
+    default:
+        return "empty";
+    }
+}
+
+int spindle_execute(const spindle_registry *reg, const spindle_claimed *task, const char *queue,
+                    msgpack_zone *zone, msgpack_sbuffer *out)
+{
+    msgpack_sbuffer_clear(out);
+    if (task->func[0] == '\0')
+        return fail(out, "task hash has no 'func' field");
+    const registry_entry *e = spindle_registry_find(reg, task->func);
+    if (e == NULL)
+        return fail(out, "unknown function '%.128s': not registered on this worker", task->func);
+
+    msgpack_zone_clear(zone);
+    msgpack_object args;
+    size_t off = 0;
+    msgpack_unpack_return ur = msgpack_unpack(task->args, task->args_len, &off, zone, &args);
+    if (ur != MSGPACK_UNPACK_SUCCESS && ur != MSGPACK_UNPACK_EXTRA_BYTES)
+        return fail(out, "args of '%s' are %s (%zu bytes)", task->func, unpack_error(ur),
+                    task->args_len);
+    if (off != task->args_len)
+        return fail(out, "args of '%s' have %zu junk bytes after the msgpack value", task->func,
+                    task->args_len - off);
+    if (args.type != MSGPACK_OBJECT_ARRAY)
+        return fail(out, "args of '%s' must be a msgpack array", task->func);
+
+    spindle_task_ctx ctx = {.id = task->id,
+                            .queue = queue,
+                            .func = task->func,
+                            .attempt = task->attempt,
+                            .userdata = e->userdata};
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+    int rc = e->fn(&ctx, &args, &pk);
+    if (rc != SPINDLE_OK || ctx.failed) {
+        if (ctx.failed)
+            return fail(out, "%s", ctx.error);
+        return fail(out, "'%s' returned %d (%s) without a message", task->func, rc,
+                    spindle_status_name(rc));
+    }
+    if (out->size == 0)
+        return msgpack_pack_nil(&pk) == 0 ? 1 : fail(out, "out of memory packing the result");
+    /* The result must be exactly one value, or the caller could not read it back. */
+    msgpack_zone_clear(zone);
+    msgpack_object res;
+    off = 0;
+    ur = msgpack_unpack(out->data, out->size, &off, zone, &res);
+    if (ur != MSGPACK_UNPACK_SUCCESS)
+        return fail(out, "'%s' packed %s as its result; it must pack exactly one value",
+                    task->func,
+                    ur == MSGPACK_UNPACK_EXTRA_BYTES ? "more than one value" : "an incomplete value");
+    return 1;
+}

@@ -1,0 +1,130 @@
+/* spindle-worker: serves queues with the functions of the task libraries it loads.
+ *
+ *   spindle-worker [--redis URL] [--namespace NS] [--queues high,default] --load lib.so …
+ *
+ * Exit codes: 0 after a graceful stop (SIGINT/SIGTERM), 1 on a runtime failure (Redis
+ * unreachable at start, bad queue name), 2 on a usage error or a library that fails to load. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "spindle/version.h"
+#include "spindle/worker.h"
+
+#define MAX_QUEUES 32
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: spindle-worker [options] --load LIB.so [--load LIB2.so …]\n"
+            "  --redis URL          redis://[user:pass@]host[:port][/db] or unix:///path\n"
+            "                       (default: $SPINDLE_REDIS_URL, else redis://127.0.0.1:6379)\n"
+            "  --namespace NS       key namespace (default: spindle)\n"
+            "  --queues Q1,Q2       queues to serve, highest priority first (default: default)\n"
+            "  --load LIB.so        task library exporting spindle_register_tasks()\n"
+            "  --prefetch N         most tasks claimed per round trip (default 32)\n"
+            "  --log-level LEVEL    debug, info, warn or error (default info)\n"
+            "  --version, --help\n");
+}
+
+/* Splits a comma-separated list in place into out[]; returns the count or -1 if too many. */
+static int split_queues(char *list, const char **out)
+{
+    int n = 0;
+    for (char *save = NULL, *q = strtok_r(list, ",", &save); q; q = strtok_r(NULL, ",", &save)) {
+        if (n == MAX_QUEUES)
+            return -1;
+        out[n++] = q;
+    }
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"redis", required_argument, 0, 'r'},     {"namespace", required_argument, 0, 'n'},
+        {"queues", required_argument, 0, 'q'},    {"load", required_argument, 0, 'l'},
+        {"prefetch", required_argument, 0, 'p'},  {"log-level", required_argument, 0, 'L'},
+        {"version", no_argument, 0, 'V'},         {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    spindle_worker_options opts;
+    spindle_worker_options_init(&opts);
+    const char *queues[MAX_QUEUES];
+    int nqueues = 0;
+    spindle_registry *reg = spindle_registry_new();
+    if (reg == NULL) {
+        fprintf(stderr, "spindle-worker: out of memory\n");
+        return 1;
+    }
+    int nlibs = 0, ch, code = 0;
+    while (code == 0 && (ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        char *end = NULL;
+        switch (ch) {
+        case 'r':
+            opts.url = optarg;
+            break;
+        case 'n':
+            opts.ns = optarg;
+            break;
+        case 'q':
+            nqueues = split_queues(optarg, queues);
+            if (nqueues <= 0) {
+                fprintf(stderr, "spindle-worker: --queues needs 1 to %d names\n", MAX_QUEUES);
+                code = 2;
+            }
+            break;
+        case 'l':
+            spindle_log(SPINDLE_LOG_INFO, NULL, "loading task library %s", optarg);
+            if (spindle_registry_load(reg, optarg) != SPINDLE_OK) {
+                fprintf(stderr, "spindle-worker: %s\n", spindle_registry_errstr(reg));
+                code = 2;
+            }
+            nlibs++;
+            break;
+        case 'p':
+            opts.prefetch = (int)strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end || opts.prefetch < 1 || opts.prefetch > 1024) {
+                fprintf(stderr, "spindle-worker: --prefetch '%s' is not in 1-1024\n", optarg);
+                code = 2;
+            }
+            break;
+        case 'L':
+            opts.log_level = spindle_log_level_parse(optarg);
+            if (opts.log_level < 0) {
+                fprintf(stderr, "spindle-worker: --log-level '%s' is not debug|info|warn|error\n",
+                        optarg);
+                code = 2;
+            }
+            break;
+        case 'V':
+            printf("spindle-worker %s (protocol %d)\n", SPINDLE_VERSION, SPINDLE_PROTOCOL_VERSION);
+            code = -1;
+            break;
+        case 'h':
+            usage(stdout);
+            code = -1;
+            break;
+        default:
+            usage(stderr);
+            code = 2;
+        }
+    }
+    if (code == 0 && optind < argc) {
+        fprintf(stderr, "spindle-worker: unexpected argument '%s'\n", argv[optind]);
+        code = 2;
+    }
+    if (code == 0 && nlibs == 0) {
+        fprintf(stderr, "spindle-worker: no task library given (--load LIB.so)\n");
+        usage(stderr);
+        code = 2;
+    }
+    if (code == 0) {
+        opts.queues = nqueues ? queues : NULL;
+        opts.nqueues = (size_t)nqueues;
+        code = spindle_worker_main(&opts, reg);
+    }
+    spindle_registry_free(reg);
+    return code < 0 ? 0 : code;
+}

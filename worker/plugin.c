@@ -1,0 +1,31 @@
+/* Task libraries: shared objects that register their functions through one entry point.
+ * Only functions a library registers can ever run: a worker resolves task names in its
+ * registry, never with dlsym on a name that came from Redis. */
+#include <dlfcn.h>
+
+#include "worker/worker_impl.h"
+
+int spindle_registry_load(spindle_registry *reg, const char *path)
+{
+    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL)
+        return spindle_error_set(&reg->err, SPINDLE_ERR_INVALID, "cannot load '%s': %s", path,
+                                 dlerror());
+    spindle_plugin_entry_fn entry;
+    /* POSIX's sanctioned way to turn dlsym's void * into a function pointer. */
+    *(void **)&entry = dlsym(lib, SPINDLE_PLUGIN_ENTRY);
+    if (entry == NULL) {
+        dlclose(lib);
+        return spindle_error_set(&reg->err, SPINDLE_ERR_INVALID,
+                                 "'%s' has no entry point %s()", path, SPINDLE_PLUGIN_ENTRY);
+    }
+    size_t before = spindle_registry_count(reg);
+    int rc = entry(reg);
+    if (rc != SPINDLE_OK)
+        return spindle_error_wrap(&reg->err, "%s() of '%s' failed: ", SPINDLE_PLUGIN_ENTRY,
+                                  path);
+    if (spindle_registry_count(reg) == before)
+        return spindle_error_set(&reg->err, SPINDLE_ERR_INVALID,
+                                 "'%s' registered no functions", path);
+    return SPINDLE_OK;
+}

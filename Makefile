@@ -22,7 +22,7 @@ BENCH_N ?= 50000
 
 # Debian packages: build and test dependencies.
 DEPS_PKGS := build-essential pkg-config libhiredis-dev libmsgpack-dev uuid-dev libcunit1-dev \
-	libjansson-dev redis-server redis-tools
+	libjansson-dev redis-server redis-tools clang libclang-rt-14-dev valgrind
 
 PKGS := hiredis msgpack uuid jansson
 SPINDLE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -MMD -MP \
@@ -44,6 +44,8 @@ OBJ := $(BUILD)/obj
 LIB_SRC := $(wildcard common/*.c store/*.c producer/*.c) $(filter-out worker/main.c,$(wildcard worker/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(OBJ)/%.o)
 CLI_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard cli/*.c))
+# The CLI's pure helpers (argument typing, msgpack to JSON) are unit tested: tests link them.
+CLI_HELPER_OBJ := $(filter-out $(OBJ)/cli/main.o,$(CLI_OBJ))
 WORKER_OBJ := $(OBJ)/worker/main.o
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(OBJ)/%.o)
@@ -98,9 +100,9 @@ $(TASKS_SO): $(OBJ)/examples/tasks.o
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(LDFLAGS) -o $@ $<
 
-$(TEST_BIN): $(TEST_OBJ) $(STATIC)
+$(TEST_BIN): $(TEST_OBJ) $(CLI_HELPER_OBJ) $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(STATIC) $(LIBS) -lcunit
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(CLI_HELPER_OBJ) $(STATIC) $(LIBS) -lcunit
 
 deps:
 	@missing=""; for p in $(DEPS_PKGS); do \
@@ -115,7 +117,7 @@ deps:
 
 demo: deps
 	$(MAKE) all
-	BUILD=$(BUILD) sh examples/demo.sh
+	BUILD=$(BUILD) bash examples/demo.sh
 
 test: deps
 	$(MAKE) $(TEST_BIN) all
@@ -133,7 +135,7 @@ valgrind: deps
 	  --leak-check=full --errors-for-leak-kinds=definite --trace-children=no -q $(TEST_BIN)
 
 bench: deps all
-	BENCH_N=$(BENCH_N) BUILD=$(BUILD) sh bench/run.sh
+	BENCH_N=$(BENCH_N) BUILD=$(BUILD) bash bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/spindle $(DESTDIR)$(PREFIX)/lib/pkgconfig \

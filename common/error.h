@@ -19,7 +19,8 @@ int spindle_error_set(spindle_error *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int spindle_error_vset(spindle_error *e, int code, const char *fmt, va_list ap);
 /* Prefixes the current message with more context ("enqueue 'add': " + msg); returns code. */
-int spindle_error_wrap(spindle_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int spindle_error_wrap(spindle_error *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void spindle_error_clear(spindle_error *e);
 
 #endif

@@ -49,11 +49,9 @@ static int task_echo(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_
     return msgpack_pack_object(result, *args);
 }
 
-static int task_sleep_ms(spindle_task_ctx *ctx, const msgpack_object *args,
-                         msgpack_packer *result)
+static int task_sleep_ms(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
 {
-    if (args->via.array.size != 1 ||
-        args->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+    if (args->via.array.size != 1 || args->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
         return spindle_task_fail(ctx, "sleep_ms: expects one non-negative integer (ms)");
     uint64_t ms = args->via.array.ptr[0].via.u64;
     struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};

@@ -21,8 +21,8 @@ void spindle_enqueue_options_init(spindle_enqueue_options *opts)
 }
 
 /* Validates the options and fills the store's view of them. */
-static int check_options(spindle_client *c, const spindle_enqueue_options *opts,
-                         const char **queue, spindle_task_opts *to)
+static int check_options(spindle_client *c, const spindle_enqueue_options *opts, const char **queue,
+                         spindle_task_opts *to)
 {
     spindle_enqueue_options dflt;
     if (opts == NULL) {
@@ -47,8 +47,8 @@ static int check_args(spindle_client *c, const char *func, const void *buf, size
 {
     if (len > CLIENT_MAX_ARGS)
         return spindle_error_set(&c->err, SPINDLE_ERR_TOO_LARGE,
-                                 "args of '%s' are %zu bytes, more than the %u allowed", func,
-                                 len, CLIENT_MAX_ARGS);
+                                 "args of '%s' are %zu bytes, more than the %u allowed", func, len,
+                                 CLIENT_MAX_ARGS);
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
     size_t off = 0;
@@ -101,11 +101,10 @@ int spindle_enqueue(spindle_client *c, const char *func, spindle_args *args,
     if (args) {
         int rc = spindle_args_data(args, &data, &len);
         if (rc != SPINDLE_OK)
-            return spindle_error_set(&c->err, rc,
-                                     "enqueue '%s': the argument builder failed (%s)%s",
-                                     func ? func : "(null)", spindle_status_name(rc),
-                                     rc == SPINDLE_ERR_INVALID ? ": a container is still open"
-                                                               : "");
+            return spindle_error_set(
+                &c->err, rc, "enqueue '%s': the argument builder failed (%s)%s",
+                func ? func : "(null)", spindle_status_name(rc),
+                rc == SPINDLE_ERR_INVALID ? ": a container is still open" : "");
         if (len > CLIENT_MAX_ARGS)
             return check_args(c, func ? func : "(null)", data, len);
     }
@@ -140,7 +139,7 @@ int spindle_enqueue_bulk(spindle_client *c, const spindle_task_spec *specs, size
     }
     size_t chunk = n < BULK_CHUNK ? n : BULK_CHUNK;
     spindle_new_task *tasks = malloc((chunk ? chunk : 1) * sizeof(*tasks));
-    char (*ids)[SPINDLE_ID_LEN + 1] = malloc((chunk ? chunk : 1) * sizeof(*ids));
+    char(*ids)[SPINDLE_ID_LEN + 1] = malloc((chunk ? chunk : 1) * sizeof(*ids));
     if (tasks == NULL || ids == NULL) {
         free(tasks);
         free(ids);
@@ -175,7 +174,7 @@ int spindle_enqueue_bulk(spindle_client *c, const spindle_task_spec *specs, size
     free(tasks);
     free(ids);
     if (rc != SPINDLE_OK)
-        return spindle_error_wrap(&c->err, "bulk enqueue on queue '%s' (%zu of %zu sent): ",
-                                  queue, sent, n);
+        return spindle_error_wrap(&c->err, "bulk enqueue on queue '%s' (%zu of %zu sent): ", queue,
+                                  sent, n);
     return SPINDLE_OK;
 }

@@ -18,8 +18,7 @@ spindle_handle *spindle_handle_make(spindle_client *c, const char *id, const cha
     return h;
 }
 
-int spindle_handle_open(spindle_client *c, const char *id, const char *queue,
-                        spindle_handle **out)
+int spindle_handle_open(spindle_client *c, const char *id, const char *queue, spindle_handle **out)
 {
     *out = NULL;
     int rc = spindle_id_check(id, &c->err);
@@ -64,8 +63,8 @@ int spindle_status(spindle_client *c, const spindle_handle *h, spindle_state *st
     if (rc != SPINDLE_OK)
         return rc;
     if (spindle_state_parse(text, strlen(text), state) != SPINDLE_OK)
-        return spindle_error_set(&c->err, SPINDLE_ERR_PROTOCOL,
-                                 "task %s has an unknown state '%s'", h->id, text);
+        return spindle_error_set(&c->err, SPINDLE_ERR_PROTOCOL, "task %s has an unknown state '%s'",
+                                 h->id, text);
     return SPINDLE_OK;
 }
 
@@ -115,8 +114,7 @@ static int apply_field(spindle_client *c, const spindle_handle *h, const redisRe
         free(info->error);
         info->error = strndup(v->str, v->len);
         if (info->error == NULL)
-            return spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "task %s: out of memory",
-                                     h->id);
+            return spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "task %s: out of memory", h->id);
     }
     return SPINDLE_OK;
 }
@@ -137,8 +135,7 @@ int spindle_info(spindle_client *c, const spindle_handle *h, spindle_task_info *
         rc = apply_field(c, h, hash->element[i], hash->element[i + 1], info);
     freeReplyObject(hash);
     if (rc == SPINDLE_OK && (int)info->state == -1)
-        rc = spindle_error_set(&c->err, SPINDLE_ERR_PROTOCOL, "task %s has no state field",
-                               h->id);
+        rc = spindle_error_set(&c->err, SPINDLE_ERR_PROTOCOL, "task %s has no state field", h->id);
     if (rc != SPINDLE_OK)
         spindle_task_info_clear(info);
     return rc;

@@ -22,8 +22,7 @@ static int make_result(spindle_client *c, const spindle_handle *h, spindle_state
 {
     spindle_result *r = calloc(1, sizeof(*r));
     if (r == NULL)
-        return spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "result of %s: out of memory",
-                                 h->id);
+        return spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "result of %s: out of memory", h->id);
     r->state = st;
     r->nil.type = MSGPACK_OBJECT_NIL;
     msgpack_unpacked_init(&r->unpacked);
@@ -38,9 +37,9 @@ static int make_result(spindle_client *c, const spindle_handle *h, spindle_state
             memcpy(r->raw, payload, len);
         r->raw_len = len;
         size_t off = 0;
-        if (len && (msgpack_unpack_next(&r->unpacked, r->raw, len, &off) !=
-                        MSGPACK_UNPACK_SUCCESS ||
-                    off != len)) {
+        if (len &&
+            (msgpack_unpack_next(&r->unpacked, r->raw, len, &off) != MSGPACK_UNPACK_SUCCESS ||
+             off != len)) {
             spindle_result_free(r);
             return spindle_error_set(&c->err, SPINDLE_ERR_PROTOCOL,
                                      "result of task %s is not one msgpack value (%zu bytes)",
@@ -59,8 +58,8 @@ static int make_result(spindle_client *c, const spindle_handle *h, spindle_state
         return spindle_error_set(&c->err, SPINDLE_ERR_TASK_FAILED, "task %s failed: %s", h->id,
                                  r->error);
     if (st == SPINDLE_STATE_CANCELLED)
-        return spindle_error_set(&c->err, SPINDLE_ERR_CANCELLED, "task %s was cancelled: %s",
-                                 h->id, r->error);
+        return spindle_error_set(&c->err, SPINDLE_ERR_CANCELLED, "task %s was cancelled: %s", h->id,
+                                 r->error);
     return SPINDLE_OK;
 }
 
@@ -77,8 +76,7 @@ static int from_step(spindle_client *c, const spindle_handle *h, redisReply *r, 
     spindle_state st;
     if (spindle_state_parse(r->element[0]->str, r->element[0]->len, &st) != SPINDLE_OK) {
         *rc = spindle_error_set(&c->err, SPINDLE_ERR_PROTOCOL,
-                                "task %s has an unknown state '%.32s'", h->id,
-                                r->element[0]->str);
+                                "task %s has an unknown state '%.32s'", h->id, r->element[0]->str);
         return 1;
     }
     if (r->elements < 3)
@@ -101,8 +99,7 @@ static int from_token(spindle_client *c, const spindle_handle *h, const char *to
     return make_result(c, h, st, colon + 1, len - (size_t)(colon - tok) - 1, out);
 }
 
-int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms,
-                 spindle_result **out)
+int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms, spindle_result **out)
 {
     *out = NULL;
     int64_t deadline = spindle_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
@@ -146,8 +143,7 @@ int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms,
         }
     }
     if (timeout_ms == 0)
-        return spindle_error_set(&c->err, SPINDLE_ERR_TIMEOUT, "task %s is not finished",
-                                 h->id);
+        return spindle_error_set(&c->err, SPINDLE_ERR_TIMEOUT, "task %s is not finished", h->id);
     /* Out of time: unregister, and take the result if the task ended meanwhile. */
     rc = spindle_store_wait_step(&c->store, h->queue, h->id, -1, &r);
     if (rc != SPINDLE_OK)
@@ -156,8 +152,8 @@ int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms,
     freeReplyObject(r);
     if (over)
         return rc;
-    return spindle_error_set(&c->err, SPINDLE_ERR_TIMEOUT,
-                             "task %s did not finish within %ld ms", h->id, timeout_ms);
+    return spindle_error_set(&c->err, SPINDLE_ERR_TIMEOUT, "task %s did not finish within %ld ms",
+                             h->id, timeout_ms);
 }
 
 spindle_state spindle_result_state(const spindle_result *r)

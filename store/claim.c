@@ -84,7 +84,9 @@ int spindle_store_settle(spindle_store *s, const char *queue, const char *worker
     for (size_t i = 0; i < n; i++) {
         spindle_cmd_str(&cmd, v[i].id);
         spindle_cmd_long(&cmd, v[i].attempt);
-        spindle_cmd_str(&cmd, v[i].succeeded > 0 ? "succeeded" : v[i].succeeded == 0 ? "failed" : "release");
+        spindle_cmd_str(&cmd, v[i].succeeded > 0    ? "succeeded"
+                              : v[i].succeeded == 0 ? "failed"
+                                                    : "release");
         spindle_cmd_push(&cmd, v[i].payload, v[i].payload_len);
         spindle_cmd_long(&cmd, v[i].result_ttl_s);
     }

@@ -86,8 +86,8 @@ static int handshake(spindle_store *s)
         }
         int bad = r->type == REDIS_REPLY_ERROR;
         if (bad)
-            spindle_error_set(s->err, SPINDLE_ERR_REDIS, "SELECT %d at %s refused: %s",
-                              s->url.db, s->url_text, r->str);
+            spindle_error_set(s->err, SPINDLE_ERR_REDIS, "SELECT %d at %s refused: %s", s->url.db,
+                              s->url_text, r->str);
         freeReplyObject(r);
         if (bad) {
             drop(s);
@@ -112,8 +112,8 @@ int spindle_store_reconnect(spindle_store *s)
         return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "connecting to %s: out of memory",
                                  s->url_text);
     if (s->rc->err) {
-        spindle_error_set(s->err, SPINDLE_ERR_IO, "cannot connect to Redis at %s: %s",
-                          s->url_text, s->rc->errstr);
+        spindle_error_set(s->err, SPINDLE_ERR_IO, "cannot connect to Redis at %s: %s", s->url_text,
+                          s->rc->errstr);
         drop(s);
         return SPINDLE_ERR_IO;
     }
@@ -127,8 +127,8 @@ static void mask_url(spindle_store *s, const char *url)
     const char *at = strrchr(url, '@');
     const char *scheme_end = strstr(url, "://");
     if (at && scheme_end && at > scheme_end)
-        snprintf(s->url_text, sizeof(s->url_text), "%.*s***%s", (int)(scheme_end + 3 - url),
-                 url, at);
+        snprintf(s->url_text, sizeof(s->url_text), "%.*s***%s", (int)(scheme_end + 3 - url), url,
+                 at);
     else
         snprintf(s->url_text, sizeof(s->url_text), "%s", url);
 }
@@ -291,8 +291,8 @@ void spindle_store_block_timeout(spindle_store *s, long ms)
 
 int spindle_store_bad_reply(spindle_store *s, const char *what, redisReply *r)
 {
-    static const char *const types[] = {"?",     "string", "array", "integer",
-                                        "nil",   "status", "error"};
+    static const char *const types[] = {"?",   "string", "array", "integer",
+                                        "nil", "status", "error"};
     int t = r ? r->type : 0;
     spindle_error_set(s->err, SPINDLE_ERR_PROTOCOL,
                       "%s: unexpected reply of type %s from Redis at %s", what,

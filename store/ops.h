@@ -37,12 +37,12 @@ int spindle_store_register_queues(spindle_store *s, const char *const *queues, s
 /* A claimed task. Pointers are borrowed from the reply that spindle_store_claim() returned. */
 typedef struct spindle_claimed {
     const char *id;
-    long attempt;      /* 0: dropped id (see skip_reason) */
-    const char *func;  /* "" if the hash had none */
+    long attempt;     /* 0: dropped id (see skip_reason) */
+    const char *func; /* "" if the hash had none */
     const char *args;
     size_t args_len;
-    long timeout_s;    /* 0: none */
-    long result_ttl_s; /* the protocol default when the field is absent */
+    long timeout_s;          /* 0: none */
+    long result_ttl_s;       /* the protocol default when the field is absent */
     const char *skip_reason; /* for dropped ids: "missing", "wrongtype" or the state */
 } spindle_claimed;
 
@@ -75,8 +75,8 @@ int spindle_store_wait_wake(spindle_store *s, const char *const *queues, size_t 
 /* The task's state text into buf (size 16). SPINDLE_ERR_NOT_FOUND if the hash is missing. */
 int spindle_store_task_state(spindle_store *s, const char *queue, const char *id, char *buf);
 /* HGETALL and TTL of a task in one round trip. *hash is an array reply (caller frees). */
-int spindle_store_task_fields(spindle_store *s, const char *queue, const char *id, redisReply **hash,
-                              long long *ttl);
+int spindle_store_task_fields(spindle_store *s, const char *queue, const char *id,
+                              redisReply **hash, long long *ttl);
 /* Finds which queue in NS:queues holds task id; copies it into queue (size 129). */
 int spindle_store_find_queue(spindle_store *s, const char *id, char *queue);
 /* The wait script: delta 1 registers a waiter, -1 unregisters, 0 only reads. *reply is its

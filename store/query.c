@@ -17,8 +17,7 @@ int spindle_store_task_state(spindle_store *s, const char *queue, const char *id
     if (r->type == REDIS_REPLY_NIL) {
         freeReplyObject(r);
         return spindle_error_set(s->err, SPINDLE_ERR_NOT_FOUND,
-                                 "task %s not found in queue '%s' (unknown or expired)", id,
-                                 queue);
+                                 "task %s not found in queue '%s' (unknown or expired)", id, queue);
     }
     if (r->type != REDIS_REPLY_STRING || r->len >= 16)
         return spindle_store_bad_reply(s, "reading task state", r);
@@ -57,8 +56,7 @@ int spindle_store_task_fields(spindle_store *s, const char *queue, const char *i
     if (h->elements == 0) {
         freeReplyObject(h);
         return spindle_error_set(s->err, SPINDLE_ERR_NOT_FOUND,
-                                 "task %s not found in queue '%s' (unknown or expired)", id,
-                                 queue);
+                                 "task %s not found in queue '%s' (unknown or expired)", id, queue);
     }
     *hash = h;
     *ttl = pttl < 0 ? -1 : (pttl + 999) / 1000;
@@ -162,8 +160,7 @@ int spindle_store_queue_names(spindle_store *s, redisReply **reply)
     if (r->type != REDIS_REPLY_ARRAY)
         return spindle_store_bad_reply(s, "listing queues", r);
     for (size_t i = 0; i < r->elements; i++)
-        if (r->element[i]->type != REDIS_REPLY_STRING ||
-            r->element[i]->len > SPINDLE_NAME_MAX)
+        if (r->element[i]->type != REDIS_REPLY_STRING || r->element[i]->len > SPINDLE_NAME_MAX)
             return spindle_store_bad_reply(s, "listing queues", r);
     *reply = r;
     return SPINDLE_OK;

@@ -20,8 +20,10 @@ static int fail(msgpack_sbuffer *out, const char *fmt, ...)
     int n = vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     msgpack_sbuffer_clear(out);
-    msgpack_sbuffer_write(out, msg, n < 0 ? 0 : (size_t)n < sizeof(msg) ? (size_t)n
-                                                                        : sizeof(msg) - 1);
+    msgpack_sbuffer_write(out, msg,
+                          n < 0                     ? 0
+                          : (size_t)n < sizeof(msg) ? (size_t)n
+                                                    : sizeof(msg) - 1);
     return 0;
 }
 
@@ -84,8 +86,8 @@ int spindle_execute(const spindle_registry *reg, const spindle_claimed *task, co
     off = 0;
     ur = msgpack_unpack(out->data, out->size, &off, zone, &res);
     if (ur != MSGPACK_UNPACK_SUCCESS)
-        return fail(out, "'%s' packed %s as its result; it must pack exactly one value",
-                    task->func,
-                    ur == MSGPACK_UNPACK_EXTRA_BYTES ? "more than one value" : "an incomplete value");
+        return fail(out, "'%s' packed %s as its result; it must pack exactly one value", task->func,
+                    ur == MSGPACK_UNPACK_EXTRA_BYTES ? "more than one value"
+                                                     : "an incomplete value");
     return 1;
 }

@@ -14,6 +14,7 @@
 #include "spindle/worker.h"
 
 #define MAX_QUEUES 32
+#define MAX_LIBS 64
 
 static void usage(FILE *out)
 {
@@ -43,12 +44,15 @@ static int split_queues(char *list, const char **out)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"redis", required_argument, 0, 'r'},     {"namespace", required_argument, 0, 'n'},
-        {"queues", required_argument, 0, 'q'},    {"load", required_argument, 0, 'l'},
-        {"prefetch", required_argument, 0, 'p'},  {"log-level", required_argument, 0, 'L'},
-        {"version", no_argument, 0, 'V'},         {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"redis", required_argument, 0, 'r'},
+                                             {"namespace", required_argument, 0, 'n'},
+                                             {"queues", required_argument, 0, 'q'},
+                                             {"load", required_argument, 0, 'l'},
+                                             {"prefetch", required_argument, 0, 'p'},
+                                             {"log-level", required_argument, 0, 'L'},
+                                             {"version", no_argument, 0, 'V'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
     spindle_worker_options opts;
     spindle_worker_options_init(&opts);
     const char *queues[MAX_QUEUES];
@@ -58,6 +62,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "spindle-worker: out of memory\n");
         return 1;
     }
+    const char *libs[MAX_LIBS];
     int nlibs = 0, ch, code = 0;
     while (code == 0 && (ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         char *end = NULL;
@@ -76,12 +81,12 @@ int main(int argc, char **argv)
             }
             break;
         case 'l':
-            spindle_log(SPINDLE_LOG_INFO, NULL, "loading task library %s", optarg);
-            if (spindle_registry_load(reg, optarg) != SPINDLE_OK) {
-                fprintf(stderr, "spindle-worker: %s\n", spindle_registry_errstr(reg));
+            if (nlibs == MAX_LIBS) {
+                fprintf(stderr, "spindle-worker: at most %d --load options\n", MAX_LIBS);
                 code = 2;
+            } else {
+                libs[nlibs++] = optarg;
             }
-            nlibs++;
             break;
         case 'p':
             opts.prefetch = (int)strtol(optarg, &end, 10);
@@ -119,6 +124,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "spindle-worker: no task library given (--load LIB.so)\n");
         usage(stderr);
         code = 2;
+    }
+    /* Loaded once all options are read, so --log-level applies to these lines too. The
+     * paths are logged: loading a library runs its code (see the trust model in README). */
+    spindle_log_setup(opts.log_level, NULL);
+    for (int i = 0; code == 0 && i < nlibs; i++) {
+        spindle_log(SPINDLE_LOG_INFO, NULL, "loading task library %s", libs[i]);
+        if (spindle_registry_load(reg, libs[i]) != SPINDLE_OK) {
+            fprintf(stderr, "spindle-worker: %s\n", spindle_registry_errstr(reg));
+            code = 2;
+        }
     }
     if (code == 0) {
         opts.queues = nqueues ? queues : NULL;

@@ -16,16 +16,15 @@ int spindle_registry_load(spindle_registry *reg, const char *path)
     *(void **)&entry = dlsym(lib, SPINDLE_PLUGIN_ENTRY);
     if (entry == NULL) {
         dlclose(lib);
-        return spindle_error_set(&reg->err, SPINDLE_ERR_INVALID,
-                                 "'%s' has no entry point %s()", path, SPINDLE_PLUGIN_ENTRY);
+        return spindle_error_set(&reg->err, SPINDLE_ERR_INVALID, "'%s' has no entry point %s()",
+                                 path, SPINDLE_PLUGIN_ENTRY);
     }
     size_t before = spindle_registry_count(reg);
     int rc = entry(reg);
     if (rc != SPINDLE_OK)
-        return spindle_error_wrap(&reg->err, "%s() of '%s' failed: ", SPINDLE_PLUGIN_ENTRY,
-                                  path);
+        return spindle_error_wrap(&reg->err, "%s() of '%s' failed: ", SPINDLE_PLUGIN_ENTRY, path);
     if (spindle_registry_count(reg) == before)
-        return spindle_error_set(&reg->err, SPINDLE_ERR_INVALID,
-                                 "'%s' registered no functions", path);
+        return spindle_error_set(&reg->err, SPINDLE_ERR_INVALID, "'%s' registered no functions",
+                                 path);
     return SPINDLE_OK;
 }

@@ -190,8 +190,8 @@ static void log_dropped(const spindle_worker *w, const char *queue, const spindl
 {
     if (strcmp(c->skip_reason, "cancelled") == 0)
         return;
-    spindle_log(SPINDLE_LOG_WARN, c->id,
-                "dropped id from '%s' pending list: its task hash is %s%s", queue,
+    spindle_log(SPINDLE_LOG_WARN, c->id, "dropped id from '%s' pending list: its task hash is %s%s",
+                queue,
                 strcmp(c->skip_reason, "missing") == 0 || strcmp(c->skip_reason, "wrongtype") == 0
                     ? ""
                     : "in state ",
@@ -229,8 +229,8 @@ static size_t run_batch(spindle_worker *w, const char *queue, int n, size_t *nse
         s->payload_len = buf->size;
         ran++;
         if (s->succeeded)
-            spindle_log(SPINDLE_LOG_DEBUG, c->id, "%s succeeded in %.3f ms (attempt %ld)",
-                        c->func, (double)(spindle_mono_us() - t0) / 1000.0, c->attempt);
+            spindle_log(SPINDLE_LOG_DEBUG, c->id, "%s succeeded in %.3f ms (attempt %ld)", c->func,
+                        (double)(spindle_mono_us() - t0) / 1000.0, c->attempt);
         else
             spindle_log(SPINDLE_LOG_WARN, c->id, "%s failed (attempt %ld): %.*s", c->func,
                         c->attempt, (int)s->payload_len, s->payload);
@@ -304,8 +304,8 @@ static int serve_once(spindle_worker *w)
     for (size_t q = 0; q < w->nqueues; q++) {
         redisReply *reply = NULL;
         int n = 0;
-        int rc = spindle_store_claim(&w->store, w->queues[q], w->id, w->batch, w->claimed, &n,
-                                     &reply);
+        int rc =
+            spindle_store_claim(&w->store, w->queues[q], w->id, w->batch, w->claimed, &n, &reply);
         if (rc == SPINDLE_ERR_REDIS || rc == SPINDLE_ERR_PROTOCOL) {
             int64_t now = spindle_mono_ms();
             if (now - w->last_queue_warn_ms > 10000) {
@@ -342,8 +342,7 @@ int spindle_worker_run(spindle_worker *w)
     rc = spindle_store_open(&w->store, w->opts.url, w->opts.ns, w->opts.connect_timeout_ms,
                             w->opts.command_timeout_ms, &w->err);
     if (rc == SPINDLE_OK)
-        rc = spindle_store_register_queues(&w->store, (const char *const *)w->queues,
-                                           w->nqueues);
+        rc = spindle_store_register_queues(&w->store, (const char *const *)w->queues, w->nqueues);
     if (rc != SPINDLE_OK)
         return rc;
     struct sigaction old_int, old_term;
@@ -356,8 +355,9 @@ int spindle_worker_run(spindle_worker *w)
         sigaction(SIGINT, &sa, &old_int);
         sigaction(SIGTERM, &sa, &old_term);
     }
-    spindle_log(SPINDLE_LOG_INFO, NULL, "serving %zu queue(s) starting with '%s' at %s (%zu functions)",
-                w->nqueues, w->queues[0], w->store.url_text, spindle_registry_count(w->reg));
+    spindle_log(SPINDLE_LOG_INFO, NULL,
+                "serving %zu queue(s) starting with '%s' at %s (%zu functions)", w->nqueues,
+                w->queues[0], w->store.url_text, spindle_registry_count(w->reg));
     int delay = RETRY_MIN_MS, outage = 0;
     while (!w->stop) {
         int got = serve_once(w);

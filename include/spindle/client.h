@@ -58,10 +58,10 @@ const char *spindle_client_namespace(const spindle_client *c);
 
 /* Per-task options. Initialize with spindle_enqueue_options_init(). */
 typedef struct spindle_enqueue_options {
-    const char *queue;  /* NULL means "default" */
-    long result_ttl_s;  /* -1 (default): the protocol default, 3600 s; 0: delete on success */
-    long timeout_s;     /* 0 (default): no hard timeout */
-    int max_retries;    /* -1 (default): unset, i.e. no retries */
+    const char *queue; /* NULL means "default" */
+    long result_ttl_s; /* -1 (default): the protocol default, 3600 s; 0: delete on success */
+    long timeout_s;    /* 0 (default): no hard timeout */
+    int max_retries;   /* -1 (default): unset, i.e. no retries */
 } spindle_enqueue_options;
 
 void spindle_enqueue_options_init(spindle_enqueue_options *opts);
@@ -98,8 +98,7 @@ int spindle_enqueue_bulk(spindle_client *c, const spindle_task_spec *specs, size
 /* Rebuilds a handle from a task id (as printed by spindle_handle_id()). queue may be NULL:
  * the queues in NS:queues are searched. SPINDLE_ERR_NOT_FOUND if no such task exists (unknown
  * or expired), SPINDLE_ERR_INVALID for a malformed id. Caller frees *out. */
-int spindle_handle_open(spindle_client *c, const char *id, const char *queue,
-                        spindle_handle **out);
+int spindle_handle_open(spindle_client *c, const char *id, const char *queue, spindle_handle **out);
 /* The task id, borrowed for the life of h. */
 const char *spindle_handle_id(const spindle_handle *h);
 /* The queue name, borrowed for the life of h. */
@@ -137,8 +136,7 @@ void spindle_task_info_clear(spindle_task_info *info);
  *  SPINDLE_ERR_TIMEOUT    still not finished; *out is NULL.
  *  SPINDLE_ERR_NOT_FOUND  unknown or expired; *out is NULL.
  * Caller frees *out with spindle_result_free(). */
-int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms,
-                 spindle_result **out);
+int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms, spindle_result **out);
 
 /* The final state the result came from. */
 spindle_state spindle_result_state(const spindle_result *r);

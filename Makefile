@@ -24,11 +24,13 @@ BENCH_N ?= 50000
 DEPS_PKGS := build-essential pkg-config libhiredis-dev libmsgpack-dev uuid-dev libcunit1-dev \
 	libjansson-dev redis-server redis-tools clang libclang-rt-14-dev valgrind
 
-PKGS := hiredis msgpack uuid jansson
+PKGS := hiredis msgpack uuid
 SPINDLE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -MMD -MP \
-	-Iinclude -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lmsgpackc -luuid -ljansson) \
+	-Iinclude -I. $(shell pkg-config --cflags $(PKGS) jansson 2>/dev/null)
+LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lmsgpackc -luuid) \
 	-ldl -lpthread
+# Only the CLI speaks JSON.
+JSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/sanitize
@@ -86,7 +88,7 @@ $(WORKER_BIN): $(WORKER_OBJ) $(SHARED)
 
 $(CLI_BIN): $(CLI_OBJ) $(SHARED)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS) $(JSON_LIBS)
 
 $(PRODUCER_BIN): $(OBJ)/examples/producer.o $(SHARED)
 	@mkdir -p $(dir $@)
@@ -102,7 +104,7 @@ $(TASKS_SO): $(OBJ)/examples/tasks.o
 
 $(TEST_BIN): $(TEST_OBJ) $(CLI_HELPER_OBJ) $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(CLI_HELPER_OBJ) $(STATIC) $(LIBS) -lcunit
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(CLI_HELPER_OBJ) $(STATIC) $(LIBS) $(JSON_LIBS) -lcunit
 
 deps:
 	@missing=""; for p in $(DEPS_PKGS); do \

@@ -58,9 +58,46 @@ static int parse_int(const char *s, size_t len, int lo, int hi, int *out)
     return 0;
 }
 
+void spindle_url_redact(const char *text, char *out, size_t cap)
+{
+    size_t o = 0;
+    const char *scheme = strstr(text, "://");
+    const char *auth = scheme ? scheme + 3 : text;
+    const char *end = auth + strcspn(auth, "/?");
+    const char *at = NULL;
+    for (const char *p = auth; p < end; p++)
+        if (*p == '@')
+            at = p;
+    const char *pw = NULL; /* start of the userinfo password */
+    if (at) {
+        const char *colon = memchr(auth, ':', (size_t)(at - auth));
+        pw = colon ? colon + 1 : auth;
+    }
+    for (const char *p = text; *p && o + 1 < cap;) {
+        if (pw && p == pw) {
+            for (const char *m = "***"; *m && o + 1 < cap; m++)
+                out[o++] = *m;
+            p = at;
+            pw = NULL;
+            continue;
+        }
+        if ((p == text || p[-1] == '?' || p[-1] == '&') && strncmp(p, "password=", 9) == 0) {
+            for (const char *m = "password=***"; *m && o + 1 < cap; m++)
+                out[o++] = *m;
+            p += 9 + strcspn(p + 9, "&");
+            continue;
+        }
+        out[o++] = *p++;
+    }
+    if (cap)
+        out[o] = '\0';
+}
+
 static int bad(spindle_error *err, const char *text, const char *why)
 {
-    return spindle_error_set(err, SPINDLE_ERR_INVALID, "bad Redis URL '%.200s': %s", text, why);
+    char shown[256];
+    spindle_url_redact(text, shown, sizeof(shown));
+    return spindle_error_set(err, SPINDLE_ERR_INVALID, "bad Redis URL '%s': %s", shown, why);
 }
 
 /* Parses "key=value&key=value" options of a unix URL. */

@@ -5,6 +5,8 @@
 #ifndef SPINDLE_COMMON_URL_H
 #define SPINDLE_COMMON_URL_H
 
+#include <stddef.h>
+
 #include "common/error.h"
 
 #define SPINDLE_URL_DEFAULT "redis://127.0.0.1:6379"
@@ -22,6 +24,10 @@ typedef struct spindle_url {
 
 /* Parses text into *out. SPINDLE_ERR_INVALID with a message quoting the URL on any error. */
 int spindle_url_parse(const char *text, spindle_url *out, spindle_error *err);
+
+/* Copies text into out (size cap) with any password replaced by "***": the userinfo
+ * password (or a bare password before '@') and a password= query value. For messages. */
+void spindle_url_redact(const char *text, char *out, size_t cap);
 
 /* The URL to use when the caller gives none: $SPINDLE_REDIS_URL or SPINDLE_URL_DEFAULT. */
 const char *spindle_url_default(void);

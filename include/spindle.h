@@ -3,6 +3,7 @@
 #ifndef SPINDLE_H
 #define SPINDLE_H
 
+#include "spindle/admin.h"
 #include "spindle/args.h"
 #include "spindle/client.h"
 #include "spindle/state.h"

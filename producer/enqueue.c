@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/msgpack_check.h"
 #include "producer/client_impl.h"
 #include "store/ops.h"
 
@@ -49,17 +50,14 @@ static int check_args(spindle_client *c, const char *func, const void *buf, size
         return spindle_error_set(&c->err, SPINDLE_ERR_TOO_LARGE,
                                  "args of '%s' are %zu bytes, more than the %u allowed", func, len,
                                  CLIENT_MAX_ARGS);
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    size_t off = 0;
-    msgpack_unpack_return ret = msgpack_unpack_next(&u, buf, len, &off);
-    int ok = ret == MSGPACK_UNPACK_SUCCESS && off == len && u.data.type == MSGPACK_OBJECT_ARRAY;
-    msgpack_unpacked_destroy(&u);
-    if (!ok)
+    const char *bad = spindle_msgpack_check(buf, len, SPINDLE_MSGPACK_MAX_DEPTH);
+    unsigned char first = len ? *(const unsigned char *)buf : 0;
+    int is_array = (first & 0xf0) == 0x90 || first == 0xdc || first == 0xdd;
+    if (bad || !is_array)
         return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
                                  "args of '%s' must be exactly one msgpack array (%zu bytes "
-                                 "given)",
-                                 func, len);
+                                 "given: %s)",
+                                 func, len, bad ? bad : "not an array");
     return SPINDLE_OK;
 }
 

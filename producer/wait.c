@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/msgpack_check.h"
 #include "producer/client_impl.h"
 #include "store/ops.h"
 
@@ -144,12 +145,24 @@ int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms, sp
     }
     if (timeout_ms == 0)
         return spindle_error_set(&c->err, SPINDLE_ERR_TIMEOUT, "task %s is not finished", h->id);
-    /* Out of time: unregister, and take the result if the task ended meanwhile. */
+    /* Out of time: unregister, and take the result if the task ended meanwhile. A TTL-0
+     * task that ended in that window is gone from Redis but left its token behind. */
     rc = spindle_store_wait_step(&c->store, h->queue, h->id, -1, &r);
     if (rc != SPINDLE_OK)
         return rc;
+    int missing = r->elements == 0;
     over = from_step(c, h, r, &rc, out);
     freeReplyObject(r);
+    if (missing) {
+        const char *tok;
+        size_t len;
+        int prc = spindle_store_pop_done(&c->store, h->queue, h->id, &r, &tok, &len);
+        if (prc == SPINDLE_OK && tok)
+            rc = from_token(c, h, tok, len, out);
+        if (r)
+            freeReplyObject(r);
+        return prc == SPINDLE_OK ? rc : prc;
+    }
     if (over)
         return rc;
     return spindle_error_set(&c->err, SPINDLE_ERR_TIMEOUT, "task %s did not finish within %ld ms",

@@ -121,18 +121,6 @@ int spindle_store_reconnect(spindle_store *s)
     return handshake(s);
 }
 
-/* The URL for messages, with any password masked. */
-static void mask_url(spindle_store *s, const char *url)
-{
-    const char *at = strrchr(url, '@');
-    const char *scheme_end = strstr(url, "://");
-    if (at && scheme_end && at > scheme_end)
-        snprintf(s->url_text, sizeof(s->url_text), "%.*s***%s", (int)(scheme_end + 3 - url), url,
-                 at);
-    else
-        snprintf(s->url_text, sizeof(s->url_text), "%s", url);
-}
-
 int spindle_store_open(spindle_store *s, const char *url, const char *ns, int connect_timeout_ms,
                        int command_timeout_ms, spindle_error *err)
 {
@@ -141,15 +129,18 @@ int spindle_store_open(spindle_store *s, const char *url, const char *ns, int co
     s->err = err;
     if (url == NULL)
         url = spindle_url_default();
-    mask_url(s, url);
     int rc = spindle_url_parse(url, &s->url, err);
-    if (rc != SPINDLE_OK)
-        return rc;
     if (ns == NULL)
         ns = "spindle";
-    rc = spindle_name_check(ns, "namespace", err);
-    if (rc != SPINDLE_OK)
+    if (rc == SPINDLE_OK)
+        rc = spindle_name_check(ns, "namespace", err);
+    if (rc != SPINDLE_OK) {
+        /* Leave nothing a later call could connect with. */
+        memset(&s->url, 0, sizeof(s->url));
         return rc;
+    }
+    /* Set only once the options are valid: ensure() reconnects only a store that has it. */
+    spindle_url_redact(url, s->url_text, sizeof(s->url_text));
     snprintf(s->ns, sizeof(s->ns), "%s", ns);
     s->connect_timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 2000;
     s->command_timeout_ms = command_timeout_ms > 0 ? command_timeout_ms : 5000;
@@ -168,7 +159,9 @@ static int ensure(spindle_store *s)
     if (s->rc)
         return SPINDLE_OK;
     if (s->url_text[0] == '\0')
-        return spindle_error_set(s->err, SPINDLE_ERR_IO, "not connected to Redis");
+        return spindle_error_set(s->err, SPINDLE_ERR_IO,
+                                 "not connected to Redis (connect was refused: fix the URL or "
+                                 "namespace and connect again)");
     return spindle_store_reconnect(s);
 }
 

@@ -87,6 +87,10 @@ int spindle_store_wait_step(spindle_store *s, const char *queue, const char *id,
  * (caller frees the reply in *reply either way, if not NULL). */
 int spindle_store_block_done(spindle_store *s, const char *queue, const char *id, long ms,
                              redisReply **reply, const char **token, size_t *token_len);
+/* LPOP of the task's done list: a token left by a settlement that raced a timed-out wait
+ * (the hash of a TTL-0 task is gone by then). Same contract as spindle_store_block_done(). */
+int spindle_store_pop_done(spindle_store *s, const char *queue, const char *id, redisReply **reply,
+                           const char **token, size_t *token_len);
 /* Queue names (SMEMBERS NS:queues) as an array reply the caller frees. */
 int spindle_store_queue_names(spindle_store *s, redisReply **reply);
 /* Pending length and the number of tasks in in-flight lists of a queue. */

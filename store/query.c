@@ -126,6 +126,25 @@ int spindle_store_wait_step(spindle_store *s, const char *queue, const char *id,
     return SPINDLE_OK;
 }
 
+/* Extracts a done token from a BLPOP (array) or LPOP (string) reply. */
+static int take_token(spindle_store *s, redisReply *r, redisReply **reply, const char **token,
+                      size_t *token_len)
+{
+    *reply = r;
+    *token = NULL;
+    *token_len = 0;
+    if (r == NULL)
+        return s->err->code;
+    const redisReply *v = r;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2)
+        v = r->element[1];
+    if (v->type == REDIS_REPLY_STRING) {
+        *token = v->str;
+        *token_len = v->len;
+    }
+    return SPINDLE_OK;
+}
+
 int spindle_store_block_done(spindle_store *s, const char *queue, const char *id, long ms,
                              redisReply **reply, const char **token, size_t *token_len)
 {
@@ -136,17 +155,16 @@ int spindle_store_block_done(spindle_store *s, const char *queue, const char *id
     spindle_store_block_timeout(s, ms);
     redisReply *r = spindle_store_callf(s, "waiting for task", "BLPOP %s %s", key, secs);
     spindle_store_block_timeout(s, 0);
-    *reply = r;
-    *token = NULL;
-    *token_len = 0;
-    if (r == NULL)
-        return s->err->code;
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-        r->element[1]->type == REDIS_REPLY_STRING) {
-        *token = r->element[1]->str;
-        *token_len = r->element[1]->len;
-    }
-    return SPINDLE_OK;
+    return take_token(s, r, reply, token, token_len);
+}
+
+int spindle_store_pop_done(spindle_store *s, const char *queue, const char *id, redisReply **reply,
+                           const char **token, size_t *token_len)
+{
+    char key[SPINDLE_KEY_MAX];
+    spindle_key_done(key, s->ns, queue, id);
+    redisReply *r = spindle_store_callf(s, "reading task completion", "LPOP %s", key);
+    return take_token(s, r, reply, token, token_len);
 }
 
 int spindle_store_queue_names(spindle_store *s, redisReply **reply)
@@ -182,13 +200,15 @@ int spindle_store_queue_counts(spindle_store *s, const char *queue, long long *p
         return s->err->code;
     if (w->type != REDIS_REPLY_ARRAY)
         return spindle_store_bad_reply(s, "listing workers", w);
-    for (size_t i = 0; i < w->elements; i++) {
-        spindle_key_inflight(key, s->ns, queue, w->element[i]->str);
-        spindle_store_appendf(s, "counting running", "LLEN %s", key);
+    size_t sent = 0;
+    int rc = SPINDLE_OK;
+    for (; sent < w->elements; sent++) {
+        spindle_key_inflight(key, s->ns, queue, w->element[sent]->str);
+        if ((rc = spindle_store_appendf(s, "counting running", "LLEN %s", key)) != SPINDLE_OK)
+            break;
     }
     *running = 0;
-    int rc = SPINDLE_OK;
-    for (size_t i = 0; i < w->elements; i++) {
+    for (size_t i = 0; i < sent; i++) {
         redisReply *c = spindle_store_read(s, "counting running");
         if (c == NULL) {
             rc = s->err->code;
@@ -196,6 +216,10 @@ int spindle_store_queue_counts(spindle_store *s, const char *queue, long long *p
         }
         if (c->type == REDIS_REPLY_INTEGER)
             *running += c->integer;
+        else if (rc == SPINDLE_OK)
+            rc = spindle_error_set(s->err, SPINDLE_ERR_PROTOCOL,
+                                   "in-flight list of worker '%.160s' on queue '%s' is not a list",
+                                   w->element[i]->str, queue);
         freeReplyObject(c);
     }
     freeReplyObject(w);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/msgpack_check.h"
 #include "worker/worker_impl.h"
 
 /* Writes a failure message into out and returns 0. */
@@ -51,6 +52,9 @@ int spindle_execute(const spindle_registry *reg, const spindle_claimed *task, co
     if (e == NULL)
         return fail(out, "unknown function '%.128s': not registered on this worker", task->func);
 
+    const char *bad = spindle_msgpack_check(task->args, task->args_len, SPINDLE_MSGPACK_MAX_DEPTH);
+    if (bad)
+        return fail(out, "args of '%s' are %s (%zu bytes)", task->func, bad, task->args_len);
     msgpack_zone_clear(zone);
     msgpack_object args;
     size_t off = 0;

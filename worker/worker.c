@@ -25,6 +25,9 @@
 /* How long an idle worker blocks on the wake lists before looking again (ms): bounds both
  * idle cost (about one BRPOP and one claim per queue per second) and shutdown delay. */
 #define IDLE_WAIT_MS 1000
+/* How often a worker adds its queues to NS:queues again (ms), so a flushed or edited
+ * registry heals without a restart. */
+#define REREGISTER_MS 60000
 /* Back-off bounds while Redis is unreachable (ms). */
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000
@@ -41,6 +44,7 @@ struct spindle_worker {
     unsigned long processed, failed;
     int batch; /* current adaptive batch size */
     int64_t last_queue_warn_ms;
+    int64_t last_register_ms;
     /* per-batch scratch, sized to prefetch */
     spindle_claimed *claimed;
     spindle_settlement *settle;
@@ -359,8 +363,17 @@ int spindle_worker_run(spindle_worker *w)
                 "serving %zu queue(s) starting with '%s' at %s (%zu functions)", w->nqueues,
                 w->queues[0], w->store.url_text, spindle_registry_count(w->reg));
     int delay = RETRY_MIN_MS, outage = 0;
+    w->last_register_ms = spindle_mono_ms();
     while (!w->stop) {
-        int got = serve_once(w);
+        int got = 0;
+        if (spindle_mono_ms() - w->last_register_ms > REREGISTER_MS) {
+            got = spindle_store_register_queues(&w->store, (const char *const *)w->queues,
+                                                w->nqueues);
+            if (got == SPINDLE_OK)
+                w->last_register_ms = spindle_mono_ms();
+        }
+        if (got == SPINDLE_OK)
+            got = serve_once(w);
         if (got == 0) {
             int woken;
             got = spindle_store_wait_wake(&w->store, (const char *const *)w->queues, w->nqueues,

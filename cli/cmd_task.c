@@ -1,0 +1,134 @@
+/* The task commands of `spindle`: enqueue a task, read its state, read its result. Each
+ * handler parses its words with spindle_cli_parse(), checks names and ids before it touches
+ * Redis (so bad input is a usage error even when Redis is down), then makes one or two
+ * client calls. */
+#include <limits.h>
+#include <stdio.h>
+
+#include "cli/argtype.h"
+#include "cli/commands.h"
+#include "cli/json.h"
+#include "spindle/client.h"
+
+/* Appends the typed words argv[0..argc) to args. */
+static int build_args(spindle_args *args, int argc, char **argv, const char *func)
+{
+    for (int i = 0; i < argc; i++) {
+        int rc = spindle_cli_type_arg(args, argv[i]);
+        if (rc != SPINDLE_OK)
+            return spindle_cli_error(spindle_cli_exit_code(rc),
+                                     "enqueue '%s': argument %d ('%.40s'): %s", func, i + 1,
+                                     argv[i], spindle_status_name(rc));
+    }
+    return SPINDLE_CLI_CONTINUE;
+}
+
+/* enqueue [--queue Q] [--ttl SECONDS] [--timeout SECONDS] [--retries N] FUNC [ARG...] */
+int spindle_cli_cmd_enqueue(spindle_cli *cli, int argc, char **argv)
+{
+    spindle_enqueue_options eo;
+    spindle_enqueue_options_init(&eo);
+    long retries = -1;
+    const spindle_cli_opt opts[] = {
+        {.name = "--queue", .str = &eo.queue},
+        {.name = "--ttl", .num = &eo.result_ttl_s, .max = SPINDLE_CLI_MAX_SECONDS},
+        {.name = "--timeout", .num = &eo.timeout_s, .max = SPINDLE_CLI_MAX_SECONDS},
+        {.name = "--retries", .num = &retries, .max = INT_MAX},
+        {.name = NULL},
+    };
+    int code = spindle_cli_parse(cli, &argc, argv, opts, SPINDLE_CLI_OPTS_FIRST, 1, -1);
+    if (code == SPINDLE_CLI_CONTINUE && eo.queue)
+        code = spindle_cli_check_name(eo.queue, "queue");
+    if (code == SPINDLE_CLI_CONTINUE)
+        code = spindle_cli_check_name(argv[0], "function");
+    if (code != SPINDLE_CLI_CONTINUE)
+        return code;
+    eo.max_retries = (int)retries;
+    const char *func = argv[0];
+    spindle_args *args = spindle_args_new();
+    if (args == NULL)
+        return spindle_cli_error(SPINDLE_EXIT_ERROR, "enqueue '%s': out of memory", func);
+    spindle_handle *h = NULL;
+    code = build_args(args, argc - 1, argv + 1, func);
+    if (code == SPINDLE_CLI_CONTINUE)
+        code = spindle_cli_connect(cli);
+    if (code == SPINDLE_CLI_CONTINUE) {
+        int rc = spindle_enqueue(cli->client, func, args, &eo, &h);
+        if (rc == SPINDLE_OK) {
+            printf("%s\n", spindle_handle_id(h));
+            code = SPINDLE_EXIT_OK;
+        } else {
+            code = spindle_cli_fail(cli, rc);
+        }
+    }
+    spindle_handle_free(h);
+    spindle_args_free(args);
+    return code;
+}
+
+/* Checks id and queue (NULL: search every queue), connects and opens the task's handle into
+ * *h, which the caller frees with spindle_handle_free(). */
+static int open_task(spindle_cli *cli, const char *id, const char *queue, spindle_handle **h)
+{
+    int code = spindle_cli_check_id(id);
+    if (code == SPINDLE_CLI_CONTINUE && queue)
+        code = spindle_cli_check_name(queue, "queue");
+    if (code == SPINDLE_CLI_CONTINUE)
+        code = spindle_cli_connect(cli);
+    if (code != SPINDLE_CLI_CONTINUE)
+        return code;
+    int rc = spindle_handle_open(cli->client, id, queue, h);
+    return rc == SPINDLE_OK ? SPINDLE_CLI_CONTINUE : spindle_cli_fail(cli, rc);
+}
+
+/* status ID [--queue Q] */
+int spindle_cli_cmd_status(spindle_cli *cli, int argc, char **argv)
+{
+    const char *queue = NULL;
+    const spindle_cli_opt opts[] = {{.name = "--queue", .str = &queue}, {.name = NULL}};
+    spindle_handle *h = NULL;
+    int code = spindle_cli_parse(cli, &argc, argv, opts, 0, 1, 1);
+    if (code == SPINDLE_CLI_CONTINUE)
+        code = open_task(cli, argv[0], queue, &h);
+    if (code != SPINDLE_CLI_CONTINUE)
+        return code;
+    spindle_state state;
+    int rc = spindle_status(cli->client, h, &state);
+    spindle_handle_free(h);
+    if (rc != SPINDLE_OK)
+        return spindle_cli_fail(cli, rc);
+    printf("%s\n", spindle_state_name(state));
+    return SPINDLE_EXIT_OK;
+}
+
+/* result ID [--wait SECONDS] [--queue Q] */
+int spindle_cli_cmd_result(spindle_cli *cli, int argc, char **argv)
+{
+    const char *queue = NULL;
+    long wait_ms = 0; /* 0: spindle_wait() only looks */
+    const spindle_cli_opt opts[] = {
+        {.name = "--wait", .ms = &wait_ms, .max = SPINDLE_CLI_MAX_SECONDS},
+        {.name = "--queue", .str = &queue},
+        {.name = NULL},
+    };
+    spindle_handle *h = NULL;
+    int code = spindle_cli_parse(cli, &argc, argv, opts, 0, 1, 1);
+    if (code == SPINDLE_CLI_CONTINUE)
+        code = open_task(cli, argv[0], queue, &h);
+    if (code != SPINDLE_CLI_CONTINUE)
+        return code;
+    spindle_result *r = NULL;
+    int rc = spindle_wait(cli->client, h, wait_ms, &r);
+    if (rc == SPINDLE_OK)
+        code = spindle_cli_print_json(spindle_msgpack_to_json(spindle_result_value(r)));
+    else if ((rc == SPINDLE_ERR_TASK_FAILED || rc == SPINDLE_ERR_CANCELLED) && r)
+        /* The full text from the result: the client's message is cut at 512 bytes. */
+        code = spindle_cli_error(spindle_cli_exit_code(rc), "task %s %s: %s", spindle_handle_id(h),
+                                 rc == SPINDLE_ERR_TASK_FAILED ? "failed" : "was cancelled",
+                                 spindle_result_error(r));
+    else
+        code = spindle_cli_fail(cli, rc);
+    spindle_result_free(r);
+    spindle_handle_free(h);
+    return code;
+}

@@ -1,0 +1,16 @@
+/* The handlers of the `spindle` subcommands, listed in main.c's command table. Each takes
+ * the words after its name and returns a process exit code (util.h). */
+#ifndef SPINDLE_CLI_COMMANDS_H
+#define SPINDLE_CLI_COMMANDS_H
+
+#include "cli/util.h"
+
+/* cmd_task.c */
+int spindle_cli_cmd_enqueue(spindle_cli *cli, int argc, char **argv);
+int spindle_cli_cmd_status(spindle_cli *cli, int argc, char **argv);
+int spindle_cli_cmd_result(spindle_cli *cli, int argc, char **argv);
+
+/* cmd_queues.c */
+int spindle_cli_cmd_queues(spindle_cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,27 @@
+/* msgpack values as JSON text for people and scripts: `spindle result` prints a task's
+ * result with it. Pure (no I/O), so it is unit tested and fuzzed on its own. */
+#ifndef SPINDLE_CLI_JSON_H
+#define SPINDLE_CLI_JSON_H
+
+#include <jansson.h>
+#include <msgpack.h>
+
+/* Converts o (borrowed during the call) into a new JSON value; the caller frees it with
+ * json_decref(). Returns NULL only when out of memory. The mapping:
+ *   nil -> null, boolean -> true/false
+ *   integers -> integer; a positive integer above INT64_MAX (which JSON libraries cannot hold
+ *     as an integer) -> real
+ *   float32/float64 -> real; NaN and infinities, which JSON cannot write, ->
+ *     {"$float": "NaN" | "Infinity" | "-Infinity"}
+ *   str -> string if it is valid UTF-8 (embedded NULs included), else {"$base64": "..."}
+ *   bin -> {"$base64": "..."}             (standard alphabet, padded)
+ *   ext -> {"$ext": TYPE, "$base64": "..."}
+ *   array -> array
+ *   map -> object. A string key that is valid UTF-8 is the key itself; any other key is
+ *     converted by these rules and its compact JSON text is the key (1 -> "1",
+ *     [1,2] -> "[1,2]"). When two keys give the same text, the later one wins.
+ * Recursion goes as deep as o nests; msgpack_unpack_next() refuses to build objects nested
+ * deeper than MSGPACK_EMBED_STACK_SIZE (32), so decoded values are safe. */
+json_t *spindle_msgpack_to_json(const msgpack_object *o);
+
+#endif

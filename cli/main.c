@@ -1,0 +1,194 @@
+/* spindle: the command-line tool for Spindle's producers and operators. Enqueues tasks,
+ * reads their state and results, lists the queues.
+ *
+ *   spindle [--redis URL] [--namespace NS] COMMAND [ARGS...]
+ *
+ * This file owns the global options, the command table and the dispatch; the handlers live
+ * in cmd_*.c and share the helpers of util.c. A command is added by writing its handler and
+ * one table entry: `spindle --help` and `spindle CMD --help` are generated from the table.
+ *
+ * Exit codes (enum spindle_cli_exit in util.h, listed in `spindle --help`):
+ *   0  ok
+ *   1  runtime error: Redis unreachable, or Redis answered an error
+ *   2  usage error: bad option, invalid name or id, bad number
+ *   3  unknown or expired task
+ *   4  the task failed (its error is printed on stderr)
+ *   5  the task was cancelled
+ *   6  the task has not finished (no --wait, or the wait ran out) */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/util.h"
+#include "spindle/version.h"
+
+static int cmd_help(spindle_cli *cli, int argc, char **argv);
+
+static const spindle_cli_command commands[] = {
+    {"enqueue", spindle_cli_cmd_enqueue,
+     "enqueue [--queue Q] [--ttl SECONDS] [--timeout SECONDS] [--retries N] FUNC [ARG...]",
+     "Enqueue a call of FUNC with the arguments ARG...; print the task id.",
+     "Options, recognized only before FUNC (so 'spindle enqueue add -5 3' passes -5):\n"
+     "  --queue Q           queue to enqueue on (default: default)\n"
+     "  --ttl SECONDS       keep the task and its result this long after it ends\n"
+     "                      (default 3600; 0 deletes it as soon as it succeeds)\n"
+     "  --timeout SECONDS   hard time limit for one run (default: none)\n"
+     "  --retries N         most retries after a failure (default 0)\n"
+     "                      (--timeout and --retries are recorded in the task; this\n"
+     "                      version of spindle-worker does not act on them yet)\n"
+     "  --                  end of options, for a FUNC that starts with '-'\n"
+     "\n"
+     "Each ARG is typed from its text:\n"
+     "  integer  decimal digits with an optional sign: 42, -5, +7 (int64, or uint64 above)\n"
+     "  float    a decimal with '.', 'e' or 'E': 2.5, -.5, 1e3 (nan and inf stay strings)\n"
+     "  boolean  true, false\n"
+     "  nil      null\n"
+     "  string   anything else: hello, '', 0x1f, 99999999999999999999\n"},
+    {"status", spindle_cli_cmd_status, "status ID [--queue Q]",
+     "Print the state of task ID: pending, running, succeeded, failed, cancelled...",
+     "Options:\n"
+     "  --queue Q   the queue the task is on (default: look in every queue)\n"},
+    {"result", spindle_cli_cmd_result, "result ID [--wait SECONDS] [--queue Q]",
+     "Print the result of task ID as JSON.",
+     "Options:\n"
+     "  --wait SECONDS   wait up to this long for the task to end (fractions allowed;\n"
+     "                   default: do not wait)\n"
+     "  --queue Q        the queue the task is on (default: look in every queue)\n"
+     "\n"
+     "A failed task prints its error on stderr and exits 4, a cancelled one exits 5, and a\n"
+     "task that has not finished exits 6. Values JSON cannot hold are tagged objects:\n"
+     "bytes and non-UTF-8 text {\"$base64\": ...}, msgpack extensions {\"$ext\": TYPE,\n"
+     "\"$base64\": ...}, NaN and infinities {\"$float\": \"NaN\"}.\n"},
+    {"queues", spindle_cli_cmd_queues, "queues [--json]",
+     "List the queues of the namespace with their pending and running task counts.",
+     "Options:\n"
+     "  --json   one JSON array of {\"queue\", \"pending\", \"running\"} objects\n"},
+    {"help", cmd_help, "help [COMMAND]", "Show this help, or the help of COMMAND.", NULL},
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: spindle [--redis URL] [--namespace NS] COMMAND [ARGS...]\n\n"
+                 "Enqueue Spindle tasks and read their state and results.\n\n"
+                 "Commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n"
+                 "Global options (before COMMAND):\n"
+                 "  --redis URL      redis://[user:password@]host[:port][/db] or\n"
+                 "                   unix:///path/to/socket[?db=N&password=P]\n"
+                 "                   (default: $SPINDLE_REDIS_URL, else redis://127.0.0.1:6379)\n"
+                 "  --namespace NS   key namespace (default: spindle)\n"
+                 "  --help           this help; 'spindle COMMAND --help' for a command's\n"
+                 "  --version        the version of spindle and of the protocol\n"
+                 "\n"
+                 "Exit codes:\n"
+                 "  0  ok\n"
+                 "  1  runtime error: Redis unreachable, or Redis answered an error\n"
+                 "  2  usage error: bad option, invalid name or id, bad number\n"
+                 "  3  unknown or expired task\n"
+                 "  4  the task failed (its error is printed on stderr)\n"
+                 "  5  the task was cancelled\n"
+                 "  6  the task has not finished (no --wait, or the wait ran out)\n");
+}
+
+static const spindle_cli_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* help [COMMAND] */
+static int cmd_help(spindle_cli *cli, int argc, char **argv)
+{
+    const spindle_cli_opt opts[] = {{.name = NULL}};
+    int code = spindle_cli_parse(cli, &argc, argv, opts, 0, 0, 1);
+    if (code != SPINDLE_CLI_CONTINUE)
+        return code;
+    if (argc == 0) {
+        usage(stdout);
+        return SPINDLE_EXIT_OK;
+    }
+    const spindle_cli_command *cmd = find_command(argv[0]);
+    if (cmd == NULL)
+        return spindle_cli_error(SPINDLE_EXIT_USAGE, "help: unknown command '%s'", argv[0]);
+    spindle_cli_print_help(cmd, stdout);
+    return SPINDLE_EXIT_OK;
+}
+
+/* If arg is the global option name, as "NAME VALUE" or "NAME=VALUE", stores its value and
+ * returns 1 (advancing *i past a separate value), 0 if arg is another option, or -1 if the
+ * value is missing. */
+static int global_value(const char *name, int argc, char **argv, int *i, const char **value)
+{
+    size_t len = strlen(name);
+    const char *arg = argv[*i];
+    if (strncmp(arg, name, len) != 0 || (arg[len] != '\0' && arg[len] != '='))
+        return 0;
+    if (arg[len] == '=') {
+        *value = arg + len + 1;
+        return 1;
+    }
+    if (*i + 1 == argc)
+        return -1;
+    *value = argv[++*i];
+    return 1;
+}
+
+/* Parses the global options into cli. Returns SPINDLE_CLI_CONTINUE with *i at the command
+ * word, or the exit code after --help, --version or a usage error. */
+static int parse_globals(spindle_cli *cli, int argc, char **argv, int *i)
+{
+    for (*i = 1; *i < argc && argv[*i][0] == '-'; ++*i) {
+        const char *arg = argv[*i];
+        int got = global_value("--redis", argc, argv, i, &cli->url);
+        if (got == 0)
+            got = global_value("--namespace", argc, argv, i, &cli->ns);
+        if (got < 0)
+            return spindle_cli_error(SPINDLE_EXIT_USAGE, "option %s needs a value", arg);
+        if (got > 0)
+            continue;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout);
+            return SPINDLE_EXIT_OK;
+        }
+        if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
+            printf("spindle %s (protocol %d)\n", SPINDLE_VERSION, SPINDLE_PROTOCOL_VERSION);
+            return SPINDLE_EXIT_OK;
+        }
+        return spindle_cli_error(SPINDLE_EXIT_USAGE,
+                                 "unknown option '%s' (global options go before the command; "
+                                 "see 'spindle --help')",
+                                 arg);
+    }
+    if (*i == argc)
+        return spindle_cli_error(SPINDLE_EXIT_USAGE, "no command given (see 'spindle --help')");
+    return SPINDLE_CLI_CONTINUE;
+}
+
+int main(int argc, char **argv)
+{
+    spindle_cli cli = {0};
+    int i;
+    int code = parse_globals(&cli, argc, argv, &i);
+    if (code == SPINDLE_CLI_CONTINUE) {
+        cli.cmd = find_command(argv[i]);
+        if (cli.cmd == NULL)
+            code = spindle_cli_error(SPINDLE_EXIT_USAGE,
+                                     "unknown command '%s' (see 'spindle --help')", argv[i]);
+        else
+            code = cli.cmd->handler(&cli, argc - i - 1, argv + i + 1);
+    }
+    spindle_cli_close(&cli);
+    /* Output that could not be written (a full disk, a closed pipe) is a failure too. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        spindle_cli_error(SPINDLE_EXIT_ERROR, "writing to stdout: %s", strerror(errno));
+        if (code == SPINDLE_EXIT_OK)
+            code = SPINDLE_EXIT_ERROR;
+    }
+    return code;
+}

@@ -1,0 +1,21 @@
+/* A bounds check for msgpack bytes that arrive from outside (args and results read from
+ * Redis), run before msgpack-c decodes them.
+ *
+ * Why: msgpack-c allocates room for a container's declared element count before it reads
+ * the elements, so six bytes declaring a 4-billion-element array make it allocate
+ * gigabytes. This walk needs no allocation: it refuses containers that declare more elements
+ * than there are bytes left (each element takes at least one), nesting deeper than a limit,
+ * truncation, and bytes msgpack does not define. */
+#ifndef SPINDLE_COMMON_MSGPACK_CHECK_H
+#define SPINDLE_COMMON_MSGPACK_CHECK_H
+
+#include <stddef.h>
+
+/* Deepest nesting accepted by default: msgpack-c's own decoder stack is 32 levels deep. */
+#define SPINDLE_MSGPACK_MAX_DEPTH 32
+
+/* Checks that buf[0..len) holds exactly one well-formed msgpack value nested at most
+ * max_depth deep. Returns NULL if so, or a static string saying what is wrong. */
+const char *spindle_msgpack_check(const char *buf, size_t len, int max_depth);
+
+#endif

@@ -1,0 +1,71 @@
+/* The task functions the forked test workers serve. They follow the contracts of
+ * examples/tasks.c (add, echo, sleep_ms, fail) so a test can use either kind of worker; they
+ * are written again here because the test binary links libspindle statically and cannot
+ * dlopen the example library into the same process. */
+#include <stdint.h>
+#include <time.h>
+
+#include "harness.h"
+
+/* add N…: the sum of its numeric arguments; a double if any argument is one. */
+static int fx_add(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    int64_t isum = 0;
+    double dsum = 0;
+    int is_float = 0;
+    for (uint32_t i = 0; i < args->via.array.size; i++) {
+        const msgpack_object *a = &args->via.array.ptr[i];
+        if (a->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+            isum += (int64_t)a->via.u64;
+            dsum += (double)a->via.u64;
+        } else if (a->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+            isum += a->via.i64;
+            dsum += (double)a->via.i64;
+        } else if (a->type == MSGPACK_OBJECT_FLOAT64 || a->type == MSGPACK_OBJECT_FLOAT32) {
+            is_float = 1;
+            dsum += a->via.f64;
+        } else {
+            return spindle_task_fail(ctx, "add: argument %u is not a number", i);
+        }
+    }
+    return is_float ? msgpack_pack_double(result, dsum) : msgpack_pack_int64(result, isum);
+}
+
+/* echo X…: its arguments, as one array. */
+static int fx_echo(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    (void)ctx;
+    return msgpack_pack_object(result, *args);
+}
+
+/* sleep_ms N: sleeps N ms and returns N. */
+static int fx_sleep_ms(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    if (args->via.array.size != 1 || args->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return spindle_task_fail(ctx, "sleep_ms: expects one non-negative integer (ms)");
+    uint64_t ms = args->via.array.ptr[0].via.u64;
+    harness_sleep_ms((long)ms);
+    return msgpack_pack_uint64(result, ms);
+}
+
+/* fail MSG: fails with MSG. */
+static int fx_fail(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    (void)result;
+    if (args->via.array.size >= 1 && args->via.array.ptr[0].type == MSGPACK_OBJECT_STR)
+        return spindle_task_fail(ctx, "%.*s", (int)args->via.array.ptr[0].via.str.size,
+                                 args->via.array.ptr[0].via.str.ptr);
+    return spindle_task_fail(ctx, "fail: asked to fail");
+}
+
+int fixture_register_tasks(spindle_registry *reg)
+{
+    int rc = spindle_registry_add(reg, "add", fx_add, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "echo", fx_echo, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "sleep_ms", fx_sleep_ms, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "fail", fx_fail, NULL);
+    return rc;
+}

@@ -1,0 +1,35 @@
+/* The suites of the test binary: each tests/test_*.c file registers its own with CUnit
+ * through one function listed here, and main.c calls them in order. Pure suites (no server)
+ * come first; the CLI suite comes last. */
+#ifndef SPINDLE_TESTS_SUITES_H
+#define SPINDLE_TESTS_SUITES_H
+
+#include <CUnit/CUnit.h>
+
+/* A NULL-terminated table of a suite's tests. */
+typedef struct test_case {
+    const char *name;
+    CU_TestFunc fn;
+} test_case;
+
+/* Adds a suite and its tests to the CUnit registry. 0 on success. */
+int add_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc cleanup,
+              const test_case *tests);
+
+int register_url_tests(void);
+int register_names_tests(void);
+int register_args_tests(void);
+int register_msgpack_check_tests(void);
+int register_roundtrip_tests(void);
+int register_types_tests(void);
+int register_ttl_tests(void);
+int register_bad_tasks_tests(void);
+int register_task_api_tests(void);
+int register_invalid_tests(void);
+int register_wait_tests(void);
+int register_connection_tests(void);
+int register_queue_tests(void);
+int register_stop_tests(void);
+int register_cli_tests(void);
+
+#endif

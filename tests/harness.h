@@ -75,6 +75,11 @@ int harness_wait_idle_workers(int n, long timeout_ms);
 /* A client connected to the harness's server with the harness's namespace, or NULL (the
  * reason on stderr). Caller frees with spindle_client_free(). */
 spindle_client *harness_client(void);
+/* Suite set-up shared by most suites: harness_suite_init(), a client into *client, and a
+ * forked worker with the fixture registry on "default". 0 on success. */
+int harness_suite_init_with_worker(spindle_client **client);
+/* The matching clean-up: frees *client, sets it to NULL, harness_suite_cleanup(). */
+int harness_suite_cleanup_client(spindle_client **client);
 
 /* ---- workers ---------------------------------------------------------------------------- */
 

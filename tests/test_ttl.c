@@ -14,17 +14,12 @@ static spindle_client *client;
 
 static int suite_init(void)
 {
-    if (harness_suite_init() != 0)
-        return -1;
-    client = harness_client();
-    return client && harness_worker_fork(NULL, 0) > 0 ? 0 : -1;
+    return harness_suite_init_with_worker(&client);
 }
 
 static int suite_cleanup(void)
 {
-    spindle_client_free(client);
-    client = NULL;
-    return harness_suite_cleanup();
+    return harness_suite_cleanup_client(&client);
 }
 
 static spindle_handle *enqueue1(const char *func, int64_t n, const char *str, long ttl)

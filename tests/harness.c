@@ -801,12 +801,19 @@ void harness_output_free(harness_output *res)
     res->out = res->err = NULL;
 }
 
-int harness_suite_init_with_worker(spindle_client **client)
+int harness_suite_init_client(spindle_client **client)
 {
     if (harness_suite_init() != 0)
         return -1;
     *client = harness_client();
-    return *client && harness_worker_fork(NULL, 0) > 0 ? 0 : -1;
+    return *client ? 0 : -1;
+}
+
+int harness_suite_init_with_worker(spindle_client **client)
+{
+    if (harness_suite_init_client(client) != 0)
+        return -1;
+    return harness_worker_fork(NULL, 0) > 0 ? 0 : -1;
 }
 
 int harness_suite_cleanup_client(spindle_client **client)

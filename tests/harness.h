@@ -78,6 +78,8 @@ spindle_client *harness_client(void);
 /* Suite set-up shared by most suites: harness_suite_init(), a client into *client, and a
  * forked worker with the fixture registry on "default". 0 on success. */
 int harness_suite_init_with_worker(spindle_client **client);
+/* The same without the worker. */
+int harness_suite_init_client(spindle_client **client);
 /* The matching clean-up: frees *client, sets it to NULL, harness_suite_cleanup(). */
 int harness_suite_cleanup_client(spindle_client **client);
 

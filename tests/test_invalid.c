@@ -14,17 +14,12 @@ static spindle_client *client;
 
 static int suite_init(void)
 {
-    if (harness_suite_init() != 0)
-        return -1;
-    client = harness_client();
-    return client ? 0 : -1;
+    return harness_suite_init_client(&client);
 }
 
 static int suite_cleanup(void)
 {
-    spindle_client_free(client);
-    client = NULL;
-    return harness_suite_cleanup();
+    return harness_suite_cleanup_client(&client);
 }
 
 static long long dbsize(void)

@@ -1,6 +1,6 @@
 /* spindle-bench: Spindle's throughput, latency and memory figures on one redis-server.
  *
- *   spindle-bench --redis URL --build DIR [--n N]
+ *   spindle-bench --redis URL --build DIR [--n N] [--prefetch P]   (P: the workers' --prefetch)
  *
  * Scenarios, in the order of the peers harness (../shared/peers): enqueue-single (one call,
  * one task, each awaited), memory-queued, drain-1 (one worker process started on the full
@@ -25,7 +25,7 @@
 #include "common/url.h"
 #include "spindle.h"
 
-static const char *url, *build = "build";
+static const char *url, *build = "build", *prefetch = "128";
 static long n_tasks = 50000;
 static redisContext *raw;
 
@@ -82,7 +82,8 @@ static pid_t start_worker(void)
     snprintf(lib, sizeof(lib), "%s/lib/spindle-example-tasks.so", build);
     pid_t pid = fork();
     if (pid == 0) {
-        execl(bin, bin, "--redis", url, "--load", lib, "--log-level", "warn", (char *)NULL);
+        execl(bin, bin, "--redis", url, "--load", lib, "--log-level", "warn", "--prefetch",
+              prefetch, (char *)NULL);
         _exit(127);
     }
     return pid;
@@ -274,9 +275,11 @@ int main(int argc, char **argv)
             build = argv[i + 1];
         else if (strcmp(argv[i], "--n") == 0)
             n_tasks = strtol(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--prefetch") == 0)
+            prefetch = argv[i + 1];
     }
     if (url == NULL || n_tasks < 1)
-        die("usage", "spindle-bench --redis URL [--build DIR] [--n N]");
+        die("usage", "spindle-bench --redis URL [--build DIR] [--n N] [--prefetch P]");
     spindle_url u;
     spindle_error err;
     if (spindle_url_parse(url, &u, &err) != SPINDLE_OK)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: runs spindle-bench against a private redis-server (started and stopped here,
 # by PID). BENCH_N tasks per scenario (default 50000). JSON lines go to stdout, the table to
-# stderr.
+# stderr. BENCH_PREFETCH sets the workers' --prefetch (default 128).
 set -euo pipefail
 BUILD=${BUILD:-build}
 N=${BENCH_N:-50000}
@@ -15,4 +15,4 @@ trap cleanup EXIT
 . "$here/../examples/private-redis.sh"
 start_private_redis "$tmp"
 echo "bench: redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') on 127.0.0.1:$REDIS_PORT, N=$N, $(nproc) cores" >&2
-"$BUILD/bin/spindle-bench" --redis "redis://127.0.0.1:$REDIS_PORT" --build "$BUILD" --n "$N"
+"$BUILD/bin/spindle-bench" --redis "redis://127.0.0.1:$REDIS_PORT" --build "$BUILD" --n "$N" --prefetch "${BENCH_PREFETCH:-128}"

@@ -25,7 +25,7 @@ static void usage(FILE *out)
             "  --namespace NS       key namespace (default: spindle)\n"
             "  --queues Q1,Q2       queues to serve, highest priority first (default: default)\n"
             "  --load LIB.so        task library exporting spindle_register_tasks()\n"
-            "  --prefetch N         most tasks claimed per round trip (default 32)\n"
+            "  --prefetch N         most tasks claimed per round trip (default 128)\n"
             "  --log-level LEVEL    debug, info, warn or error (default info)\n"
             "  --version, --help\n");
 }

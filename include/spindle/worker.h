@@ -78,7 +78,7 @@ typedef struct spindle_worker_options {
     const char *const *queues;
     size_t nqueues;
     int log_level;          /* enum spindle_log_level; default SPINDLE_LOG_INFO */
-    int prefetch;           /* most tasks claimed per round trip; default 32, 1 disables */
+    int prefetch;           /* most tasks claimed per round trip; default 128, 1 disables */
     int handle_signals;     /* 1 (default): SIGINT/SIGTERM stop the worker gracefully */
     int connect_timeout_ms; /* default 2000 */
     int command_timeout_ms; /* default 5000 */

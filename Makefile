@@ -134,7 +134,8 @@ test-run:
 valgrind: deps
 	$(MAKE) $(TEST_BIN) all
 	SPINDLE_TEST_BUILD=$(BUILD) SPINDLE_TEST_VALGRIND=1 valgrind --error-exitcode=3 \
-	  --leak-check=full --errors-for-leak-kinds=definite --trace-children=no -q $(TEST_BIN)
+	  --leak-check=full --errors-for-leak-kinds=definite --show-possibly-lost=no \
+	  --trace-children=no -q $(TEST_BIN)
 
 bench: deps all
 	BENCH_N=$(BENCH_N) BUILD=$(BUILD) bash bench/run.sh

@@ -72,6 +72,10 @@ int spindle_store_wait_wake(spindle_store *s, const char *const *queues, size_t 
 
 /* ---- reads (store/query.c) ---- */
 
+/* Redis's maxmemory-policy into buf (size 32). SPINDLE_ERR_REDIS if CONFIG is refused (a
+ * managed Redis or an ACL user without it). */
+int spindle_store_eviction_policy(spindle_store *s, char *buf);
+
 /* The task's state text into buf (size 16). SPINDLE_ERR_NOT_FOUND if the hash is missing. */
 int spindle_store_task_state(spindle_store *s, const char *queue, const char *id, char *buf);
 /* HGETALL and TTL of a task in one round trip. *hash is an array reply (caller frees). */

@@ -225,3 +225,17 @@ int spindle_store_queue_counts(spindle_store *s, const char *queue, long long *p
     freeReplyObject(w);
     return rc;
 }
+
+int spindle_store_eviction_policy(spindle_store *s, char *buf)
+{
+    redisReply *r =
+        spindle_store_callf(s, "reading maxmemory-policy", "CONFIG GET maxmemory-policy");
+    if (r == NULL)
+        return s->err->code;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[1]->type != REDIS_REPLY_STRING || r->element[1]->len >= 32)
+        return spindle_store_bad_reply(s, "reading maxmemory-policy", r);
+    memcpy(buf, r->element[1]->str, r->element[1]->len + 1);
+    freeReplyObject(r);
+    return SPINDLE_OK;
+}

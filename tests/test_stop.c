@@ -169,6 +169,33 @@ static void test_bad_queue_exits_1(void)
     CU_ASSERT_EQUAL(harness_int("DBSIZE"), 0);
 }
 
+/* A Redis that may evict keys is refused unless --allow-eviction; nothing is written. */
+static void test_eviction_policy(void)
+{
+    CU_ASSERT_EQUAL(harness_flushall(), 0);
+    freeReplyObject(harness_cmd("CONFIG SET maxmemory-policy allkeys-lru"));
+    static const char *const args[] = {"--load", "LIB"};
+    harness_output out = run_worker(args, 2);
+    CU_ASSERT_EQUAL(out.code, 1);
+    CU_ASSERT_PTR_NOT_NULL(out.err ? strstr(out.err, "maxmemory-policy allkeys-lru") : NULL);
+    CU_ASSERT_PTR_NOT_NULL(out.err ? strstr(out.err, "--allow-eviction") : NULL);
+    harness_output_free(&out);
+    CU_ASSERT_EQUAL(harness_int("DBSIZE"), 0);
+
+    /* With the flag it warns and serves (stopped by the harness's timeout). */
+    char bin[512], lib[512];
+    snprintf(bin, sizeof(bin), "%s/bin/spindle-worker", harness_build());
+    snprintf(lib, sizeof(lib), "%s/lib/spindle-example-tasks.so", harness_build());
+    const char *argv[] = {bin,      "--redis", harness_url(),      "--namespace", harness_ns(),
+                          "--load", lib,       "--allow-eviction", NULL};
+    CU_ASSERT_EQUAL(harness_run((char *const *)argv, 1000, &out), 0);
+    CU_ASSERT_PTR_NOT_NULL(out.err ? strstr(out.err, "tasks can be lost") : NULL);
+    CU_ASSERT_PTR_NOT_NULL(out.err ? strstr(out.err, "serving") : NULL);
+    harness_output_free(&out);
+    freeReplyObject(harness_cmd("CONFIG SET maxmemory-policy noeviction"));
+    CU_ASSERT_EQUAL(harness_int("DBSIZE") > 0, 1); /* it registered its queue */
+}
+
 static void test_usage_errors_exit_2(void)
 {
     harness_output out = run_worker(NULL, 0);
@@ -190,6 +217,7 @@ int register_stop_tests(void)
         {"SIGTERM during a task: settled, exit 0", test_sigterm_during_task},
         {"in-process worker: spindle_worker_stop()", test_in_process_stop},
         {"bad queue name: exit 1", test_bad_queue_exits_1},
+        {"evicting Redis refused unless --allow-eviction", test_eviction_policy},
         {"usage errors: exit 2", test_usage_errors_exit_2},
         {NULL, NULL},
     };

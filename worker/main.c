@@ -27,6 +27,7 @@ static void usage(FILE *out)
             "  --load LIB.so        task library exporting spindle_register_tasks()\n"
             "  --prefetch N         most tasks claimed per round trip (default 128)\n"
             "  --log-level LEVEL    debug, info, warn or error (default info)\n"
+            "  --allow-eviction     run even if Redis's maxmemory-policy may evict keys\n"
             "  --version, --help\n");
 }
 
@@ -44,15 +45,12 @@ static int split_queues(char *list, const char **out)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"redis", required_argument, 0, 'r'},
-                                             {"namespace", required_argument, 0, 'n'},
-                                             {"queues", required_argument, 0, 'q'},
-                                             {"load", required_argument, 0, 'l'},
-                                             {"prefetch", required_argument, 0, 'p'},
-                                             {"log-level", required_argument, 0, 'L'},
-                                             {"version", no_argument, 0, 'V'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
+    static const struct option longopts[] = {
+        {"redis", required_argument, 0, 'r'},    {"namespace", required_argument, 0, 'n'},
+        {"queues", required_argument, 0, 'q'},   {"load", required_argument, 0, 'l'},
+        {"prefetch", required_argument, 0, 'p'}, {"log-level", required_argument, 0, 'L'},
+        {"allow-eviction", no_argument, 0, 'E'}, {"version", no_argument, 0, 'V'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     spindle_worker_options opts;
     spindle_worker_options_init(&opts);
     const char *queues[MAX_QUEUES];
@@ -102,6 +100,9 @@ int main(int argc, char **argv)
                         optarg);
                 code = 2;
             }
+            break;
+        case 'E':
+            opts.allow_eviction = 1;
             break;
         case 'V':
             printf("spindle-worker %s (protocol %d)\n", SPINDLE_VERSION, SPINDLE_PROTOCOL_VERSION);

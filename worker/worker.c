@@ -337,6 +337,32 @@ static int serve_once(spindle_worker *w)
     return 0;
 }
 
+/* Refuses a Redis that may evict keys: every policy but noeviction can drop a pending list
+ * or a task hash under memory pressure. A Redis that hides CONFIG is trusted, with a
+ * warning. */
+static int check_eviction(spindle_worker *w)
+{
+    char policy[32];
+    int rc = spindle_store_eviction_policy(&w->store, policy);
+    if (rc == SPINDLE_ERR_REDIS) {
+        spindle_log(SPINDLE_LOG_WARN, NULL,
+                    "cannot read maxmemory-policy (%s); make sure it is noeviction", w->err.msg);
+        return SPINDLE_OK;
+    }
+    if (rc != SPINDLE_OK || strcmp(policy, "noeviction") == 0)
+        return rc;
+    if (w->opts.allow_eviction) {
+        spindle_log(SPINDLE_LOG_WARN, NULL,
+                    "Redis maxmemory-policy is %s: tasks can be lost under memory pressure",
+                    policy);
+        return SPINDLE_OK;
+    }
+    return spindle_error_set(&w->err, SPINDLE_ERR_INVALID,
+                             "Redis at %s has maxmemory-policy %s, which may evict (lose) tasks; "
+                             "set it to noeviction, or pass --allow-eviction to run anyway",
+                             w->store.url_text, policy);
+}
+
 int spindle_worker_run(spindle_worker *w)
 {
     int rc = validate(w);
@@ -345,6 +371,8 @@ int spindle_worker_run(spindle_worker *w)
     spindle_log_setup(w->opts.log_level, w->id);
     rc = spindle_store_open(&w->store, w->opts.url, w->opts.ns, w->opts.connect_timeout_ms,
                             w->opts.command_timeout_ms, &w->err);
+    if (rc == SPINDLE_OK)
+        rc = check_eviction(w);
     if (rc == SPINDLE_OK)
         rc = spindle_store_register_queues(&w->store, (const char *const *)w->queues, w->nqueues);
     if (rc != SPINDLE_OK)

@@ -82,6 +82,9 @@ typedef struct spindle_worker_options {
     int handle_signals;     /* 1 (default): SIGINT/SIGTERM stop the worker gracefully */
     int connect_timeout_ms; /* default 2000 */
     int command_timeout_ms; /* default 5000 */
+    /* 0 (default): refuse to run when Redis's maxmemory-policy may evict keys, since an
+     * evicted pending list or task hash is a task lost without a trace. */
+    int allow_eviction;
 } spindle_worker_options;
 
 void spindle_worker_options_init(spindle_worker_options *opts);

@@ -47,17 +47,15 @@ int spindle_store_claim(spindle_store *s, const char *queue, const char *worker,
 {
     char pending[SPINDLE_KEY_MAX], inflight[SPINDLE_KEY_MAX], wake[SPINDLE_KEY_MAX];
     char workers[SPINDLE_KEY_MAX], prefix[SPINDLE_KEY_MAX];
-    spindle_cmd cmd;
-    spindle_cmd_init(&cmd);
-    spindle_cmd_push(&cmd, pending, spindle_key_pending(pending, s->ns, queue));
-    spindle_cmd_push(&cmd, inflight, spindle_key_inflight(inflight, s->ns, queue, worker));
-    spindle_cmd_push(&cmd, wake, spindle_key_wake(wake, s->ns, queue));
-    spindle_cmd_push(&cmd, workers, spindle_key_workers(workers, s->ns, queue));
-    spindle_cmd_long(&cmd, max);
-    spindle_cmd_str(&cmd, worker);
-    spindle_cmd_push(&cmd, prefix, spindle_key_task_prefix(prefix, s->ns, queue));
-    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_CLAIM, 4, &cmd);
-    spindle_cmd_free(&cmd);
+    spindle_cmd *cmd = spindle_store_scratch(s);
+    spindle_cmd_push(cmd, pending, spindle_key_pending(pending, s->ns, queue));
+    spindle_cmd_push(cmd, inflight, spindle_key_inflight(inflight, s->ns, queue, worker));
+    spindle_cmd_push(cmd, wake, spindle_key_wake(wake, s->ns, queue));
+    spindle_cmd_push(cmd, workers, spindle_key_workers(workers, s->ns, queue));
+    spindle_cmd_long(cmd, max);
+    spindle_cmd_str(cmd, worker);
+    spindle_cmd_push(cmd, prefix, spindle_key_task_prefix(prefix, s->ns, queue));
+    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_CLAIM, 4, cmd);
     *n = 0;
     *reply = NULL;
     if (r == NULL)
@@ -76,22 +74,20 @@ int spindle_store_settle(spindle_store *s, const char *queue, const char *worker
                          const spindle_settlement *v, size_t n, int *accepted)
 {
     char inflight[SPINDLE_KEY_MAX], base[SPINDLE_KEY_MAX];
-    spindle_cmd cmd;
-    spindle_cmd_init(&cmd);
-    spindle_cmd_push(&cmd, inflight, spindle_key_inflight(inflight, s->ns, queue, worker));
-    spindle_cmd_push(&cmd, base, spindle_key_queue_base(base, s->ns, queue));
-    spindle_cmd_str(&cmd, worker);
+    spindle_cmd *cmd = spindle_store_scratch(s);
+    spindle_cmd_push(cmd, inflight, spindle_key_inflight(inflight, s->ns, queue, worker));
+    spindle_cmd_push(cmd, base, spindle_key_queue_base(base, s->ns, queue));
+    spindle_cmd_str(cmd, worker);
     for (size_t i = 0; i < n; i++) {
-        spindle_cmd_str(&cmd, v[i].id);
-        spindle_cmd_long(&cmd, v[i].attempt);
-        spindle_cmd_str(&cmd, v[i].succeeded > 0    ? "succeeded"
-                              : v[i].succeeded == 0 ? "failed"
-                                                    : "release");
-        spindle_cmd_push(&cmd, v[i].payload, v[i].payload_len);
-        spindle_cmd_long(&cmd, v[i].result_ttl_s);
+        spindle_cmd_str(cmd, v[i].id);
+        spindle_cmd_long(cmd, v[i].attempt);
+        spindle_cmd_str(cmd, v[i].succeeded > 0    ? "succeeded"
+                             : v[i].succeeded == 0 ? "failed"
+                                                   : "release");
+        spindle_cmd_push(cmd, v[i].payload, v[i].payload_len);
+        spindle_cmd_long(cmd, v[i].result_ttl_s);
     }
-    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_SETTLE, 1, &cmd);
-    spindle_cmd_free(&cmd);
+    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_SETTLE, 1, cmd);
     if (r == NULL)
         return s->err->code;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != n)
@@ -109,16 +105,14 @@ int spindle_store_wait_wake(spindle_store *s, const char *const *queues, size_t 
     char keys[SPINDLE_STORE_MAX_QUEUES][SPINDLE_KEY_MAX];
     char secs[32];
     snprintf(secs, sizeof(secs), "%.3f", (double)ms / 1000.0);
-    spindle_cmd cmd;
-    spindle_cmd_init(&cmd);
-    spindle_cmd_str(&cmd, "BRPOP");
+    spindle_cmd *cmd = spindle_store_scratch(s);
+    spindle_cmd_str(cmd, "BRPOP");
     for (size_t i = 0; i < n && i < SPINDLE_STORE_MAX_QUEUES; i++)
-        spindle_cmd_push(&cmd, keys[i], spindle_key_wake(keys[i], s->ns, queues[i]));
-    spindle_cmd_str(&cmd, secs);
+        spindle_cmd_push(cmd, keys[i], spindle_key_wake(keys[i], s->ns, queues[i]));
+    spindle_cmd_str(cmd, secs);
     spindle_store_block_timeout(s, ms);
-    redisReply *r = spindle_store_call(s, "waiting for tasks", &cmd);
+    redisReply *r = spindle_store_call(s, "waiting for tasks", cmd);
     spindle_store_block_timeout(s, 0);
-    spindle_cmd_free(&cmd);
     *woken = 0;
     if (r == NULL)
         return s->err->code;

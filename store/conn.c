@@ -126,6 +126,7 @@ int spindle_store_open(spindle_store *s, const char *url, const char *ns, int co
 {
     memset(s, 0, sizeof(*s));
     spindle_cmd_init(&s->evalcmd);
+    spindle_cmd_init(&s->scratch);
     s->err = err;
     if (url == NULL)
         url = spindle_url_default();
@@ -151,6 +152,13 @@ void spindle_store_close(spindle_store *s)
 {
     drop(s);
     spindle_cmd_free(&s->evalcmd);
+    spindle_cmd_free(&s->scratch);
+}
+
+spindle_cmd *spindle_store_scratch(spindle_store *s)
+{
+    spindle_cmd_reset(&s->scratch);
+    return &s->scratch;
 }
 
 /* Reconnects if the previous connection was lost. */

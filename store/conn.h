@@ -24,6 +24,7 @@ typedef struct spindle_store {
     char sha[SPINDLE_SCRIPT_COUNT][41];
     spindle_error *err;  /* borrowed from the owner */
     spindle_cmd evalcmd; /* reused for every EVALSHA: no allocation per call once warm */
+    spindle_cmd scratch; /* reused for the arguments of each step, likewise */
 } spindle_store;
 
 /* Parses url (NULL: spindle_url_default()), validates ns (NULL: "spindle"), connects,
@@ -54,6 +55,10 @@ redisReply *spindle_store_read(spindle_store *s, const char *what);
  * and retries once. Same reply contract as spindle_store_call(). */
 redisReply *spindle_store_eval(spindle_store *s, enum spindle_script script, int nkeys,
                                const spindle_cmd *cmd);
+
+/* The store's reusable command, emptied: valid until the next call of this function. The
+ * steps in ops.h build their arguments in it instead of allocating per call. */
+spindle_cmd *spindle_store_scratch(spindle_store *s);
 
 /* Sets the socket timeout for the next blocking command: ms + the usual command timeout. */
 void spindle_store_block_timeout(spindle_store *s, long ms);

@@ -21,21 +21,19 @@ int spindle_store_enqueue(spindle_store *s, const char *queue, const spindle_new
     if (opts->max_retries >= 0)
         snprintf(retries, sizeof(retries), "%d", opts->max_retries);
 
-    spindle_cmd cmd;
-    spindle_cmd_init(&cmd);
-    spindle_cmd_push(&cmd, pending, pl);
-    spindle_cmd_push(&cmd, wake, wl);
-    spindle_cmd_push(&cmd, prefix, xl);
+    spindle_cmd *cmd = spindle_store_scratch(s);
+    spindle_cmd_push(cmd, pending, pl);
+    spindle_cmd_push(cmd, wake, wl);
+    spindle_cmd_push(cmd, prefix, xl);
     for (size_t i = 0; i < n; i++) {
-        spindle_cmd_push(&cmd, tasks[i].id, strlen(tasks[i].id));
-        spindle_cmd_str(&cmd, tasks[i].func);
-        spindle_cmd_push(&cmd, tasks[i].args, tasks[i].args_len);
-        spindle_cmd_str(&cmd, ttl);
-        spindle_cmd_str(&cmd, timeout);
-        spindle_cmd_str(&cmd, retries);
+        spindle_cmd_push(cmd, tasks[i].id, strlen(tasks[i].id));
+        spindle_cmd_str(cmd, tasks[i].func);
+        spindle_cmd_push(cmd, tasks[i].args, tasks[i].args_len);
+        spindle_cmd_str(cmd, ttl);
+        spindle_cmd_str(cmd, timeout);
+        spindle_cmd_str(cmd, retries);
     }
-    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_ENQUEUE, 2, &cmd);
-    spindle_cmd_free(&cmd);
+    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_ENQUEUE, 2, cmd);
     if (r == NULL)
         return s->err->code;
     if (r->type != REDIS_REPLY_INTEGER || (size_t)r->integer != n)
@@ -47,14 +45,12 @@ int spindle_store_enqueue(spindle_store *s, const char *queue, const spindle_new
 int spindle_store_register_queues(spindle_store *s, const char *const *queues, size_t n)
 {
     char key[SPINDLE_KEY_MAX];
-    spindle_cmd cmd;
-    spindle_cmd_init(&cmd);
-    spindle_cmd_str(&cmd, "SADD");
-    spindle_cmd_push(&cmd, key, spindle_key_queues(key, s->ns));
+    spindle_cmd *cmd = spindle_store_scratch(s);
+    spindle_cmd_str(cmd, "SADD");
+    spindle_cmd_push(cmd, key, spindle_key_queues(key, s->ns));
     for (size_t i = 0; i < n; i++)
-        spindle_cmd_str(&cmd, queues[i]);
-    redisReply *r = spindle_store_call(s, "registering queues", &cmd);
-    spindle_cmd_free(&cmd);
+        spindle_cmd_str(cmd, queues[i]);
+    redisReply *r = spindle_store_call(s, "registering queues", cmd);
     if (r == NULL)
         return s->err->code;
     freeReplyObject(r);

@@ -103,12 +103,10 @@ int spindle_store_wait_step(spindle_store *s, const char *queue, const char *id,
                             redisReply **reply)
 {
     char key[SPINDLE_KEY_MAX];
-    spindle_cmd cmd;
-    spindle_cmd_init(&cmd);
-    spindle_cmd_push(&cmd, key, spindle_key_task(key, s->ns, queue, id));
-    spindle_cmd_long(&cmd, delta);
-    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_WAIT, 1, &cmd);
-    spindle_cmd_free(&cmd);
+    spindle_cmd *cmd = spindle_store_scratch(s);
+    spindle_cmd_push(cmd, key, spindle_key_task(key, s->ns, queue, id));
+    spindle_cmd_long(cmd, delta);
+    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_WAIT, 1, cmd);
     *reply = NULL;
     if (r == NULL)
         return s->err->code;

@@ -156,6 +156,30 @@ static void child_log_to(const char *path)
     }
 }
 
+/* Forks and execs argv (argv[0] looked up in PATH unless it holds a '/'), its output in
+ * logfile, or in DIR/spindle-worker-PID.log when logfile is NULL. The child has no
+ * SPINDLE_REDIS_URL, so a program that ignores --redis fails instead of reaching another
+ * server. Returns the child's PID, or -1. */
+static pid_t spawn(const char *const *argv, const char *logfile)
+{
+    fflush(NULL);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    child_prepare(parent);
+    char log[200];
+    if (logfile == NULL) {
+        snprintf(log, sizeof(log), "%s/spindle-worker-%ld.log", H.dir, (long)getpid());
+        logfile = log;
+    }
+    child_log_to(logfile);
+    unsetenv("SPINDLE_REDIS_URL");
+    execvp(argv[0], (char *const *)argv);
+    fprintf(stderr, "harness: exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
 int harness_child_alive(pid_t pid)
 {
     child *c = find_child(pid);
@@ -328,18 +352,9 @@ static int start_redis(void)
             argv[argc++] = "700";
         }
         argv[argc] = NULL;
-        fflush(NULL);
-        pid_t parent = getpid();
-        pid_t pid = fork();
+        pid_t pid = spawn(argv, logfile);
         if (pid < 0)
             return -1;
-        if (pid == 0) {
-            child_prepare(parent);
-            child_log_to(logfile);
-            execvp(server, (char *const *)argv);
-            fprintf(stderr, "harness: exec %s: %s\n", server, strerror(errno));
-            _exit(127);
-        }
         H.redis_pid = pid;
         if (await_ping(pid) == 0) {
             if (H.is_unix)
@@ -677,7 +692,7 @@ pid_t harness_worker_exec(const char *queues)
 {
     if (start_redis() != 0)
         return -1;
-    char bin[PATH_MAX], lib[PATH_MAX], log[200];
+    char bin[PATH_MAX], lib[PATH_MAX];
     snprintf(bin, sizeof(bin), "%s/bin/spindle-worker", harness_build());
     snprintf(lib, sizeof(lib), "%s/lib/spindle-example-tasks.so", harness_build());
     if (access(bin, X_OK) != 0 || access(lib, R_OK) != 0) {
@@ -692,20 +707,9 @@ pid_t harness_worker_exec(const char *queues)
         argv[argc++] = queues;
     }
     argv[argc] = NULL;
-    fflush(NULL);
-    pid_t parent = getpid();
-    pid_t pid = fork();
+    pid_t pid = spawn(argv, NULL);
     if (pid < 0)
         return -1;
-    if (pid == 0) {
-        child_prepare(parent);
-        snprintf(log, sizeof(log), "%s/spindle-worker-%ld.log", H.dir, (long)getpid());
-        child_log_to(log);
-        unsetenv("SPINDLE_REDIS_URL");
-        execv(bin, (char *const *)argv);
-        fprintf(stderr, "harness: exec %s: %s\n", bin, strerror(errno));
-        _exit(127);
-    }
     track(pid, queues);
     return pid;
 }

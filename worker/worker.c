@@ -190,7 +190,7 @@ static int validate(spindle_worker *w)
 
 /* Logs an id the claim script dropped from pending. A task cancelled while pending is not
  * news; anything else means the keyspace was edited by hand or a producer misbehaved. */
-static void log_dropped(const spindle_worker *w, const char *queue, const spindle_claimed *c)
+static void log_dropped(const char *queue, const spindle_claimed *c)
 {
     if (strcmp(c->skip_reason, "cancelled") == 0)
         return;
@@ -200,7 +200,6 @@ static void log_dropped(const spindle_worker *w, const char *queue, const spindl
                     ? ""
                     : "in state ",
                 strcmp(c->skip_reason, "wrongtype") == 0 ? "not a hash" : c->skip_reason);
-    (void)w;
 }
 
 /* Runs the claimed tasks [0, n) and fills the settlements; returns how many were settled
@@ -212,7 +211,7 @@ static size_t run_batch(spindle_worker *w, const char *queue, int n, size_t *nse
     for (int i = 0; i < n; i++) {
         const spindle_claimed *c = &w->claimed[i];
         if (c->attempt == 0) {
-            log_dropped(w, queue, c);
+            log_dropped(queue, c);
             continue;
         }
         spindle_settlement *s = &w->settle[ns];

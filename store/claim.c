@@ -1,4 +1,6 @@
-/* The worker's side of the protocol: claim a batch, settle a batch, sleep until woken. */
+/* The worker's side of the protocol: claim a batch, settle a batch, put back what a stopped
+ * or lost worker held, sleep until woken. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,16 +48,17 @@ int spindle_store_claim(spindle_store *s, const char *queue, const char *worker,
                         spindle_claimed *out, int *n, redisReply **reply)
 {
     char pending[SPINDLE_KEY_MAX], inflight[SPINDLE_KEY_MAX], wake[SPINDLE_KEY_MAX];
-    char workers[SPINDLE_KEY_MAX], prefix[SPINDLE_KEY_MAX];
+    char workers[SPINDLE_KEY_MAX], prefix[SPINDLE_KEY_MAX], scheduled[SPINDLE_KEY_MAX];
     spindle_cmd *cmd = spindle_store_scratch(s);
     spindle_cmd_push(cmd, pending, spindle_key_pending(pending, s->ns, queue));
     spindle_cmd_push(cmd, inflight, spindle_key_inflight(inflight, s->ns, queue, worker));
     spindle_cmd_push(cmd, wake, spindle_key_wake(wake, s->ns, queue));
     spindle_cmd_push(cmd, workers, spindle_key_workers(workers, s->ns, queue));
+    spindle_cmd_push(cmd, scheduled, spindle_key_scheduled(scheduled, s->ns, queue));
     spindle_cmd_long(cmd, max);
     spindle_cmd_str(cmd, worker);
     spindle_cmd_push(cmd, prefix, spindle_key_task_prefix(prefix, s->ns, queue));
-    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_CLAIM, 4, cmd);
+    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_CLAIM, 5, cmd);
     *n = 0;
     *reply = NULL;
     if (r == NULL)
@@ -70,8 +73,24 @@ int spindle_store_claim(spindle_store *s, const char *queue, const char *worker,
     return SPINDLE_OK;
 }
 
+static enum spindle_outcome outcome_of(const redisReply *e)
+{
+    static const struct {
+        const char *name;
+        enum spindle_outcome o;
+    } map[] = {{"succeeded", SPINDLE_OUTCOME_SUCCEEDED},
+               {"failed", SPINDLE_OUTCOME_FAILED},
+               {"scheduled", SPINDLE_OUTCOME_SCHEDULED},
+               {"released", SPINDLE_OUTCOME_RELEASED}};
+    if (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS)
+        for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+            if (strcmp(e->str, map[i].name) == 0)
+                return map[i].o;
+    return SPINDLE_OUTCOME_REFUSED;
+}
+
 int spindle_store_settle(spindle_store *s, const char *queue, const char *worker,
-                         const spindle_settlement *v, size_t n, int *accepted)
+                         const spindle_settlement *v, size_t n, enum spindle_outcome *outcome)
 {
     char inflight[SPINDLE_KEY_MAX], base[SPINDLE_KEY_MAX];
     spindle_cmd *cmd = spindle_store_scratch(s);
@@ -79,13 +98,15 @@ int spindle_store_settle(spindle_store *s, const char *queue, const char *worker
     spindle_cmd_push(cmd, base, spindle_key_queue_base(base, s->ns, queue));
     spindle_cmd_str(cmd, worker);
     for (size_t i = 0; i < n; i++) {
+        char jitter[16];
+        int jl = snprintf(jitter, sizeof(jitter), "%.4f", v[i].jitter);
         spindle_cmd_str(cmd, v[i].id);
         spindle_cmd_long(cmd, v[i].attempt);
         spindle_cmd_str(cmd, v[i].succeeded > 0    ? "succeeded"
                              : v[i].succeeded == 0 ? "failed"
                                                    : "release");
         spindle_cmd_push(cmd, v[i].payload, v[i].payload_len);
-        spindle_cmd_long(cmd, v[i].result_ttl_s);
+        spindle_cmd_copy(cmd, jitter, jl > 0 ? (size_t)jl : 0);
     }
     redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_SETTLE, 1, cmd);
     if (r == NULL)
@@ -93,7 +114,31 @@ int spindle_store_settle(spindle_store *s, const char *queue, const char *worker
     if (r->type != REDIS_REPLY_ARRAY || r->elements != n)
         return spindle_store_bad_reply(s, "settle", r);
     for (size_t i = 0; i < n; i++)
-        accepted[i] = r->element[i]->type == REDIS_REPLY_INTEGER && r->element[i]->integer == 1;
+        outcome[i] = outcome_of(r->element[i]);
+    freeReplyObject(r);
+    return SPINDLE_OK;
+}
+
+int spindle_store_recover(spindle_store *s, const char *queue, const char *worker, int lost,
+                          long *requeued, long *failed)
+{
+    char inflight[SPINDLE_KEY_MAX], workers[SPINDLE_KEY_MAX], base[SPINDLE_KEY_MAX];
+    spindle_cmd *cmd = spindle_store_scratch(s);
+    spindle_cmd_push(cmd, inflight, spindle_key_inflight(inflight, s->ns, queue, worker));
+    spindle_cmd_push(cmd, workers, spindle_key_workers(workers, s->ns, queue));
+    spindle_cmd_push(cmd, base, spindle_key_queue_base(base, s->ns, queue));
+    spindle_cmd_str(cmd, worker);
+    spindle_cmd_str(cmd, lost ? "lost" : "release");
+    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_RECOVER, 2, cmd);
+    if (r == NULL)
+        return s->err->code;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER)
+        return spindle_store_bad_reply(s, "recover", r);
+    if (requeued)
+        *requeued = (long)r->element[0]->integer;
+    if (failed)
+        *failed = (long)r->element[1]->integer;
     freeReplyObject(r);
     return SPINDLE_OK;
 }

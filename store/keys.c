@@ -55,3 +55,38 @@ size_t spindle_key_task_prefix(char *buf, const char *ns, const char *queue)
 {
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:task:", ns, queue));
 }
+
+size_t spindle_key_scheduled(char *buf, const char *ns, const char *queue)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:scheduled", ns, queue));
+}
+
+size_t spindle_key_dead(char *buf, const char *ns, const char *queue)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:dead", ns, queue));
+}
+
+size_t spindle_key_worker(char *buf, const char *ns, const char *worker)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:worker:%s", ns, worker));
+}
+
+size_t spindle_key_all_workers(char *buf, const char *ns)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:workers", ns));
+}
+
+size_t spindle_key_sweep_lock(char *buf, const char *ns)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:sweeper", ns));
+}
+
+size_t spindle_key_audit_cursor(char *buf, const char *ns)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:audit", ns));
+}
+
+size_t spindle_key_task_pattern(char *buf, const char *ns)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{*}:task:*", ns));
+}

@@ -19,6 +19,17 @@ size_t spindle_key_workers(char *buf, const char *ns, const char *queue);
 size_t spindle_key_task(char *buf, const char *ns, const char *queue, const char *id);
 size_t spindle_key_done(char *buf, const char *ns, const char *queue, const char *id);
 size_t spindle_key_inflight(char *buf, const char *ns, const char *queue, const char *worker);
+size_t spindle_key_scheduled(char *buf, const char *ns, const char *queue);
+size_t spindle_key_dead(char *buf, const char *ns, const char *queue);
+/* A worker's heartbeat hash, "NS:worker:ID". */
+size_t spindle_key_worker(char *buf, const char *ns, const char *worker);
+/* The set of worker ids that have registered, "NS:workers". */
+size_t spindle_key_all_workers(char *buf, const char *ns);
+/* The fleet-wide sweep lock and the consistency audit's SCAN cursor. */
+size_t spindle_key_sweep_lock(char *buf, const char *ns);
+size_t spindle_key_audit_cursor(char *buf, const char *ns);
+/* The SCAN pattern matching every task hash of the namespace. */
+size_t spindle_key_task_pattern(char *buf, const char *ns);
 /* The prefix the scripts append a task id to: "NS:{Q}:task:". */
 size_t spindle_key_task_prefix(char *buf, const char *ns, const char *queue);
 

@@ -21,9 +21,11 @@ typedef struct spindle_new_task {
 } spindle_new_task;
 
 typedef struct spindle_task_opts {
-    long result_ttl_s; /* < 0: field absent (protocol default 3600) */
-    long timeout_s;    /* <= 0: absent */
-    int max_retries;   /* < 0: absent */
+    long result_ttl_s;   /* < 0: field absent (protocol default 3600) */
+    long timeout_s;      /* <= 0: absent */
+    int max_retries;     /* < 0: absent */
+    long backoff_ms;     /* <= 0: absent (protocol default 1000) */
+    long backoff_max_ms; /* <= 0: absent (protocol default 600000) */
 } spindle_task_opts;
 
 /* Enqueues n tasks on queue in one script call (the caller chunks large batches). */
@@ -54,21 +56,58 @@ int spindle_store_claim(spindle_store *s, const char *queue, const char *worker,
 typedef struct spindle_settlement {
     const char *id;
     long attempt;
-    int succeeded; /* 1: payload is the result (msgpack); 0: the error text; -1: hand the
-                      unstarted task back to the front of pending */
+    int succeeded; /* 1: payload is the result (msgpack); 0: the error text (the attempt
+                      failed: retried per the task's policy); -1: hand the unstarted task
+                      back to the front of pending */
     const char *payload;
     size_t payload_len;
-    long result_ttl_s;
+    double jitter; /* in [0, 1): spreads the retry back-off of tasks failing together */
 } spindle_settlement;
 
-/* Settles n tasks of queue held by worker. accepted[i] is 1 if settled, 0 if refused by
- * fencing. One script call. */
+/* What became of one settlement. */
+enum spindle_outcome {
+    SPINDLE_OUTCOME_REFUSED, /* fencing: a newer attempt owns the task */
+    SPINDLE_OUTCOME_SUCCEEDED,
+    SPINDLE_OUTCOME_FAILED,    /* failed for good (and dead-lettered) */
+    SPINDLE_OUTCOME_SCHEDULED, /* failed; a retry is due later */
+    SPINDLE_OUTCOME_RELEASED,  /* handed back to pending */
+};
+
+/* Settles n tasks of queue held by worker; outcome[i] says what became of each. One script
+ * call. */
 int spindle_store_settle(spindle_store *s, const char *queue, const char *worker,
-                         const spindle_settlement *v, size_t n, int *accepted);
+                         const spindle_settlement *v, size_t n, enum spindle_outcome *outcome);
+
+/* Puts back every task still held by worker on queue (its in-flight list) and forgets the
+ * list. lost = 0: the worker is known to have stopped; lost = 1: its heartbeat expired
+ * (each task's lost count grows; past 5 the task fails for good). *requeued and *failed
+ * (may be NULL) receive the counts. One script call. */
+int spindle_store_recover(spindle_store *s, const char *queue, const char *worker, int lost,
+                          long *requeued, long *failed);
 
 /* Blocks up to ms on the wake lists of the queues. *woken is 1 if a token arrived. */
 int spindle_store_wait_wake(spindle_store *s, const char *const *queues, size_t n, long ms,
                             int *woken);
+
+/* ---- the fleet: heartbeats, sweeps, retries (store/fleet.c) ---- */
+
+/* Writes worker's heartbeat hash (field/value pairs, npairs of them) with a TTL of ttl_ms.
+ * One script call. */
+int spindle_store_heartbeat(spindle_store *s, const char *worker, long ttl_ms,
+                            const char *const *pairs, size_t npairs);
+/* Adds worker to NS:workers (the listing index). */
+int spindle_store_worker_add(spindle_store *s, const char *worker);
+/* Deletes worker's heartbeat and removes it from NS:workers (a clean stop). */
+int spindle_store_worker_remove(spindle_store *s, const char *worker);
+/* Takes the fleet-wide sweep lock for ms if nobody holds it: *got is 1 if this call took it.
+ * The lock is never released; it expires, so the fleet sweeps at most once per ms. */
+int spindle_store_sweep_lock(spindle_store *s, const char *owner, long ms, int *got);
+/* Finds every (queue, worker) whose worker has no heartbeat and recovers it with
+ * spindle_store_recover(lost = 1); prunes such workers from NS:workers. Adds to the counts. */
+int spindle_store_recover_lost(spindle_store *s, long *workers, long *requeued, long *failed);
+/* Puts a failed, cancelled or scheduled task back on pending with a fresh retry budget.
+ * SPINDLE_ERR_NOT_FOUND if missing, SPINDLE_ERR_INVALID if its state cannot be retried. */
+int spindle_store_retry(spindle_store *s, const char *queue, const char *id);
 
 /* ---- reads (store/query.c) ---- */
 

@@ -1,45 +1,156 @@
 /* The Lua scripts behind every multi-key step of docs/PROTOCOL.md.
  *
- * Why Lua: each step (enqueue, claim, settle, wait) must change several keys of one queue
- * atomically — a task must always be in exactly one of pending or an in-flight list — and
- * must cost one round trip. All keys a script touches are in the queue's hash slot: keys
- * passed in KEYS, plus task and done keys derived from the queue base given in ARGV.
+ * Why Lua: each step (enqueue, claim, settle, recover, retry, wait) must change several keys
+ * of one queue atomically — a task must always be in exactly one of pending, scheduled or an
+ * in-flight list, or be final — and must cost one round trip. All keys a script touches are
+ * in the queue's hash slot: keys passed in KEYS, plus task, done, pending, scheduled and
+ * dead keys derived from the queue base "NS:{Q}:" given in ARGV.
+ *
+ * Why the checks before the first write: Redis does not roll a script back when a command
+ * inside it fails, so a script that wrote half its changes and then hit a key of the wrong
+ * type (written by hand) would lose a task. Every script reads and type-checks first
+ * (redis.pcall), then writes with redis.call on keys it knows are right.
+ *
  * Timestamps come from Redis's TIME, so hosts with skewed clocks agree. */
 #include "store/scripts.h"
 
-/* KEYS[1] pending, KEYS[2] wake. ARGV[1] task key prefix, then 6 per task:
- * id func args ttl timeout retries ('' = field absent). Returns the number enqueued. */
+/* Shared by the scripts that end or reschedule tasks (settle, recover). Limits are the
+ * protocol's: see docs/PROTOCOL.md, "Retries and dead letters". */
+#define LUA_PRELUDE                                                                                \
+    "local function now_ms()\n"                                                                    \
+    "  local t = redis.call('TIME')\n"                                                             \
+    "  return t[1] * 1000 + math.floor(t[2] / 1000)\n"                                             \
+    "end\n"                                                                                        \
+    "local function num(v, d) return tonumber(v or '') or d end\n" /* Refuses, before anything is  \
+                                                                    * written, a queue whose keys  \
+                                                                    * were overwritten by hand     \
+                                                                    * with the wrong type: a                                                                                 \
+                                                                    * script failing halfway would \
+                                                                    * lose tasks. */               \
+    "local function bad_keys(base)\n"                                                              \
+    "  local want = {pending = 'list', scheduled = 'zset', dead = 'zset'}\n"                       \
+    "  for name, ty in pairs(want) do\n"                                                           \
+    "    local got = redis.call('TYPE', base .. name).ok\n"                                        \
+    "    if got ~= 'none' and got ~= ty then\n"                                                    \
+    "      return redis.error_reply('key ' .. base .. name .. ' holds a ' .. got ..\n"             \
+    "                               ', not a ' .. ty)\n"                                           \
+    "    end\n"                                                                                    \
+    "  end\n"                                                                                      \
+    "end\n" /* Puts a final state on task id (hash k): result or error, waiters' tokens, TTL, and  \
+             * for a failure the dead-letter set (kept 7 days, at most 10,000 entries). */                           \
+    "local function finish(base, id, k, st, payload, now)\n"                                       \
+    "  local f = redis.call('HMGET', k, 'waiters', 'ttl')\n"                                       \
+    "  local field = 'error'\n"                                                                    \
+    "  if st == 'succeeded' then field = 'result' end\n"                                           \
+    "  redis.call('HSET', k, 'state', st, field, payload, 'finished_at',\n"                        \
+    "             string.format('%d', now))\n"                                                     \
+    "  redis.call('HDEL', k, 'retry_at')\n"                                                        \
+    "  local w = num(f[1], 0)\n"                                                                   \
+    "  if w > 0 then\n"                                                                            \
+    "    local dk = base .. 'done:' .. id\n"                                                       \
+    "    for _ = 1, math.min(w, 64) do redis.call('LPUSH', dk, st .. ':' .. payload) end\n"        \
+    "    redis.call('EXPIRE', dk, 60)\n"                                                           \
+    "    redis.call('HDEL', k, 'waiters')\n"                                                       \
+    "  end\n"                                                                                      \
+    "  local ttl = num(f[2], 3600)\n"                                                              \
+    "  if st == 'failed' then\n"                                                                   \
+    "    local dead = base .. 'dead'\n"                                                            \
+    "    redis.call('ZADD', dead, now, id)\n"                                                      \
+    "    redis.call('EXPIRE', k, math.max(ttl, 604800))\n"                                         \
+    "    local old = redis.call('ZRANGEBYSCORE', dead, '-inf', now - 604800000)\n"                 \
+    "    local n = redis.call('ZCARD', dead)\n"                                                    \
+    "    if n > 10000 then\n"                                                                      \
+    "      for _, x in ipairs(redis.call('ZRANGE', dead, 0, n - 10001)) do\n"                      \
+    "        old[#old + 1] = x\n"                                                                  \
+    "      end\n"                                                                                  \
+    "    end\n"                                                                                    \
+    "    for _, x in ipairs(old) do\n"                                                             \
+    "      redis.call('ZREM', dead, x)\n"                                                          \
+    "      local xk = base .. 'task:' .. x\n"                                                      \
+    "      if redis.pcall('HGET', xk, 'state') == 'failed' then redis.call('DEL', xk) end\n"       \
+    "    end\n"                                                                                    \
+    "  elseif ttl == 0 and st == 'succeeded' then redis.call('DEL', k)\n"                          \
+    "  elseif ttl > 0 then redis.call('EXPIRE', k, ttl)\n"                                         \
+    "  else redis.call('EXPIRE', k, 3600) end\n"                                                   \
+    "end\n" /* A failed attempt: scheduled again after an exponential back-off with jitter (in     \
+             * [0,1), from the worker) while retries are left, else failed for good. */            \
+    "local function fail_attempt(base, id, k, err, now, jitter)\n"                                 \
+    "  local f = redis.call('HMGET', k, 'retries', 'retried', 'backoff', 'backoff_max')\n"         \
+    "  local retried = num(f[2], 0)\n"                                                             \
+    "  if retried < num(f[1], 0) then\n"                                                           \
+    "    local d = math.min(num(f[4], 600000), num(f[3], 1000) * 2 ^ retried)\n"                   \
+    "    local due = now + math.floor(d / 2 + d / 2 * jitter)\n"                                   \
+    "    redis.call('HSET', k, 'state', 'scheduled', 'error', err,\n"                              \
+    "               'retry_at', string.format('%d', due), 'retried', retried + 1)\n"               \
+    "    redis.call('ZADD', base .. 'scheduled', due, id)\n"                                       \
+    "    return 'scheduled'\n"                                                                     \
+    "  end\n"                                                                                      \
+    "  finish(base, id, k, 'failed', err, now)\n"                                                  \
+    "  return 'failed'\n"                                                                          \
+    "end\n"                                                                                        \
+    "local function wake(base)\n"                                                                  \
+    "  redis.pcall('LPUSH', base .. 'wake', '1')\n"                                                \
+    "  redis.pcall('LTRIM', base .. 'wake', 0, 15)\n"                                              \
+    "end\n"
+
+/* KEYS[1] pending, KEYS[2] wake. ARGV[1] task key prefix; ARGV[2..6] the options shared by
+ * the batch: ttl timeout retries backoff backoff_max ('' = field absent); then 3 per task:
+ * id func args. Returns the number enqueued. */
 static const char enqueue_lua[] =
     "local t = redis.call('TIME')\n"
     "local now = string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000))\n"
-    "local before = redis.call('LLEN', KEYS[1])\n"
-    "local names = {'ttl', 'timeout', 'retries'}\n"
-    "for i = 2, #ARGV, 6 do\n"
-    "  local f = {'func', ARGV[i + 1], 'args', ARGV[i + 2], 'state', 'pending',\n"
-    "             'enqueued_at', now}\n"
-    "  for j = 1, 3 do\n"
-    "    local v = ARGV[i + 2 + j]\n"
-    "    if v ~= '' then f[#f + 1] = names[j]; f[#f + 1] = v end\n"
-    "  end\n"
-    "  redis.call('HSET', ARGV[1] .. ARGV[i], unpack(f))\n"
+    "local before = redis.pcall('LLEN', KEYS[1])\n"
+    "if type(before) ~= 'number' then return redis.error_reply('pending list ' .. KEYS[1] ..\n"
+    "  ' is not a list') end\n"
+    "local names = {'ttl', 'timeout', 'retries', 'backoff', 'backoff_max'}\n"
+    "local opt = {}\n"
+    "for j = 1, 5 do\n"
+    "  if ARGV[1 + j] ~= '' then opt[#opt + 1] = names[j]; opt[#opt + 1] = ARGV[1 + j] end\n"
+    "end\n"
+    "for i = 7, #ARGV, 3 do\n"
+    "  local k = ARGV[1] .. ARGV[i]\n"
+    "  redis.call('HSET', k, 'func', ARGV[i + 1], 'args', ARGV[i + 2], 'state', 'pending',\n"
+    "             'enqueued_at', now, unpack(opt))\n"
     "  redis.call('LPUSH', KEYS[1], ARGV[i])\n"
     "end\n"
     "if before == 0 then\n"
-    "  redis.call('LPUSH', KEYS[2], '1')\n"
-    "  redis.call('LTRIM', KEYS[2], 0, 15)\n"
+    "  redis.pcall('LPUSH', KEYS[2], '1')\n"
+    "  redis.pcall('LTRIM', KEYS[2], 0, 15)\n"
     "end\n"
-    "return (#ARGV - 1) / 6\n";
+    "return (#ARGV - 6) / 3\n";
 
-/* KEYS[1] pending, KEYS[2] in-flight list of this worker, KEYS[3] wake, KEYS[4] workers set.
- * ARGV[1] max count, ARGV[2] worker id, ARGV[3] task key prefix.
- * Returns one entry per id popped: {id, attempt, func, args, timeout, ttl} for a claimed task,
- * {id, 0, reason} for an id that was dropped (reason: missing, wrongtype, or its state). */
+/* KEYS[1] pending, KEYS[2] in-flight list of this worker, KEYS[3] wake, KEYS[4] workers set,
+ * KEYS[5] scheduled. ARGV[1] max count, ARGV[2] worker id, ARGV[3] task key prefix.
+ * First moves due scheduled tasks (retries, delayed tasks) to the back of pending, then
+ * claims. Returns one entry per id popped: {id, attempt, func, args, timeout, ttl} for a
+ * claimed task, {id, 0, reason} for an id that was dropped (reason: missing, wrongtype, or
+ * its state). */
 static const char claim_lua[] =
+    "local t = redis.call('TIME')\n"
+    "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+    "local ty = redis.call('TYPE', KEYS[2]).ok\n"
+    "if ty ~= 'none' and ty ~= 'list' then\n"
+    "  return redis.error_reply('key ' .. KEYS[2] .. ' holds a ' .. ty .. ', not a list')\n"
+    "end\n"
+    "local due = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, 1000)\n"
+    "if #due > 0 then\n"
+    "  ty = redis.call('TYPE', KEYS[1]).ok\n"
+    "  if ty ~= 'none' and ty ~= 'list' then\n"
+    "    return redis.error_reply('key ' .. KEYS[1] .. ' holds a ' .. ty .. ', not a list')\n"
+    "  end\n"
+    "end\n"
+    "for _, id in ipairs(due) do\n"
+    "  redis.call('ZREM', KEYS[5], id)\n"
+    "  local k = ARGV[3] .. id\n"
+    "  if redis.pcall('HGET', k, 'state') == 'scheduled' then\n"
+    "    redis.call('HSET', k, 'state', 'pending')\n"
+    "    redis.call('LPUSH', KEYS[1], id)\n"
+    "  end\n"
+    "end\n"
     "local ids = redis.call('RPOP', KEYS[1], ARGV[1])\n"
     "if not ids then return {} end\n"
-    "local t = redis.call('TIME')\n"
-    "local now = string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000))\n"
-    "redis.call('SADD', KEYS[4], ARGV[2])\n"
+    "now = string.format('%d', now)\n"
+    "redis.pcall('SADD', KEYS[4], ARGV[2])\n"
     "local out = {}\n"
     "for _, id in ipairs(ids) do\n"
     "  local k = ARGV[3] .. id\n"
@@ -57,56 +168,110 @@ static const char claim_lua[] =
     "  end\n"
     "end\n"
     "if redis.call('LLEN', KEYS[1]) > 0 then\n"
-    "  redis.call('LPUSH', KEYS[3], '1')\n"
-    "  redis.call('LTRIM', KEYS[3], 0, 15)\n"
+    "  redis.pcall('LPUSH', KEYS[3], '1')\n"
+    "  redis.pcall('LTRIM', KEYS[3], 0, 15)\n"
     "end\n"
     "return out\n";
 
-/* KEYS[1] in-flight list of this worker. ARGV[1] queue base "NS:{Q}:", ARGV[2] worker id,
- * then 5 per task: id attempt state payload ttl. State 'release' hands an unstarted task
- * back: pending again, at the right end of the list so it runs next, its claim undone.
- * Returns one integer per task: 1 settled, 0 refused (the fencing token no longer matches:
- * a newer attempt owns the task). */
-static const char settle_lua[] =
-    "local t = redis.call('TIME')\n"
-    "local now = string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000))\n"
+/* KEYS[1] in-flight list of the worker. ARGV[1] queue base "NS:{Q}:", ARGV[2] worker id,
+ * then 5 per task: id attempt state payload jitter. State 'succeeded' or 'failed' (the
+ * attempt failed: retried per the task's policy, else failed for good); 'release' hands an
+ * unstarted task back: pending again, at the right end of the list so it runs next, its
+ * claim undone. Returns one entry per task: 'succeeded', 'failed', 'scheduled' (a retry is
+ * due later), 'released', or 0 when refused (the fencing token no longer matches: a newer
+ * attempt owns the task). */
+static const char settle_lua[] = LUA_PRELUDE
+    "local bad = bad_keys(ARGV[1])\n"
+    "if bad then return bad end\n"
+    "local now = now_ms()\n"
     "local out = {}\n"
+    "if redis.call('TYPE', KEYS[1]).ok == 'list' then\n"
+    "  for i = 3, #ARGV, 5 do redis.call('LREM', KEYS[1], 1, ARGV[i]) end\n"
+    "end\n"
     "for i = 3, #ARGV, 5 do\n"
     "  local id, st, payload = ARGV[i], ARGV[i + 2], ARGV[i + 3]\n"
     "  local k = ARGV[1] .. 'task:' .. id\n"
-    "  redis.call('LREM', KEYS[1], 1, id)\n"
-    "  local cur = redis.pcall('HMGET', k, 'state', 'attempts', 'worker', 'waiters')\n"
-    "  if cur.err == nil and cur[1] == 'running' and cur[2] == ARGV[i + 1]\n"
-    "     and cur[3] == ARGV[2] and st == 'release' then\n"
+    "  local cur = redis.pcall('HMGET', k, 'state', 'attempts', 'worker')\n"
+    "  if cur.err ~= nil or cur[1] ~= 'running' or cur[2] ~= ARGV[i + 1]\n"
+    "     or cur[3] ~= ARGV[2] then\n"
+    "    out[#out + 1] = 0\n"
+    "  elseif st == 'release' then\n"
     "    redis.call('HSET', k, 'state', 'pending')\n"
     "    redis.call('HDEL', k, 'started_at', 'worker')\n"
     "    redis.call('HINCRBY', k, 'attempts', -1)\n"
     "    redis.call('RPUSH', ARGV[1] .. 'pending', id)\n"
-    "    redis.call('LPUSH', ARGV[1] .. 'wake', '1')\n"
-    "    redis.call('LTRIM', ARGV[1] .. 'wake', 0, 15)\n"
-    "    out[#out + 1] = 1\n"
-    "  elseif cur.err == nil and cur[1] == 'running' and cur[2] == ARGV[i + 1]\n"
-    "     and cur[3] == ARGV[2] then\n"
-    "    local field = 'error'\n"
-    "    if st == 'succeeded' then field = 'result' end\n"
-    "    redis.call('HSET', k, 'state', st, field, payload, 'finished_at', now)\n"
-    "    local w = tonumber(cur[4] or '0') or 0\n"
-    "    if w > 0 then\n"
-    "      local dk = ARGV[1] .. 'done:' .. id\n"
-    "      for _ = 1, math.min(w, 64) do redis.call('LPUSH', dk, st .. ':' .. payload) end\n"
-    "      redis.call('EXPIRE', dk, 60)\n"
-    "      redis.call('HDEL', k, 'waiters')\n"
-    "    end\n"
-    "    local ttl = tonumber(ARGV[i + 4]) or 3600\n"
-    "    if ttl == 0 and st == 'succeeded' then redis.call('DEL', k)\n"
-    "    elseif ttl > 0 then redis.call('EXPIRE', k, ttl)\n"
-    "    else redis.call('EXPIRE', k, 3600) end\n"
-    "    out[#out + 1] = 1\n"
+    "    wake(ARGV[1])\n"
+    "    out[#out + 1] = 'released'\n"
+    "  elseif st == 'failed' then\n"
+    "    out[#out + 1] = fail_attempt(ARGV[1], id, k, payload, now, num(ARGV[i + 4], 0))\n"
     "  else\n"
-    "    out[#out + 1] = 0\n"
+    "    finish(ARGV[1], id, k, 'succeeded', payload, now)\n"
+    "    out[#out + 1] = 'succeeded'\n"
     "  end\n"
     "end\n"
     "return out\n";
+
+/* KEYS[1] in-flight list of a worker that is gone, KEYS[2] the queue's workers set.
+ * ARGV[1] queue base, ARGV[2] worker id, ARGV[3] 'release' (the worker is known to have
+ * stopped: its tasks go back as they were) or 'lost' (its heartbeat expired: each task's
+ * `lost` count grows, and a task lost more than 5 times fails for good, since it is likely
+ * what kills its workers). Every task the worker still holds goes back to the front of
+ * pending in claim order; ids whose task is no longer the worker's are dropped. Then the
+ * list is deleted and the worker leaves the set. Returns {requeued, failed}. */
+static const char recover_lua[] =
+    LUA_PRELUDE "local bad = bad_keys(ARGV[1])\n"
+                "if bad then return bad end\n"
+                "local now = now_ms()\n"
+                "local ids = {}\n"
+                "if redis.call('TYPE', KEYS[1]).ok == 'list' then\n"
+                "  ids = redis.call('LRANGE', KEYS[1], 0, -1)\n"
+                "end\n"
+                "local back, failed = 0, 0\n"
+                "for _, id in ipairs(ids) do\n"
+                "  local k = ARGV[1] .. 'task:' .. id\n"
+                "  local cur = redis.pcall('HMGET', k, 'state', 'worker', 'lost')\n"
+                "  if cur.err == nil and cur[1] == 'running' and cur[2] == ARGV[2] then\n"
+                "    local lost = num(cur[3], 0)\n"
+                "    if ARGV[3] == 'lost' then lost = lost + 1 end\n"
+                "    if lost > 5 then\n"
+                "      finish(ARGV[1], id, k, 'failed', 'its worker was lost ' .. lost ..\n"
+                "             ' times (last: ' .. ARGV[2] .. ')', now)\n"
+                "      failed = failed + 1\n"
+                "    else\n"
+                "      redis.call('HSET', k, 'state', 'pending')\n"
+                "      if lost > 0 then redis.call('HSET', k, 'lost', lost) end\n"
+                "      redis.call('HDEL', k, 'started_at', 'worker')\n"
+                "      redis.call('RPUSH', ARGV[1] .. 'pending', id)\n"
+                "      back = back + 1\n"
+                "    end\n"
+                "  end\n"
+                "end\n"
+                "redis.call('DEL', KEYS[1])\n"
+                "redis.call('SREM', KEYS[2], ARGV[2])\n"
+                "if back > 0 then wake(ARGV[1]) end\n"
+                "return {back, failed}\n";
+
+/* KEYS[1] task key. ARGV[1] queue base, ARGV[2] task id. Puts a failed or cancelled task
+ * (dead-lettered or not), or one scheduled for a retry, back on pending now with a fresh
+ * retry budget; `attempts` keeps growing, since it is the fencing token. Returns 1, 0 if
+ * the task is missing, or its state when it cannot be retried. */
+static const char retry_lua[] = LUA_PRELUDE
+    "local st = redis.pcall('HGET', KEYS[1], 'state')\n"
+    "if type(st) == 'table' then return redis.error_reply('task key ' .. KEYS[1] ..\n"
+    "  ' is not a hash') end\n"
+    "if not st then return 0 end\n"
+    "local bad = bad_keys(ARGV[1])\n"
+    "if bad then return bad end\n"
+    "if st ~= 'failed' and st ~= 'cancelled' and st ~= 'scheduled' then return st end\n"
+    "redis.call('ZREM', ARGV[1] .. 'dead', ARGV[2])\n"
+    "redis.call('ZREM', ARGV[1] .. 'scheduled', ARGV[2])\n"
+    "redis.call('HSET', KEYS[1], 'state', 'pending', 'retried', 0)\n"
+    "redis.call('HDEL', KEYS[1], 'finished_at', 'result', 'retry_at', 'worker', 'started_at',\n"
+    "           'lost')\n"
+    "redis.call('PERSIST', KEYS[1])\n"
+    "redis.call('LPUSH', ARGV[1] .. 'pending', ARGV[2])\n"
+    "wake(ARGV[1])\n"
+    "return 1\n";
 
 /* KEYS[1] task key. ARGV[1]: '1' to register as a waiter if the task is not final, '-1' to
  * unregister, '0' to only read. Returns {} for a missing task, {state, result, error} for a
@@ -127,18 +292,25 @@ static const char wait_lua[] =
     "end\n"
     "return {s}\n";
 
+/* KEYS[1] a worker's heartbeat hash. ARGV[1] TTL in ms, then field/value pairs. Replaces
+ * the hash and sets its expiry in one step. */
+static const char heartbeat_lua[] = "redis.call('DEL', KEYS[1])\n"
+                                    "redis.call('HSET', KEYS[1], unpack(ARGV, 2))\n"
+                                    "redis.call('PEXPIRE', KEYS[1], ARGV[1])\n"
+                                    "return 1\n";
+
 static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
-    [SPINDLE_SCRIPT_ENQUEUE] = enqueue_lua,
-    [SPINDLE_SCRIPT_CLAIM] = claim_lua,
-    [SPINDLE_SCRIPT_SETTLE] = settle_lua,
-    [SPINDLE_SCRIPT_WAIT] = wait_lua,
+    [SPINDLE_SCRIPT_ENQUEUE] = enqueue_lua,     [SPINDLE_SCRIPT_CLAIM] = claim_lua,
+    [SPINDLE_SCRIPT_SETTLE] = settle_lua,       [SPINDLE_SCRIPT_RECOVER] = recover_lua,
+    [SPINDLE_SCRIPT_RETRY] = retry_lua,         [SPINDLE_SCRIPT_WAIT] = wait_lua,
+    [SPINDLE_SCRIPT_HEARTBEAT] = heartbeat_lua,
 };
 
 static const char *const names[SPINDLE_SCRIPT_COUNT] = {
-    [SPINDLE_SCRIPT_ENQUEUE] = "enqueue",
-    [SPINDLE_SCRIPT_CLAIM] = "claim",
-    [SPINDLE_SCRIPT_SETTLE] = "settle",
-    [SPINDLE_SCRIPT_WAIT] = "wait",
+    [SPINDLE_SCRIPT_ENQUEUE] = "enqueue",     [SPINDLE_SCRIPT_CLAIM] = "claim",
+    [SPINDLE_SCRIPT_SETTLE] = "settle",       [SPINDLE_SCRIPT_RECOVER] = "recover",
+    [SPINDLE_SCRIPT_RETRY] = "retry",         [SPINDLE_SCRIPT_WAIT] = "wait",
+    [SPINDLE_SCRIPT_HEARTBEAT] = "heartbeat",
 };
 
 const char *spindle_script_source(enum spindle_script id)

@@ -175,8 +175,14 @@ static void test_failing_task(void)
     free(err);
     free(state);
     CU_ASSERT_EQUAL(harness_int("HEXISTS %s result", key), 0);
+    /* A task that failed for good is a dead letter: listed in the queue's dead set and kept
+     * 7 days so it can be read and retried. */
     long long ttl = harness_int("TTL %s", key);
-    CU_ASSERT_TRUE(ttl > 0 && ttl <= 3600);
+    CU_ASSERT_TRUE(ttl > 3600 && ttl <= 604800);
+    char dead[512];
+    snprintf(dead, sizeof(dead), "%s:{%s}:dead", harness_ns(), spindle_handle_queue(h));
+    CU_ASSERT_EQUAL(harness_int("ZCOUNT %s -inf +inf", dead), 1);
+    CU_ASSERT_EQUAL(harness_int("ZRANK %s %s", dead, spindle_handle_id(h)), 0);
 
     /* Waiting again gives the same answer. */
     r = NULL;

@@ -49,7 +49,7 @@ struct spindle_worker {
     spindle_claimed *claimed;
     spindle_settlement *settle;
     msgpack_sbuffer *payloads;
-    int *accepted;
+    enum spindle_outcome *outcome;
     msgpack_zone zone;
 };
 
@@ -126,7 +126,7 @@ void spindle_worker_free(spindle_worker *w)
     free(w->payloads);
     free(w->claimed);
     free(w->settle);
-    free(w->accepted);
+    free(w->outcome);
     msgpack_zone_destroy(&w->zone);
     free(w);
 }
@@ -180,8 +180,8 @@ static int validate(spindle_worker *w)
     w->claimed = calloc(p, sizeof(*w->claimed));
     w->settle = calloc(p, sizeof(*w->settle));
     w->payloads = calloc(p, sizeof(*w->payloads));
-    w->accepted = calloc(p, sizeof(*w->accepted));
-    if (!w->claimed || !w->settle || !w->payloads || !w->accepted)
+    w->outcome = calloc(p, sizeof(*w->outcome));
+    if (!w->claimed || !w->settle || !w->payloads || !w->outcome)
         return spindle_error_set(&w->err, SPINDLE_ERR_NOMEM, "worker: out of memory");
     for (size_t i = 0; i < p; i++)
         msgpack_sbuffer_init(&w->payloads[i]);
@@ -219,7 +219,7 @@ static size_t run_batch(spindle_worker *w, const char *queue, int n, size_t *nse
         ns++;
         s->id = c->id;
         s->attempt = c->attempt;
-        s->result_ttl_s = c->result_ttl_s;
+        s->jitter = (double)rand() / ((double)RAND_MAX + 1.0);
         if (w->stop || (ran > 0 && spindle_mono_ms() - start > BATCH_BUDGET_MS)) {
             s->succeeded = -1; /* hand back */
             s->payload = "";
@@ -252,14 +252,14 @@ static int settle_batch(spindle_worker *w, const char *queue, size_t ns)
 {
     if (ns == 0)
         return SPINDLE_OK;
-    int rc = spindle_store_settle(&w->store, queue, w->id, w->settle, ns, w->accepted);
+    int rc = spindle_store_settle(&w->store, queue, w->id, w->settle, ns, w->outcome);
     if (rc != SPINDLE_OK)
         return rc;
     for (size_t i = 0; i < ns; i++) {
         const spindle_settlement *s = &w->settle[i];
         if (s->succeeded < 0)
             continue;
-        if (!w->accepted[i]) {
+        if (w->outcome[i] == SPINDLE_OUTCOME_REFUSED) {
             spindle_log(SPINDLE_LOG_WARN, s->id,
                         "settlement refused: attempt %ld no longer owns the task", s->attempt);
             continue;
@@ -267,6 +267,8 @@ static int settle_batch(spindle_worker *w, const char *queue, size_t ns)
         w->processed++;
         if (!s->succeeded)
             w->failed++;
+        if (w->outcome[i] == SPINDLE_OUTCOME_SCHEDULED)
+            spindle_log(SPINDLE_LOG_INFO, s->id, "attempt %ld failed; retry scheduled", s->attempt);
     }
     return SPINDLE_OK;
 }

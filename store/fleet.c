@@ -1,0 +1,213 @@
+/* The fleet's bookkeeping in Redis: heartbeats, the worker index, the sweep lock, recovery
+ * of workers whose heartbeat expired, and putting a failed task back by id.
+ *
+ * Why recovery is driven from here and not from one script: a worker's heartbeat key
+ * (NS:worker:ID) and the in-flight lists of the queues it served (NS:{Q}:inflight:ID) live in
+ * different Redis Cluster slots, so no single script may read both. The client finds the
+ * dead workers with plain reads, then runs the recover script once per (queue, worker), and
+ * that script re-checks each task under the queue's slot, so a race with a worker that comes
+ * back is harmless: its late settlements are refused by fencing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spindle/status.h"
+#include "store/keys.h"
+#include "store/ops.h"
+
+int spindle_store_heartbeat(spindle_store *s, const char *worker, long ttl_ms,
+                            const char *const *pairs, size_t npairs)
+{
+    char key[SPINDLE_KEY_MAX];
+    spindle_cmd *cmd = spindle_store_scratch(s);
+    spindle_cmd_push(cmd, key, spindle_key_worker(key, s->ns, worker));
+    spindle_cmd_long(cmd, ttl_ms);
+    for (size_t i = 0; i < 2 * npairs; i++)
+        spindle_cmd_str(cmd, pairs[i]);
+    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_HEARTBEAT, 1, cmd);
+    if (r == NULL)
+        return s->err->code;
+    freeReplyObject(r);
+    return SPINDLE_OK;
+}
+
+int spindle_store_worker_add(spindle_store *s, const char *worker)
+{
+    char key[SPINDLE_KEY_MAX];
+    spindle_key_all_workers(key, s->ns);
+    redisReply *r = spindle_store_callf(s, "registering worker", "SADD %s %s", key, worker);
+    if (r == NULL)
+        return s->err->code;
+    freeReplyObject(r);
+    return SPINDLE_OK;
+}
+
+int spindle_store_worker_remove(spindle_store *s, const char *worker)
+{
+    char all[SPINDLE_KEY_MAX], key[SPINDLE_KEY_MAX];
+    spindle_key_all_workers(all, s->ns);
+    spindle_key_worker(key, s->ns, worker);
+    if (spindle_store_appendf(s, "unregistering worker", "DEL %s", key) != SPINDLE_OK ||
+        spindle_store_appendf(s, "unregistering worker", "SREM %s %s", all, worker) != SPINDLE_OK)
+        return s->err->code;
+    for (int i = 0; i < 2; i++) {
+        redisReply *r = spindle_store_read(s, "unregistering worker");
+        if (r == NULL)
+            return s->err->code;
+        freeReplyObject(r);
+    }
+    return SPINDLE_OK;
+}
+
+int spindle_store_sweep_lock(spindle_store *s, const char *owner, long ms, int *got)
+{
+    char key[SPINDLE_KEY_MAX];
+    spindle_key_sweep_lock(key, s->ns);
+    redisReply *r =
+        spindle_store_callf(s, "taking the sweep lock", "SET %s %s NX PX %ld", key, owner, ms);
+    *got = 0;
+    if (r == NULL)
+        return s->err->code;
+    *got = r->type == REDIS_REPLY_STATUS;
+    freeReplyObject(r);
+    return SPINDLE_OK;
+}
+
+/* Reads the replies of n pipelined commands into out[] (caller frees each). */
+static int read_all(spindle_store *s, const char *what, redisReply **out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[i] = spindle_store_read(s, what);
+        if (out[i] == NULL) {
+            for (size_t j = 0; j < i; j++)
+                freeReplyObject(out[j]);
+            for (size_t j = i + 1; j < n; j++) /* drain what is left of the pipeline */
+                freeReplyObject(spindle_store_read(s, what));
+            return s->err->code;
+        }
+    }
+    return SPINDLE_OK;
+}
+
+/* 1 if worker has a heartbeat, 0 if not; negative status on failure. */
+static int worker_alive(spindle_store *s, const char *worker)
+{
+    char key[SPINDLE_KEY_MAX];
+    spindle_key_worker(key, s->ns, worker);
+    redisReply *r = spindle_store_callf(s, "reading heartbeat", "EXISTS %s", key);
+    if (r == NULL)
+        return s->err->code;
+    int alive = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+    freeReplyObject(r);
+    return alive;
+}
+
+/* Recovers the workers of one queue (the members of its workers set) that have no heartbeat. */
+static int recover_queue(spindle_store *s, const char *queue, const redisReply *members,
+                         long *workers, long *requeued, long *failed)
+{
+    for (size_t i = 0; i < members->elements; i++) {
+        const redisReply *m = members->element[i];
+        if (m->type != REDIS_REPLY_STRING || m->len == 0 || m->len > 160)
+            continue;
+        int alive = worker_alive(s, m->str);
+        if (alive < 0)
+            return alive;
+        if (alive)
+            continue;
+        long back = 0, gone = 0;
+        int rc = spindle_store_recover(s, queue, m->str, 1, &back, &gone);
+        if (rc == SPINDLE_ERR_REDIS)
+            continue; /* a key of the wrong type in this queue: the claim logs it */
+        if (rc != SPINDLE_OK)
+            return rc;
+        *workers += 1;
+        *requeued += back;
+        *failed += gone;
+    }
+    return SPINDLE_OK;
+}
+
+/* Drops from NS:workers the ids whose heartbeat is gone (listing stays short). */
+static int prune_index(spindle_store *s)
+{
+    char all[SPINDLE_KEY_MAX];
+    spindle_key_all_workers(all, s->ns);
+    redisReply *ids = spindle_store_callf(s, "listing workers", "SMEMBERS %s", all);
+    if (ids == NULL)
+        return s->err->code;
+    int rc = SPINDLE_OK;
+    for (size_t i = 0; rc == SPINDLE_OK && ids->type == REDIS_REPLY_ARRAY && i < ids->elements;
+         i++) {
+        const redisReply *m = ids->element[i];
+        if (m->type != REDIS_REPLY_STRING || m->len > 160)
+            continue;
+        int alive = worker_alive(s, m->str);
+        if (alive < 0) {
+            rc = alive;
+        } else if (!alive) {
+            redisReply *r = spindle_store_callf(s, "pruning workers", "SREM %s %s", all, m->str);
+            if (r == NULL)
+                rc = s->err->code;
+            freeReplyObject(r);
+        }
+    }
+    freeReplyObject(ids);
+    return rc;
+}
+
+int spindle_store_recover_lost(spindle_store *s, long *workers, long *requeued, long *failed)
+{
+    redisReply *names = NULL;
+    int rc = spindle_store_queue_names(s, &names);
+    if (rc != SPINDLE_OK)
+        return rc;
+    size_t n = names->elements;
+    redisReply **sets = calloc(n ? n : 1, sizeof(*sets));
+    if (sets == NULL) {
+        freeReplyObject(names);
+        return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "recovery: out of memory");
+    }
+    char key[SPINDLE_KEY_MAX];
+    for (size_t i = 0; rc == SPINDLE_OK && i < n; i++) {
+        spindle_key_workers(key, s->ns, names->element[i]->str);
+        rc = spindle_store_appendf(s, "listing queue workers", "SMEMBERS %s", key);
+    }
+    if (rc == SPINDLE_OK)
+        rc = read_all(s, "listing queue workers", sets, n);
+    for (size_t i = 0; rc == SPINDLE_OK && i < n; i++)
+        if (sets[i]->type == REDIS_REPLY_ARRAY)
+            rc = recover_queue(s, names->element[i]->str, sets[i], workers, requeued, failed);
+    if (rc == SPINDLE_OK)
+        rc = prune_index(s);
+    for (size_t i = 0; i < n; i++)
+        freeReplyObject(sets[i]);
+    free(sets);
+    freeReplyObject(names);
+    return rc;
+}
+
+int spindle_store_retry(spindle_store *s, const char *queue, const char *id)
+{
+    char key[SPINDLE_KEY_MAX], base[SPINDLE_KEY_MAX];
+    spindle_cmd *cmd = spindle_store_scratch(s);
+    spindle_cmd_push(cmd, key, spindle_key_task(key, s->ns, queue, id));
+    spindle_cmd_push(cmd, base, spindle_key_queue_base(base, s->ns, queue));
+    spindle_cmd_str(cmd, id);
+    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_RETRY, 1, cmd);
+    if (r == NULL)
+        return s->err->code;
+    int rc = SPINDLE_OK;
+    if (r->type == REDIS_REPLY_INTEGER && r->integer == 0)
+        rc = spindle_error_set(s->err, SPINDLE_ERR_NOT_FOUND,
+                               "task %s not found in queue '%s' (unknown or expired)", id, queue);
+    else if (r->type == REDIS_REPLY_STRING)
+        rc = spindle_error_set(s->err, SPINDLE_ERR_INVALID,
+                               "task %s is %.16s: only a failed, cancelled or scheduled task can "
+                               "be retried",
+                               id, r->str);
+    else if (r->type != REDIS_REPLY_INTEGER)
+        return spindle_store_bad_reply(s, "retry", r);
+    freeReplyObject(r);
+    return rc;
+}

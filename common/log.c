@@ -12,6 +12,8 @@
 
 static int log_level = SPINDLE_LOG_INFO;
 static char log_worker[160] = "-";
+/* A thread slot's own worker id, which overrides log_worker on its thread's lines. */
+static _Thread_local char thread_worker[160];
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -19,6 +21,11 @@ void spindle_log_setup(int level, const char *worker_id)
 {
     log_level = level;
     snprintf(log_worker, sizeof(log_worker), "%s", worker_id ? worker_id : "-");
+}
+
+void spindle_log_thread_worker(const char *worker_id)
+{
+    snprintf(thread_worker, sizeof(thread_worker), "%s", worker_id ? worker_id : "");
 }
 
 int spindle_log_level_parse(const char *text)
@@ -40,7 +47,8 @@ void spindle_log(int level, const char *task_id, const char *fmt, ...)
     gmtime_r(&secs, &tm);
     int n = (int)strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
     n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03dZ %-5s worker=%s task=%s ",
-                  (int)(now % 1000), level_names[level], log_worker, task_id ? task_id : "-");
+                  (int)(now % 1000), level_names[level],
+                  thread_worker[0] ? thread_worker : log_worker, task_id ? task_id : "-");
     va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);

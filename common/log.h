@@ -8,6 +8,9 @@
 
 /* Sets the lowest level written and the worker id put on every line (copied). */
 void spindle_log_setup(int level, const char *worker_id);
+/* Sets the worker id put on the calling thread's lines instead (copied; NULL or "" undoes):
+ * each slot of a thread pool is a worker of its own. */
+void spindle_log_thread_worker(const char *worker_id);
 /* Parses "debug", "info", "warn" or "error"; -1 if none of them. */
 int spindle_log_level_parse(const char *text);
 /* Writes one line if level is enabled. task_id may be NULL. */

@@ -40,6 +40,8 @@ static int check_options(spindle_client *c, const spindle_enqueue_options *opts,
     to->result_ttl_s = opts->result_ttl_s;
     to->timeout_s = opts->timeout_s;
     to->max_retries = opts->max_retries;
+    to->backoff_ms = 0;
+    to->backoff_max_ms = 0;
     return SPINDLE_OK;
 }
 

@@ -211,3 +211,41 @@ int spindle_store_retry(spindle_store *s, const char *queue, const char *id)
     freeReplyObject(r);
     return rc;
 }
+
+int spindle_store_host_beats(spindle_store *s, const char *host, int64_t *newest_ms, int *count)
+{
+    char all[SPINDLE_KEY_MAX], key[SPINDLE_KEY_MAX];
+    spindle_key_all_workers(all, s->ns);
+    *newest_ms = 0;
+    *count = 0;
+    redisReply *ids = spindle_store_callf(s, "listing workers", "SMEMBERS %s", all);
+    if (ids == NULL)
+        return s->err->code;
+    if (ids->type != REDIS_REPLY_ARRAY)
+        return spindle_store_bad_reply(s, "listing workers", ids);
+    int rc = SPINDLE_OK;
+    size_t sent = 0;
+    for (; rc == SPINDLE_OK && sent < ids->elements; sent++) {
+        const redisReply *m = ids->element[sent];
+        spindle_key_worker(key, s->ns, m->type == REDIS_REPLY_STRING ? m->str : "");
+        rc = spindle_store_appendf(s, "reading heartbeats", "HMGET %s host beat_at", key);
+    }
+    for (size_t i = 0; i < sent; i++) {
+        redisReply *r = spindle_store_read(s, "reading heartbeats");
+        if (r == NULL) {
+            rc = s->err->code;
+            break;
+        }
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+            r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, host) == 0 &&
+            r->element[1]->type == REDIS_REPLY_STRING) {
+            int64_t at = strtoll(r->element[1]->str, NULL, 10);
+            *count += 1;
+            if (at > *newest_ms)
+                *newest_ms = at;
+        }
+        freeReplyObject(r);
+    }
+    freeReplyObject(ids);
+    return rc;
+}

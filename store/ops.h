@@ -5,6 +5,7 @@
 #define SPINDLE_STORE_OPS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store/conn.h"
 
@@ -105,6 +106,9 @@ int spindle_store_sweep_lock(spindle_store *s, const char *owner, long ms, int *
 /* Finds every (queue, worker) whose worker has no heartbeat and recovers it with
  * spindle_store_recover(lost = 1); prunes such workers from NS:workers. Adds to the counts. */
 int spindle_store_recover_lost(spindle_store *s, long *workers, long *requeued, long *failed);
+/* Among live heartbeats, counts those whose `host` field is host and finds the newest
+ * `beat_at` (ms). For liveness probes. */
+int spindle_store_host_beats(spindle_store *s, const char *host, int64_t *newest_ms, int *count);
 /* Puts a failed, cancelled or scheduled task back on pending with a fresh retry budget.
  * SPINDLE_ERR_NOT_FOUND if missing, SPINDLE_ERR_INVALID if its state cannot be retried. */
 int spindle_store_retry(spindle_store *s, const char *queue, const char *id);

@@ -24,7 +24,7 @@
     "local function num(v, d) return tonumber(v or '') or d end\n" /* Refuses, before anything is  \
                                                                     * written, a queue whose keys  \
                                                                     * were overwritten by hand     \
-                                                                    * with the wrong type: a                                                                                 \
+                                                                    * with the wrong type: a       \
                                                                     * script failing halfway would \
                                                                     * lose tasks. */               \
     "local function bad_keys(base)\n"                                                              \
@@ -37,7 +37,7 @@
     "    end\n"                                                                                    \
     "  end\n"                                                                                      \
     "end\n" /* Puts a final state on task id (hash k): result or error, waiters' tokens, TTL, and  \
-             * for a failure the dead-letter set (kept 7 days, at most 10,000 entries). */                           \
+             * for a failure the dead-letter set (kept 7 days, at most 10,000 entries). */         \
     "local function finish(base, id, k, st, payload, now)\n"                                       \
     "  local f = redis.call('HMGET', k, 'waiters', 'ttl')\n"                                       \
     "  local field = 'error'\n"                                                                    \

@@ -105,12 +105,23 @@ static void test_add_round_trip(void)
     CU_ASSERT_TRUE(start >= enq);
     CU_ASSERT_TRUE(fin >= start);
     CU_ASSERT_TRUE(fin - enq < HARNESS_WAIT_MS);
-    /* The worker id is HOST:PID:RANDOM, with the PID of the process we started. */
+    /* The worker id is HOST:PID:RANDOM, with the PID of the slot (a child of the process we
+     * started), and its live heartbeat names that process as its supervisor. */
     const redisReply *w = harness_field(hash, "worker");
-    char pid[32];
-    snprintf(pid, sizeof(pid), ":%ld:", (long)worker);
     CU_ASSERT_PTR_NOT_NULL(w);
-    CU_ASSERT_PTR_NOT_NULL(w ? strstr(w->str, pid) : NULL);
+    if (w) {
+        char beat[512], pid[32];
+        snprintf(beat, sizeof(beat), "%s:worker:%s", harness_ns(), w->str);
+        char *sup = harness_hget(beat, "supervisor", NULL);
+        char *child = harness_hget(beat, "pid", NULL);
+        snprintf(pid, sizeof(pid), "%ld", (long)worker);
+        CU_ASSERT_STRING_EQUAL(sup ? sup : "", pid);
+        snprintf(pid, sizeof(pid), ":%s:", child ? child : "?");
+        CU_ASSERT_PTR_NOT_NULL(strstr(w->str, pid));
+        CU_ASSERT_TRUE(harness_int("PTTL %s", beat) > 0);
+        free(sup);
+        free(child);
+    }
     char inflight[512] = "";
     if (w) {
         char suffix[256];

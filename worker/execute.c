@@ -43,7 +43,7 @@ static const char *unpack_error(msgpack_unpack_return r)
 }
 
 int spindle_execute(const spindle_registry *reg, const spindle_claimed *task, const char *queue,
-                    msgpack_zone *zone, msgpack_sbuffer *out)
+                    int in_thread, msgpack_zone *zone, msgpack_sbuffer *out)
 {
     msgpack_sbuffer_clear(out);
     if (task->func[0] == '\0')
@@ -51,6 +51,11 @@ int spindle_execute(const spindle_registry *reg, const spindle_claimed *task, co
     const registry_entry *e = spindle_registry_find(reg, task->func);
     if (e == NULL)
         return fail(out, "unknown function '%.128s': not registered on this worker", task->func);
+    if (in_thread && e->needs_process)
+        return fail(out,
+                    "'%s' needs process isolation and this worker runs a thread pool; serve "
+                    "its queue with a --pool process worker",
+                    task->func);
 
     const char *bad = spindle_msgpack_check(task->args, task->args_len, SPINDLE_MSGPACK_MAX_DEPTH);
     if (bad)

@@ -28,7 +28,30 @@ static void usage(FILE *out)
             "  --prefetch N         most tasks claimed per round trip (default 128)\n"
             "  --log-level LEVEL    debug, info, warn or error (default info)\n"
             "  --allow-eviction     run even if Redis's maxmemory-policy may evict keys\n"
+            "  --concurrency N      tasks run at once, one per slot (default 1)\n"
+            "  --pool KIND          process (default: a child process per slot, crash\n"
+            "                       isolation, timeouts kill) or thread (threads of one\n"
+            "                       process, for thread-safe I/O-bound functions)\n"
+            "  --default-timeout S  hard timeout for tasks enqueued without one (default none)\n"
+            "  --shutdown-timeout S on SIGTERM, running tasks get S seconds before they are\n"
+            "                       put back on pending (default 25; a second signal: now)\n"
+            "  --heartbeat-interval S, --heartbeat-ttl S, --sweep-interval S\n"
+            "                       heartbeat period and TTL and lost-worker sweep period\n"
+            "                       (defaults 2, 6 and 3 s; fractions allowed)\n"
+            "  --check              liveness probe: exit 0 if a worker on this host has a\n"
+            "                       fresh heartbeat in Redis, 1 otherwise\n"
             "  --version, --help\n");
+}
+
+/* Parses a duration in seconds (fractions allowed) into ms; -1 if malformed or out of
+ * [min_ms, 1 day]. */
+static long parse_seconds(const char *text, long min_ms)
+{
+    char *end = NULL;
+    double v = strtod(text, &end);
+    if (*text == '\0' || *end || !(v * 1000.0 >= (double)min_ms) || v > 86400.0)
+        return -1;
+    return (long)(v * 1000.0 + 0.5);
 }
 
 /* Splits a comma-separated list in place into out[]; returns the count or -1 if too many. */
@@ -45,12 +68,24 @@ static int split_queues(char *list, const char **out)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"redis", required_argument, 0, 'r'},    {"namespace", required_argument, 0, 'n'},
-        {"queues", required_argument, 0, 'q'},   {"load", required_argument, 0, 'l'},
-        {"prefetch", required_argument, 0, 'p'}, {"log-level", required_argument, 0, 'L'},
-        {"allow-eviction", no_argument, 0, 'E'}, {"version", no_argument, 0, 'V'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"redis", required_argument, 0, 'r'},
+                                             {"namespace", required_argument, 0, 'n'},
+                                             {"queues", required_argument, 0, 'q'},
+                                             {"load", required_argument, 0, 'l'},
+                                             {"prefetch", required_argument, 0, 'p'},
+                                             {"log-level", required_argument, 0, 'L'},
+                                             {"allow-eviction", no_argument, 0, 'E'},
+                                             {"version", no_argument, 0, 'V'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {"concurrency", required_argument, 0, 'c'},
+                                             {"pool", required_argument, 0, 'P'},
+                                             {"default-timeout", required_argument, 0, 't'},
+                                             {"shutdown-timeout", required_argument, 0, 's'},
+                                             {"heartbeat-interval", required_argument, 0, 'i'},
+                                             {"heartbeat-ttl", required_argument, 0, 'T'},
+                                             {"sweep-interval", required_argument, 0, 'S'},
+                                             {"check", no_argument, 0, 'C'},
+                                             {0, 0, 0, 0}};
     spindle_worker_options opts;
     spindle_worker_options_init(&opts);
     const char *queues[MAX_QUEUES];
@@ -61,7 +96,8 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *libs[MAX_LIBS];
-    int nlibs = 0, ch, code = 0;
+    int nlibs = 0, ch, code = 0, check = 0;
+    long ms;
     while (code == 0 && (ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         char *end = NULL;
         switch (ch) {
@@ -104,6 +140,55 @@ int main(int argc, char **argv)
         case 'E':
             opts.allow_eviction = 1;
             break;
+        case 'c':
+            opts.concurrency = (int)strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end || opts.concurrency < 1 || opts.concurrency > 1024) {
+                fprintf(stderr, "spindle-worker: --concurrency '%s' is not in 1-1024\n", optarg);
+                code = 2;
+            }
+            break;
+        case 'P':
+            if (strcmp(optarg, "process") == 0) {
+                opts.pool = SPINDLE_POOL_PROCESS;
+            } else if (strcmp(optarg, "thread") == 0) {
+                opts.pool = SPINDLE_POOL_THREAD;
+            } else {
+                fprintf(stderr, "spindle-worker: --pool '%s' is not process|thread\n", optarg);
+                code = 2;
+            }
+            break;
+        case 't':
+        case 's':
+            if ((ms = parse_seconds(optarg, 0)) < 0 || ms % 1000 != 0) {
+                fprintf(stderr,
+                        "spindle-worker: --%s '%s' is not a whole number of seconds "
+                        "(0-86400)\n",
+                        ch == 't' ? "default-timeout" : "shutdown-timeout", optarg);
+                code = 2;
+            } else if (ch == 't') {
+                opts.default_timeout_s = ms / 1000;
+            } else {
+                opts.shutdown_timeout_s = ms / 1000;
+            }
+            break;
+        case 'i':
+        case 'T':
+        case 'S':
+            if ((ms = parse_seconds(optarg, 10)) < 0) {
+                fprintf(stderr, "spindle-worker: '%s' is not a duration in seconds (0.01-86400)\n",
+                        optarg);
+                code = 2;
+            } else if (ch == 'i') {
+                opts.heartbeat_interval_ms = ms;
+            } else if (ch == 'T') {
+                opts.heartbeat_ttl_ms = ms;
+            } else {
+                opts.sweep_interval_ms = ms;
+            }
+            break;
+        case 'C':
+            check = 1;
+            break;
         case 'V':
             printf("spindle-worker %s (protocol %d)\n", SPINDLE_VERSION, SPINDLE_PROTOCOL_VERSION);
             code = -1;
@@ -120,6 +205,10 @@ int main(int argc, char **argv)
     if (code == 0 && optind < argc) {
         fprintf(stderr, "spindle-worker: unexpected argument '%s'\n", argv[optind]);
         code = 2;
+    }
+    if (code == 0 && check) {
+        spindle_registry_free(reg);
+        return spindle_worker_check(&opts) == SPINDLE_OK ? 0 : 1;
     }
     if (code == 0 && nlibs == 0) {
         fprintf(stderr, "spindle-worker: no task library given (--load LIB.so)\n");

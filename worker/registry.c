@@ -58,6 +58,17 @@ int spindle_registry_add(spindle_registry *reg, const char *name, spindle_task_f
     return SPINDLE_OK;
 }
 
+int spindle_registry_require_process(spindle_registry *reg, const char *name)
+{
+    for (size_t i = 0; i < reg->n; i++)
+        if (strcmp(reg->entries[i].name, name) == 0) {
+            reg->entries[i].needs_process = 1;
+            return SPINDLE_OK;
+        }
+    return spindle_error_set(&reg->err, SPINDLE_ERR_NOT_FOUND,
+                             "function '%.128s' is not registered", name);
+}
+
 const char *spindle_registry_errstr(const spindle_registry *reg)
 {
     return reg->err.msg;

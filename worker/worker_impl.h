@@ -14,6 +14,7 @@ typedef struct registry_entry {
     char *name;
     spindle_task_fn fn;
     void *userdata;
+    int needs_process; /* refused by thread pools: see spindle_registry_require_process() */
 } registry_entry;
 
 struct spindle_registry {
@@ -38,8 +39,9 @@ const registry_entry *spindle_registry_find(const spindle_registry *reg, const c
 
 /* Runs one claimed task with the registry. On success returns 1 with the result's msgpack
  * bytes in out; on failure returns 0 with the error text in out (not NUL-terminated). zone
- * is scratch memory for decoding the args, cleared here. */
+ * is scratch memory for decoding the args, cleared here. in_thread: the caller is a thread
+ * slot, which refuses functions that need a process. */
 int spindle_execute(const spindle_registry *reg, const spindle_claimed *task, const char *queue,
-                    msgpack_zone *zone, msgpack_sbuffer *out);
+                    int in_thread, msgpack_zone *zone, msgpack_sbuffer *out);
 
 #endif

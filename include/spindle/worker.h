@@ -48,6 +48,11 @@ void spindle_registry_free(spindle_registry *reg);
  * the life of the registry. SPINDLE_ERR_INVALID for a bad name or a name already taken. */
 int spindle_registry_add(spindle_registry *reg, const char *name, spindle_task_fn fn,
                          void *userdata);
+/* Declares that name (already registered) needs process isolation: it may crash, leak, or
+ * run past its timeout in ways only killing its process can stop. A thread-pool worker fails
+ * its tasks with a message saying so (retried per their policy, so a retry can land on a
+ * process-pool worker). SPINDLE_ERR_NOT_FOUND if name is not registered. */
+int spindle_registry_require_process(spindle_registry *reg, const char *name);
 /* The message of the last failed registry call, borrowed until the next one. */
 const char *spindle_registry_errstr(const spindle_registry *reg);
 /* Number of registered functions. */
@@ -85,7 +90,28 @@ typedef struct spindle_worker_options {
     /* 0 (default): refuse to run when Redis's maxmemory-policy may evict keys, since an
      * evicted pending list or task hash is a task lost without a trace. */
     int allow_eviction;
+    /* Slots: tasks run at once, one at a time per slot. Default 1. */
+    int concurrency;
+    /* SPINDLE_POOL_PROCESS (default): each slot is a child process, so a task that crashes
+     * takes down only its child and a task past its timeout is killed. SPINDLE_POOL_THREAD:
+     * each slot is a thread of this process, for thread-safe, I/O-bound functions; a crash
+     * then takes down every slot, and a task past its timeout is failed but keeps its thread
+     * until it returns (its late result is refused). */
+    int pool;
+    /* Hard timeout in seconds for tasks enqueued without one. Default 0: none. */
+    long default_timeout_s;
+    /* After a stop request, how long running tasks get to finish before they are put back
+     * on pending (seconds). Default 25. */
+    long shutdown_timeout_s;
+    /* Heartbeat period and TTL, and how often this worker tries to sweep for workers whose
+     * heartbeat expired (ms). Defaults 2000, 6000, 3000: a lost worker's tasks are back on
+     * pending within TTL + sweep interval (9 s) of its last beat. */
+    long heartbeat_interval_ms;
+    long heartbeat_ttl_ms;
+    long sweep_interval_ms;
 } spindle_worker_options;
+
+enum spindle_pool { SPINDLE_POOL_PROCESS, SPINDLE_POOL_THREAD };
 
 void spindle_worker_options_init(spindle_worker_options *opts);
 
@@ -106,6 +132,13 @@ const char *spindle_worker_id(const spindle_worker *w);
 unsigned long spindle_worker_processed(const spindle_worker *w);
 unsigned long spindle_worker_failed(const spindle_worker *w);
 void spindle_worker_free(spindle_worker *w);
+
+/* A liveness probe for a worker host: connects with opts->url and opts->ns and returns
+ * SPINDLE_OK if a worker on this host (gethostname) has beaten within
+ * opts->heartbeat_ttl_ms; prints one line saying what it found on stdout, or why it failed on
+ * stderr. SPINDLE_ERR_NOT_FOUND if there is none (a stuck or stopped worker, or one that
+ * cannot reach Redis), SPINDLE_ERR_IO if Redis cannot be reached from here. */
+int spindle_worker_check(const spindle_worker_options *opts);
 
 /* One call for a program's main(): new, run, report any error on stderr, free. Returns a
  * process exit code (0 after a graceful stop). */

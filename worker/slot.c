@@ -1,0 +1,355 @@
+/* The slot loop (slot.h).
+ *
+ * Batching is adaptive. A slot starts by claiming one task at a time; while batches come
+ * back full and run quickly it doubles the batch (up to `prefetch`), and it halves it when a
+ * batch runs long. A batch that exceeds its time budget hands its unstarted tasks back to the
+ * front of the queue, so a slot never sits on work another slot could be running, and a
+ * crash loses (re-runs) at most a budget's worth of finished but unsettled tasks. With no-op
+ * tasks this turns two round trips per task into two per batch. */
+#include "worker/slot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/names.h"
+#include "worker/worker_impl.h"
+
+/* Longest a slot runs tasks of one batch before handing the rest back (ms). */
+#define BATCH_BUDGET_MS 50
+/* A batch that ran within this time grows (ms). */
+#define BATCH_FAST_MS 5
+/* How long an idle slot blocks on the wake lists before looking again (ms): bounds idle
+ * cost (about one BRPOP and one claim per second), stop delay, and how late a due retry
+ * is noticed. */
+#define IDLE_WAIT_MS 1000
+/* How often a slot adds its queues to NS:queues again (ms), so a flushed or edited registry
+ * heals without a restart. */
+#define REREGISTER_MS 60000
+/* Back-off bounds while Redis is unreachable (ms). */
+#define RETRY_MIN_MS 100
+#define RETRY_MAX_MS 5000
+
+typedef struct slot {
+    const spindle_slot_config *cfg;
+    spindle_slot_state *st;
+    spindle_store store;
+    spindle_error err;
+    int batch;
+    int64_t last_queue_warn_ms, last_register_ms;
+    int delay_ms, in_outage;
+    unsigned int seed;
+    spindle_claimed *claimed;
+    spindle_settlement *settle;
+    msgpack_sbuffer *payloads;
+    enum spindle_outcome *outcome;
+    msgpack_zone zone;
+} slot;
+
+static int stopping(const slot *s)
+{
+    return atomic_load(&s->st->stop) != 0;
+}
+
+static void progress(slot *s)
+{
+    atomic_store(&s->st->progress_ms, spindle_mono_ms());
+}
+
+/* Logs an id the claim script dropped from pending. A task cancelled while pending is not
+ * news; anything else means the keyspace was edited by hand or a producer misbehaved. */
+static void log_dropped(const char *queue, const spindle_claimed *c)
+{
+    if (strcmp(c->skip_reason, "cancelled") == 0)
+        return;
+    spindle_log(SPINDLE_LOG_WARN, c->id, "dropped id from '%s' pending list: its task hash is %s%s",
+                queue,
+                strcmp(c->skip_reason, "missing") == 0 || strcmp(c->skip_reason, "wrongtype") == 0
+                    ? ""
+                    : "in state ",
+                strcmp(c->skip_reason, "wrongtype") == 0 ? "not a hash" : c->skip_reason);
+}
+
+/* Runs one claimed task with its start and end published to the supervisor. */
+static int run_one(slot *s, const spindle_claimed *c, const char *queue, msgpack_sbuffer *buf)
+{
+    spindle_slot_task t = {.running = 1, .attempt = c->attempt};
+    memcpy(t.id, c->id, sizeof(t.id) - 1);
+    snprintf(t.queue, sizeof(t.queue), "%s", queue);
+    t.started_mono_ms = spindle_mono_ms();
+    t.started_wall_ms = spindle_wall_ms();
+    long timeout_s = c->timeout_s > 0 ? c->timeout_s : s->cfg->opts->default_timeout_s;
+    t.timeout_ms = timeout_s > 0 ? timeout_s * 1000 : 0;
+    spindle_slot_publish(s->st, &t);
+    int64_t t0 = spindle_mono_us();
+    int ok = spindle_execute(s->cfg->reg, c, queue, s->cfg->in_thread, &s->zone, buf);
+    spindle_slot_task idle = {.running = 0};
+    spindle_slot_publish(s->st, &idle);
+    progress(s);
+    if (ok)
+        spindle_log(SPINDLE_LOG_DEBUG, c->id, "%s succeeded in %.3f ms (attempt %ld)", c->func,
+                    (double)(spindle_mono_us() - t0) / 1000.0, c->attempt);
+    else
+        spindle_log(SPINDLE_LOG_WARN, c->id, "%s failed (attempt %ld): %.*s", c->func,
+                    c->attempt, (int)buf->size, buf->data ? buf->data : "");
+    return ok;
+}
+
+/* Runs the claimed tasks [0, n) and fills the settlements (*nsettle of them; those not run
+ * within the budget are handed back). */
+static void run_batch(slot *s, const char *queue, int n, size_t *nsettle)
+{
+    int64_t start = spindle_mono_ms();
+    size_t ns = 0, ran = 0;
+    for (int i = 0; i < n; i++) {
+        const spindle_claimed *c = &s->claimed[i];
+        if (c->attempt == 0) {
+            log_dropped(queue, c);
+            continue;
+        }
+        spindle_settlement *set = &s->settle[ns];
+        msgpack_sbuffer *buf = &s->payloads[ns];
+        ns++;
+        set->id = c->id;
+        set->attempt = c->attempt;
+        set->jitter = (double)rand_r(&s->seed) / ((double)RAND_MAX + 1.0);
+        if (stopping(s) || (ran > 0 && spindle_mono_ms() - start > BATCH_BUDGET_MS)) {
+            set->succeeded = -1; /* hand back */
+            set->payload = "";
+            set->payload_len = 0;
+            continue;
+        }
+        set->succeeded = run_one(s, c, queue, buf);
+        set->payload = buf->data ? buf->data : "";
+        set->payload_len = buf->size;
+        ran++;
+    }
+    *nsettle = ns;
+    int64_t took = spindle_mono_ms() - start;
+    int prefetch = s->cfg->opts->prefetch;
+    if (ran == (size_t)n && n == s->batch && took <= BATCH_FAST_MS)
+        s->batch = s->batch * 2 > prefetch ? prefetch : s->batch * 2;
+    else if (took > BATCH_BUDGET_MS)
+        s->batch = s->batch / 2 > 0 ? s->batch / 2 : 1;
+}
+
+/* Settles what run_batch() produced; counts and logs refusals. */
+static int settle_batch(slot *s, const char *queue, size_t ns)
+{
+    if (ns == 0)
+        return SPINDLE_OK;
+    int rc = spindle_store_settle(&s->store, queue, s->st->id, s->settle, ns, s->outcome);
+    if (rc != SPINDLE_OK)
+        return rc;
+    for (size_t i = 0; i < ns; i++) {
+        const spindle_settlement *set = &s->settle[i];
+        if (set->succeeded < 0)
+            continue;
+        if (s->outcome[i] == SPINDLE_OUTCOME_REFUSED) {
+            spindle_log(SPINDLE_LOG_WARN, set->id,
+                        "settlement refused: attempt %ld no longer owns the task (it timed out "
+                        "or its worker was presumed dead)",
+                        set->attempt);
+            continue;
+        }
+        atomic_fetch_add(&s->st->processed, 1);
+        if (!set->succeeded)
+            atomic_fetch_add(&s->st->failed, 1);
+        if (s->outcome[i] == SPINDLE_OUTCOME_SCHEDULED)
+            spindle_log(SPINDLE_LOG_INFO, set->id, "attempt %ld failed; retry scheduled",
+                        set->attempt);
+    }
+    return SPINDLE_OK;
+}
+
+/* Waits out a Redis outage with capped exponential back-off, logging once per outage. */
+static void back_off(slot *s)
+{
+    if (!s->in_outage) {
+        spindle_log(SPINDLE_LOG_ERROR, NULL, "%s; retrying with back-off", s->err.msg);
+        s->in_outage = 1;
+    }
+    for (int slept = 0; slept < s->delay_ms && !stopping(s); slept += 50)
+        usleep(50 * 1000);
+    s->delay_ms = s->delay_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : s->delay_ms * 2;
+}
+
+static void recovered(slot *s)
+{
+    if (s->in_outage)
+        spindle_log(SPINDLE_LOG_INFO, NULL, "Redis at %s is back", s->store.url_text);
+    s->in_outage = 0;
+    s->delay_ms = RETRY_MIN_MS;
+}
+
+/* Settles a batch, retrying through a Redis outage: the results are only in this process,
+ * and a settlement applied twice is refused the second time by fencing, so retrying is safe.
+ * Gives up when asked to stop and Redis stays away; the tasks then stay in this slot's
+ * in-flight list, which its supervisor or the sweep puts back. */
+static int settle_with_retry(slot *s, const char *queue, size_t ns)
+{
+    for (;;) {
+        int rc = settle_batch(s, queue, ns);
+        if (rc != SPINDLE_ERR_IO || stopping(s))
+            return rc;
+        back_off(s);
+    }
+}
+
+/* Claims and runs one batch from the first queue that has work. Returns 1 if it found work,
+ * 0 if every queue was empty, a negative status when Redis cannot be reached. A queue whose
+ * keys Redis refuses to work on (a key of the wrong type written by hand) is logged and
+ * skipped, so the other queues are still served. */
+static int serve_once(slot *s)
+{
+    const spindle_slot_config *cfg = s->cfg;
+    for (size_t q = 0; q < cfg->nqueues; q++) {
+        redisReply *reply = NULL;
+        int n = 0;
+        int rc = spindle_store_claim(&s->store, cfg->queues[q], s->st->id, s->batch, s->claimed,
+                                     &n, &reply);
+        if (rc == SPINDLE_ERR_REDIS || rc == SPINDLE_ERR_PROTOCOL) {
+            int64_t now = spindle_mono_ms();
+            if (now - s->last_queue_warn_ms > 10000) {
+                spindle_log(SPINDLE_LOG_ERROR, NULL, "skipping queue '%s': %s", cfg->queues[q],
+                            s->err.msg);
+                s->last_queue_warn_ms = now;
+            }
+            continue;
+        }
+        if (rc != SPINDLE_OK)
+            return rc;
+        if (n == 0) {
+            freeReplyObject(reply);
+            continue;
+        }
+        size_t ns = 0;
+        run_batch(s, cfg->queues[q], n, &ns);
+        rc = settle_with_retry(s, cfg->queues[q], ns);
+        freeReplyObject(reply);
+        if (rc != SPINDLE_OK)
+            spindle_log(SPINDLE_LOG_ERROR, NULL, "settling %zu task(s) of '%s': %s", ns,
+                        cfg->queues[q], s->err.msg);
+        return rc == SPINDLE_OK ? 1 : rc;
+    }
+    return 0;
+}
+
+/* Connects, registers the queues and the worker, and writes the first heartbeat, waiting
+ * out an outage. Returns SPINDLE_OK, or the error if asked to stop first. */
+static int start(slot *s)
+{
+    const spindle_slot_config *cfg = s->cfg;
+    int rc = spindle_store_open(&s->store, cfg->opts->url, cfg->opts->ns,
+                                cfg->opts->connect_timeout_ms, cfg->opts->command_timeout_ms,
+                                &s->err);
+    for (;;) {
+        if (rc == SPINDLE_OK)
+            rc = spindle_store_register_queues(&s->store, (const char *const *)cfg->queues,
+                                               cfg->nqueues);
+        if (rc == SPINDLE_OK)
+            rc = spindle_store_worker_add(&s->store, s->st->id);
+        if (rc == SPINDLE_OK)
+            rc = spindle_beat(&s->store, cfg->beat, s->st);
+        if (rc != SPINDLE_ERR_IO || stopping(s))
+            break;
+        back_off(s);
+        rc = spindle_store_reconnect(&s->store);
+    }
+    if (rc == SPINDLE_OK)
+        recovered(s);
+    return rc;
+}
+
+static int alloc_scratch(slot *s)
+{
+    size_t p = (size_t)s->cfg->opts->prefetch;
+    s->claimed = calloc(p, sizeof(*s->claimed));
+    s->settle = calloc(p, sizeof(*s->settle));
+    s->payloads = calloc(p, sizeof(*s->payloads));
+    s->outcome = calloc(p, sizeof(*s->outcome));
+    if (!s->claimed || !s->settle || !s->payloads || !s->outcome)
+        return spindle_error_set(&s->err, SPINDLE_ERR_NOMEM, "slot: out of memory");
+    for (size_t i = 0; i < p; i++)
+        msgpack_sbuffer_init(&s->payloads[i]);
+    return SPINDLE_OK;
+}
+
+static void free_scratch(slot *s)
+{
+    if (s->payloads)
+        for (int i = 0; i < s->cfg->opts->prefetch; i++)
+            msgpack_sbuffer_destroy(&s->payloads[i]);
+    free(s->payloads);
+    free(s->claimed);
+    free(s->settle);
+    free(s->outcome);
+}
+
+/* Fills in the slot's identity: HOST:PID:RANDOM, the random part telling apart two
+ * processes (or threads of one) that share a pid. */
+static void identify(slot *s)
+{
+    char rnd[SPINDLE_ID_LEN + 1];
+    spindle_id_new(rnd);
+    snprintf(s->st->id, sizeof(s->st->id), "%.64s:%ld:%.8s", s->cfg->beat->host, (long)getpid(),
+             rnd);
+    s->st->pid = (long)getpid();
+    s->st->started_wall_ms = spindle_wall_ms();
+    s->seed = (unsigned int)(spindle_mono_us() ^ (uint64_t)getpid() ^ (uintptr_t)s);
+}
+
+int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
+{
+    slot s;
+    memset(&s, 0, sizeof(s));
+    s.cfg = cfg;
+    s.st = st;
+    s.batch = 1;
+    s.delay_ms = RETRY_MIN_MS;
+    msgpack_zone_init(&s.zone, 4096);
+    identify(&s);
+    if (cfg->in_thread)
+        spindle_log_thread_worker(st->id);
+    else
+        spindle_log_setup(cfg->opts->log_level, st->id);
+    progress(&s);
+    int rc = alloc_scratch(&s);
+    if (rc == SPINDLE_OK)
+        rc = start(&s);
+    if (rc == SPINDLE_OK) {
+        atomic_store(&st->ready, 1);
+        s.last_register_ms = spindle_mono_ms();
+    }
+    while (rc == SPINDLE_OK && !stopping(&s)) {
+        int got = SPINDLE_OK;
+        if (spindle_mono_ms() - s.last_register_ms > REREGISTER_MS) {
+            got = spindle_store_register_queues(&s.store, (const char *const *)cfg->queues,
+                                                cfg->nqueues);
+            if (got == SPINDLE_OK)
+                s.last_register_ms = spindle_mono_ms();
+        }
+        if (got == SPINDLE_OK)
+            got = serve_once(&s);
+        if (got == 0) {
+            int woken;
+            got = spindle_store_wait_wake(&s.store, (const char *const *)cfg->queues,
+                                          cfg->nqueues, IDLE_WAIT_MS, &woken);
+        }
+        if (got < 0) {
+            back_off(&s);
+            continue;
+        }
+        progress(&s);
+        recovered(&s);
+    }
+    spindle_store_close(&s.store);
+    free_scratch(&s);
+    msgpack_zone_destroy(&s.zone);
+    if (cfg->in_thread)
+        spindle_log_thread_worker(NULL);
+    return stopping(&s) ? SPINDLE_OK : rc;
+}

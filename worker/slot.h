@@ -1,0 +1,30 @@
+/* One slot of a worker's pool: a loop that claims a batch from the highest-priority queue
+ * that has work, runs it one task at a time, settles it in one script call, and sleeps in
+ * BRPOP on the queues' wake lists when there is nothing to do. A slot runs in a child
+ * process (--pool process) or a thread (--pool thread) and has its own Redis connection and
+ * worker id; it reports to its supervisor through its spindle_slot_state. */
+#ifndef SPINDLE_WORKER_SLOT_H
+#define SPINDLE_WORKER_SLOT_H
+
+#include <stddef.h>
+
+#include "spindle/worker.h"
+#include "worker/beat.h"
+#include "worker/slot_state.h"
+
+typedef struct spindle_slot_config {
+    const spindle_worker_options *opts; /* url, ns, prefetch, timeouts */
+    char *const *queues;
+    size_t nqueues;
+    const spindle_registry *reg;
+    const spindle_beat_info *beat;
+    int in_thread; /* 1 in a thread pool: functions that need a process are refused */
+} spindle_slot_config;
+
+/* Serves until st->stop is set, then hands back what it has not started and returns
+ * SPINDLE_OK. Everything it needs is borrowed from cfg for the duration. Writes its id into
+ * st before anything else, and its first heartbeat before its first claim. A Redis outage
+ * is waited out with back-off, never returned. */
+int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st);
+
+#endif

@@ -1,0 +1,53 @@
+/* What a slot (one child process or thread of a worker's pool) tells its supervisor: its
+ * worker id, the task it is running and since when, its counts and the last time its loop
+ * made progress; and the stop flag the supervisor sets.
+ *
+ * Why shared memory and not a pipe: the supervisor must know which task a child was running
+ * at the instant it died (to settle it) and how long it has been running (to kill it on
+ * timeout), without the child's cooperation, since a crashed or stuck child cooperates with
+ * nobody. The table is an anonymous MAP_SHARED mapping made before the children are forked
+ * (plain memory for a thread pool). Counters and flags are C11 atomics; the task fields are
+ * published under a sequence counter (odd while the slot writes them), so a reader retries
+ * rather than seeing half of one task and half of the next. */
+#ifndef SPINDLE_WORKER_SLOT_STATE_H
+#define SPINDLE_WORKER_SLOT_STATE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "common/names.h"
+
+#define SPINDLE_WORKER_ID_MAX 160
+
+/* The running task as published by its slot. */
+typedef struct spindle_slot_task {
+    int running; /* 0: the slot is between tasks and the rest is stale */
+    char id[SPINDLE_ID_LEN + 1];
+    char queue[SPINDLE_NAME_MAX + 1];
+    long attempt;
+    int64_t started_mono_ms, started_wall_ms;
+    long timeout_ms; /* 0: none */
+} spindle_slot_task;
+
+typedef struct spindle_slot_state {
+    atomic_uint seq;
+    atomic_int stop;             /* set by the supervisor: hand back, finish, exit */
+    atomic_int ready;            /* the slot has its id and its first heartbeat in Redis */
+    atomic_int exited;           /* a thread slot returned (process slots are reaped) */
+    atomic_llong progress_ms;    /* monotonic time the loop last made progress */
+    atomic_ulong processed, failed;
+    char id[SPINDLE_WORKER_ID_MAX]; /* these three are written once, before ready is set */
+    long pid;
+    int64_t started_wall_ms;
+    spindle_slot_task task;         /* under seq */
+} spindle_slot_state;
+
+/* Clears a slot state for a new slot. */
+void spindle_slot_state_reset(spindle_slot_state *st);
+/* The slot publishes the task it starts, or that it finished (running = 0). */
+void spindle_slot_publish(spindle_slot_state *st, const spindle_slot_task *task);
+/* A consistent copy of the published task: 1. 0 (and *out cleared) if the slot died in the
+ * middle of publishing, so what it was running is unknown. */
+int spindle_slot_snapshot(spindle_slot_state *st, spindle_slot_task *out);
+
+#endif

@@ -1,0 +1,47 @@
+/* The worker object and its supervisor loop, shared by worker.c (the public API, start-up)
+ * and supervisor.c (the loop). */
+#ifndef SPINDLE_WORKER_SUPERVISOR_H
+#define SPINDLE_WORKER_SUPERVISOR_H
+
+#include <signal.h>
+
+#include "common/error.h"
+#include "store/ops.h"
+#include "worker/pool.h"
+
+#define SPINDLE_WORKER_MAX_SLOTS 1024
+
+/* A slot that ended and whose tasks still have to be settled or put back in Redis (kept
+ * until Redis accepts it, so an outage at the moment of a crash loses nothing). */
+typedef struct grave {
+    char id[SPINDLE_WORKER_ID_MAX];
+    spindle_slot_task task; /* what it was running, if task.running */
+    int fail_task;          /* 1: settle that task as a failed attempt with cause */
+    char cause[256];
+} grave;
+
+struct spindle_worker {
+    spindle_worker_options opts;
+    char **queues;
+    size_t nqueues;
+    spindle_registry *reg;
+    spindle_store store; /* the supervisor's own connection */
+    spindle_error err;
+    char id[SPINDLE_WORKER_ID_MAX]; /* the supervisor's: sweep lock owner, log lines */
+    volatile sig_atomic_t stop_requests;
+    spindle_slot_state *table;
+    pool_slot *slots;
+    size_t nslots;
+    grave *graves;
+    size_t ngraves, graves_cap;
+    spindle_beat_info beat;
+    spindle_slot_config cfg;
+    unsigned long processed, failed; /* of slots that ended */
+    int restart_streak;
+    int in_outage;
+};
+
+/* Runs the pool until it has stopped: every slot ended and buried. */
+int spindle_supervise(spindle_worker *w);
+
+#endif

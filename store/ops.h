@@ -106,6 +106,10 @@ int spindle_store_sweep_lock(spindle_store *s, const char *owner, long ms, int *
 /* Finds every (queue, worker) whose worker has no heartbeat and recovers it with
  * spindle_store_recover(lost = 1); prunes such workers from NS:workers. Adds to the counts. */
 int spindle_store_recover_lost(spindle_store *s, long *workers, long *requeued, long *failed);
+/* Audits up to pages SCAN pages of task hashes from the cursor kept in NS:audit, putting
+ * back tasks that are in no list their state calls for (store/audit.c). Adds the number
+ * repaired to *repaired. */
+int spindle_store_audit(spindle_store *s, int pages, long *repaired);
 /* Among live heartbeats, counts those whose `host` field is host and finds the newest
  * `beat_at` (ms). For liveness probes. */
 int spindle_store_host_beats(spindle_store *s, const char *host, int64_t *newest_ms, int *count);

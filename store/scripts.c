@@ -273,6 +273,46 @@ static const char retry_lua[] = LUA_PRELUDE
     "wake(ARGV[1])\n"
     "return 1\n";
 
+/* No KEYS: every key is derived from the queue base ARGV[1] (one slot). ARGV[2..] task ids
+ * found by the audit's SCAN. Repairs a task that is in no list its state calls for: a
+ * `running` task absent from its worker's in-flight list (or with no worker) and a `pending`
+ * task absent from pending go to the front of pending (when pending is short enough to
+ * search: 10,000); a `scheduled` task absent from the scheduled set is put back in it.
+ * Returns the number of tasks repaired. */
+static const char audit_lua[] =
+    LUA_PRELUDE "local bad = bad_keys(ARGV[1])\n"
+                "if bad then return bad end\n"
+                "local pending = ARGV[1] .. 'pending'\n"
+                "local short = redis.call('LLEN', pending) <= 10000\n"
+                "local fixed = 0\n"
+                "for i = 2, #ARGV do\n"
+                "  local id = ARGV[i]\n"
+                "  local k = ARGV[1] .. 'task:' .. id\n"
+                "  local f = redis.pcall('HMGET', k, 'state', 'worker', 'retry_at')\n"
+                "  if f.err == nil and f[1] then\n"
+                "    local lost = false\n"
+                "    if f[1] == 'running' then\n"
+                "      local inflight = ARGV[1] .. 'inflight:' .. (f[2] or '')\n"
+                "      lost = not f[2] or redis.call('TYPE', inflight).ok ~= 'list'\n"
+                "             or not redis.call('LPOS', inflight, id)\n"
+                "    elseif f[1] == 'pending' and short then\n"
+                "      lost = not redis.call('LPOS', pending, id)\n"
+                "    elseif f[1] == 'scheduled' and\n"
+                "           not redis.call('ZSCORE', ARGV[1] .. 'scheduled', id) then\n"
+                "      redis.call('ZADD', ARGV[1] .. 'scheduled', num(f[3], now_ms()), id)\n"
+                "      fixed = fixed + 1\n"
+                "    end\n"
+                "    if lost then\n"
+                "      redis.call('HSET', k, 'state', 'pending')\n"
+                "      redis.call('HDEL', k, 'worker', 'started_at')\n"
+                "      redis.call('RPUSH', pending, id)\n"
+                "      wake(ARGV[1])\n"
+                "      fixed = fixed + 1\n"
+                "    end\n"
+                "  end\n"
+                "end\n"
+                "return fixed\n";
+
 /* KEYS[1] task key. ARGV[1]: '1' to register as a waiter if the task is not final, '-1' to
  * unregister, '0' to only read. Returns {} for a missing task, {state, result, error} for a
  * final one, {state} otherwise. A hash of the wrong type answers {'wrongtype'}. */
@@ -303,14 +343,14 @@ static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_ENQUEUE] = enqueue_lua,     [SPINDLE_SCRIPT_CLAIM] = claim_lua,
     [SPINDLE_SCRIPT_SETTLE] = settle_lua,       [SPINDLE_SCRIPT_RECOVER] = recover_lua,
     [SPINDLE_SCRIPT_RETRY] = retry_lua,         [SPINDLE_SCRIPT_WAIT] = wait_lua,
-    [SPINDLE_SCRIPT_HEARTBEAT] = heartbeat_lua,
+    [SPINDLE_SCRIPT_HEARTBEAT] = heartbeat_lua, [SPINDLE_SCRIPT_AUDIT] = audit_lua,
 };
 
 static const char *const names[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_ENQUEUE] = "enqueue",     [SPINDLE_SCRIPT_CLAIM] = "claim",
     [SPINDLE_SCRIPT_SETTLE] = "settle",       [SPINDLE_SCRIPT_RECOVER] = "recover",
     [SPINDLE_SCRIPT_RETRY] = "retry",         [SPINDLE_SCRIPT_WAIT] = "wait",
-    [SPINDLE_SCRIPT_HEARTBEAT] = "heartbeat",
+    [SPINDLE_SCRIPT_HEARTBEAT] = "heartbeat", [SPINDLE_SCRIPT_AUDIT] = "audit",
 };
 
 const char *spindle_script_source(enum spindle_script id)

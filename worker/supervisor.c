@@ -25,6 +25,8 @@
 /* Restart back-off bounds for slots that keep dying at once (ms). */
 #define RESTART_MIN_MS 100
 #define RESTART_MAX_MS 5000
+/* SCAN pages of task keys the consistency audit reads per sweep. */
+#define AUDIT_PAGES 4
 
 typedef struct loop {
     int64_t next_beat, next_sweep;
@@ -82,7 +84,7 @@ static int bury(spindle_worker *w, const grave *g)
                         w->queues[q], g->id);
     }
     return spindle_store_worker_remove(&w->store, g->id) == SPINDLE_ERR_IO ? SPINDLE_ERR_IO
-                                                                            : SPINDLE_OK;
+                                                                           : SPINDLE_OK;
 }
 
 static void bury_all(spindle_worker *w)
@@ -106,8 +108,7 @@ static void add_grave(spindle_worker *w, const grave *g)
         grave *more = realloc(w->graves, cap * sizeof(*more));
         if (more == NULL) {
             /* Nothing to do but leave it to the sweep: the heartbeat is gone already. */
-            spindle_log(SPINDLE_LOG_ERROR, NULL, "out of memory; the sweep will recover %s",
-                        g->id);
+            spindle_log(SPINDLE_LOG_ERROR, NULL, "out of memory; the sweep will recover %s", g->id);
             return;
         }
         w->graves = more;
@@ -157,8 +158,7 @@ static void on_end(spindle_worker *w, loop *l, size_t i, int status)
     int64_t now = spindle_mono_ms();
     if (!clean)
         spindle_log(SPINDLE_LOG_ERROR, g.task.running ? g.task.id : NULL, "slot %s ended: %s",
-                    g.id[0] ? g.id : "(starting)",
-                    g.task.running ? g.cause : "between tasks");
+                    g.id[0] ? g.id : "(starting)", g.task.running ? g.cause : "between tasks");
     if (now - ps->started_ms < EARLY_DEATH_MS)
         w->restart_streak++;
     else
@@ -260,8 +260,8 @@ static void police(spindle_worker *w, const loop *l)
         }
         int64_t idle = now - atomic_load(&ps->st->progress_ms);
         if (processes(w) && !t.running && !l->stopping && !w->in_outage && !ps->stalled &&
-            atomic_load(&ps->st->ready) && idle > 2 * w->opts.heartbeat_ttl_ms +
-                                                      w->opts.command_timeout_ms) {
+            atomic_load(&ps->st->ready) &&
+            idle > 2 * w->opts.heartbeat_ttl_ms + w->opts.command_timeout_ms) {
             spindle_log(SPINDLE_LOG_ERROR, NULL, "slot %s made no progress for %lld ms: killing",
                         ps->st->id, (long long)idle);
             ps->stalled = 1;
@@ -294,8 +294,7 @@ static void beat(spindle_worker *w)
 static void sweep(spindle_worker *w)
 {
     int got = 0;
-    if (spindle_store_sweep_lock(&w->store, w->id, w->opts.sweep_interval_ms, &got) !=
-        SPINDLE_OK) {
+    if (spindle_store_sweep_lock(&w->store, w->id, w->opts.sweep_interval_ms, &got) != SPINDLE_OK) {
         redis_failed(w, "taking the sweep lock");
         return;
     }
@@ -312,6 +311,16 @@ static void sweep(spindle_worker *w)
                     "recovered %ld lost worker(s): %ld task(s) back on pending, %ld failed for "
                     "good after being lost too often",
                     workers, requeued, failed);
+    long repaired = 0;
+    rc = spindle_store_audit(&w->store, AUDIT_PAGES, &repaired);
+    if (rc == SPINDLE_ERR_IO)
+        redis_failed(w, "auditing tasks");
+    else if (rc != SPINDLE_OK)
+        spindle_log(SPINDLE_LOG_ERROR, NULL, "auditing tasks: %s", w->err.msg);
+    if (repaired > 0)
+        spindle_log(SPINDLE_LOG_WARN, NULL,
+                    "audit repaired %ld task(s) that were in no list their state calls for",
+                    repaired);
 }
 
 static size_t alive_count(const spindle_worker *w)

@@ -72,8 +72,7 @@ static int audit_page(spindle_store *s, const redisReply *keys, long *repaired)
         int first = 1;
         for (size_t j = 0; j < i && first; j++)
             first = keys->element[j]->type != REDIS_REPLY_STRING ||
-                    split_task_key(s, keys->element[j]->str, seen) == NULL ||
-                    strcmp(seen, q) != 0;
+                    split_task_key(s, keys->element[j]->str, seen) == NULL || strcmp(seen, q) != 0;
         if (!first)
             continue;
         int rc = audit_queue(s, q, keys, repaired);

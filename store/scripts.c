@@ -332,10 +332,9 @@ static const char wait_lua[] =
     "end\n"
     "return {s}\n";
 
-/* KEYS[1] a worker's heartbeat hash. ARGV[1] TTL in ms, then field/value pairs. Replaces
- * the hash and sets its expiry in one step. */
-static const char heartbeat_lua[] = "redis.call('DEL', KEYS[1])\n"
-                                    "redis.call('HSET', KEYS[1], unpack(ARGV, 2))\n"
+/* KEYS[1] a worker's heartbeat hash. ARGV[1] TTL in ms, then field/value pairs (every field,
+ * every time, so nothing stale survives). Writes the hash and sets its expiry in one step. */
+static const char heartbeat_lua[] = "redis.call('HSET', KEYS[1], unpack(ARGV, 2))\n"
                                     "redis.call('PEXPIRE', KEYS[1], ARGV[1])\n"
                                     "return 1\n";
 

@@ -38,6 +38,7 @@ struct spindle_worker {
     spindle_slot_config cfg;
     unsigned long processed, failed; /* of slots that ended */
     int restart_streak;
+    unsigned long sweeps; /* sweeps this worker made (it audits every so many) */
     int in_outage;
 };
 

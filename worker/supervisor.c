@@ -393,7 +393,9 @@ int spindle_supervise(spindle_worker *w)
         start_slots(w, &l);
         if (w->ngraves > 0)
             bury_all(w);
-        if (l.stopping && alive_count(w) == 0 && (w->ngraves == 0 || w->stop_requests >= 2))
+        /* Graves Redis would not take are kept until the shutdown timeout: after that the
+         * sweep of another worker recovers them, since their heartbeats have stopped. */
+        if (l.stopping && alive_count(w) == 0 && (w->ngraves == 0 || l.forced))
             break;
         police(w, &l);
         now = spindle_mono_ms();

@@ -2,7 +2,6 @@
  * handler parses its words with spindle_cli_parse(), checks names and ids before it touches
  * Redis (so bad input is a usage error even when Redis is down), then makes one or two
  * client calls. */
-#include <limits.h>
 #include <stdio.h>
 
 #include "cli/argtype.h"
@@ -23,7 +22,8 @@ static int build_args(spindle_args *args, int argc, char **argv, const char *fun
     return SPINDLE_CLI_CONTINUE;
 }
 
-/* enqueue [--queue Q] [--ttl SECONDS] [--timeout SECONDS] [--retries N] FUNC [ARG...] */
+/* enqueue [--queue Q] [--ttl SECONDS] [--timeout SECONDS] [--retries N] [--backoff MS]
+ *         [--backoff-max MS] FUNC [ARG...] */
 int spindle_cli_cmd_enqueue(spindle_cli *cli, int argc, char **argv)
 {
     spindle_enqueue_options eo;
@@ -33,7 +33,9 @@ int spindle_cli_cmd_enqueue(spindle_cli *cli, int argc, char **argv)
         {.name = "--queue", .str = &eo.queue},
         {.name = "--ttl", .num = &eo.result_ttl_s, .max = SPINDLE_CLI_MAX_SECONDS},
         {.name = "--timeout", .num = &eo.timeout_s, .max = SPINDLE_CLI_MAX_SECONDS},
-        {.name = "--retries", .num = &retries, .max = INT_MAX},
+        {.name = "--retries", .num = &retries, .max = SPINDLE_MAX_RETRIES},
+        {.name = "--backoff", .num = &eo.backoff_ms, .max = SPINDLE_MAX_BACKOFF_MS},
+        {.name = "--backoff-max", .num = &eo.backoff_max_ms, .max = SPINDLE_MAX_BACKOFF_MS},
         {.name = NULL},
     };
     int code = spindle_cli_parse(cli, &argc, argv, opts, SPINDLE_CLI_OPTS_FIRST, 1, -1);

@@ -27,16 +27,19 @@ static int cmd_help(spindle_cli *cli, int argc, char **argv);
 
 static const spindle_cli_command commands[] = {
     {"enqueue", spindle_cli_cmd_enqueue,
-     "enqueue [--queue Q] [--ttl SECONDS] [--timeout SECONDS] [--retries N] FUNC [ARG...]",
+     "enqueue [--queue Q] [--ttl SECONDS] [--timeout SECONDS] [--retries N] [--backoff MS] "
+     "[--backoff-max MS] FUNC [ARG...]",
      "Enqueue a call of FUNC with the arguments ARG...; print the task id.",
      "Options, recognized only before FUNC (so 'spindle enqueue add -5 3' passes -5):\n"
      "  --queue Q           queue to enqueue on (default: default)\n"
      "  --ttl SECONDS       keep the task and its result this long after it ends\n"
      "                      (default 3600; 0 deletes it as soon as it succeeds)\n"
      "  --timeout SECONDS   hard time limit for one run (default: none)\n"
-     "  --retries N         most retries after a failure (default 0)\n"
-     "                      (--timeout and --retries are recorded in the task; this\n"
-     "                      version of spindle-worker does not act on them yet)\n"
+     "  --retries N         most retries after a failure, 0-1000 (default 0); a task\n"
+     "                      that fails for good is kept as a dead letter ('spindle dead')\n"
+     "  --backoff MS        wait before the first retry (default 1000): retry n waits\n"
+     "                      between d/2 and d, d = MS x 2^n\n"
+     "  --backoff-max MS    the most d can grow to (default 600000)\n"
      "  --                  end of options, for a FUNC that starts with '-'\n"
      "\n"
      "Each ARG is typed from its text:\n"

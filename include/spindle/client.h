@@ -56,12 +56,25 @@ const char *spindle_errstr(const spindle_client *c);
 /* The namespace in use: borrowed for the life of c. */
 const char *spindle_client_namespace(const spindle_client *c);
 
-/* Per-task options. Initialize with spindle_enqueue_options_init(). */
+/* Most retries a task may ask for: a failing task is retried at most this often, so a
+ * typo cannot keep a poison task cycling for years. */
+#define SPINDLE_MAX_RETRIES 1000
+/* Largest back-off accepted, in ms (about 24.8 days): 2^31 - 1, which Redis, the Lua scripts
+ * and a C int all hold exactly, so a retry time can never overflow. */
+#define SPINDLE_MAX_BACKOFF_MS 2147483647L
+
+/* Per-task options. Initialize with spindle_enqueue_options_init(). A value out of range
+ * makes the enqueue fail with SPINDLE_ERR_INVALID before anything is sent. */
 typedef struct spindle_enqueue_options {
     const char *queue; /* NULL means "default" */
     long result_ttl_s; /* -1 (default): the protocol default, 3600 s; 0: delete on success */
     long timeout_s;    /* 0 (default): no hard timeout */
-    int max_retries;   /* -1 (default): unset, i.e. no retries */
+    int max_retries;   /* -1 (default): unset, i.e. no retries; else 0..SPINDLE_MAX_RETRIES */
+    /* Retry back-off: retry n (from 0) waits d/2..d with d = min(backoff_max_ms,
+     * backoff_ms * 2^n). 0 (default): the protocol defaults, 1000 and 600000 ms; else
+     * 1..SPINDLE_MAX_BACKOFF_MS. A cap below the base is allowed: every retry waits the cap. */
+    long backoff_ms;
+    long backoff_max_ms;
 } spindle_enqueue_options;
 
 void spindle_enqueue_options_init(spindle_enqueue_options *opts);

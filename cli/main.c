@@ -48,10 +48,15 @@ static const spindle_cli_command commands[] = {
      "  boolean  true, false\n"
      "  nil      null\n"
      "  string   anything else: hello, '', 0x1f, 99999999999999999999\n"},
-    {"status", spindle_cli_cmd_status, "status ID [--queue Q]",
-     "Print the state of task ID: pending, running, succeeded, failed, cancelled...",
+    {"status", spindle_cli_cmd_status, "status ID [--queue Q] [--verbose]",
+     "Print the state of task ID: pending, scheduled, running, succeeded, failed...",
      "Options:\n"
-     "  --queue Q   the queue the task is on (default: look in every queue)\n"},
+     "  --queue Q   the queue the task is on (default: look in every queue)\n"
+     "  --verbose   after the state, one 'field: value' line per field of the task that\n"
+     "              is set, named as in the task hash: func, enqueued_at, started_at,\n"
+     "              finished_at, worker, attempts, retries, retried, retry_at, backoff,\n"
+     "              backoff_max, lost, timeout, ttl, expires_in, and last error (which may\n"
+     "              span lines). Times are UTC.\n"},
     {"result", spindle_cli_cmd_result, "result ID [--wait SECONDS] [--queue Q]",
      "Print the result of task ID as JSON.",
      "Options:\n"

@@ -132,9 +132,15 @@ typedef struct spindle_task_info {
     int64_t enqueued_at_ms, started_at_ms, finished_at_ms;
     long attempts;
     long result_ttl_s, timeout_s, max_retries; /* as enqueued (-1 / 0 / -1 if not set) */
+    long backoff_ms, backoff_max_ms;           /* as enqueued; 0 if not set (the defaults) */
     char worker[160];                          /* "" until claimed */
-    char *error;                               /* NULL unless failed; owned by the struct */
-    long expires_in_s;                         /* TTL of the task hash: -1 if none */
+    /* The error of a failed task, or of the last failed attempt of a scheduled (or retried)
+     * one; NULL if none. Owned by the struct. */
+    char *error;
+    long expires_in_s;   /* TTL of the task hash: -1 if none */
+    long retried;        /* retries scheduled so far (0 after spindle_retry()) */
+    int64_t retry_at_ms; /* when the scheduled retry is due; 0 unless state is scheduled */
+    long lost;           /* times the task was taken back from a worker presumed dead */
 } spindle_task_info;
 
 /* Fills *info. Free what it owns with spindle_task_info_clear(). */

@@ -125,6 +125,13 @@ int spindle_status(spindle_client *c, const spindle_handle *h, spindle_state *st
 /* *ready = 1 if the task is in a final state, 0 otherwise. */
 int spindle_is_ready(spindle_client *c, const spindle_handle *h, int *ready);
 
+/* Runs a task again now: a failed task (a dead letter or not), a cancelled one, or one
+ * scheduled for a later retry goes back on pending with a fresh retry budget (retried 0) and
+ * no expiry; its attempts count keeps growing. SPINDLE_ERR_NOT_FOUND if the task is unknown
+ * or expired, SPINDLE_ERR_INVALID if its state cannot be retried (pending, running,
+ * succeeded: the message names it). One round trip. */
+int spindle_retry(spindle_client *c, const spindle_handle *h);
+
 /* Everything the task hash says, decoded. Times are ms since the epoch, 0 when not set. */
 typedef struct spindle_task_info {
     spindle_state state;

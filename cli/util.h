@@ -16,7 +16,8 @@
 enum spindle_cli_exit {
     SPINDLE_EXIT_OK = 0,
     SPINDLE_EXIT_ERROR = 1,      /* runtime error: Redis unreachable, or it answered an error */
-    SPINDLE_EXIT_USAGE = 2,      /* bad option, invalid name or id, bad number */
+    SPINDLE_EXIT_USAGE = 2,      /* bad option, invalid name or id, bad number, or a task
+                                    whose state the command cannot act on */
     SPINDLE_EXIT_NOT_FOUND = 3,  /* unknown or expired task */
     SPINDLE_EXIT_FAILED = 4,     /* the task failed */
     SPINDLE_EXIT_CANCELLED = 5,  /* the task was cancelled */

@@ -1,45 +1,43 @@
-/* `spindle queues`: the queues of the namespace with their pending and running counts, as a
- * table for people or as JSON for scripts. The reads are spindle_queue_list() (admin.h). */
+/* `spindle queues`: the queues of the namespace with their counts (pending, running,
+ * scheduled for a retry, dead letters), as a table for people or as JSON for scripts. The
+ * reads are spindle_queue_list() (admin.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "cli/json.h"
+#include "cli/table.h"
 #include "spindle/admin.h"
-
-/* Width of the decimal text of v. */
-static int digits(long long v)
-{
-    return snprintf(NULL, 0, "%lld", v);
-}
 
 static int print_table(const spindle_queue_stat *list, size_t n)
 {
-    int wq = (int)strlen("QUEUE"), wp = (int)strlen("PENDING"), wr = (int)strlen("RUNNING");
-    for (size_t i = 0; i < n; i++) {
-        int len = (int)strlen(list[i].name);
-        wq = len > wq ? len : wq;
-        wp = digits(list[i].pending) > wp ? digits(list[i].pending) : wp;
-        wr = digits(list[i].running) > wr ? digits(list[i].running) : wr;
+    static const char *const headers[] = {"QUEUE", "PENDING", "RUNNING", "SCHEDULED", "DEAD"};
+    spindle_cli_table *t = spindle_cli_table_new(5, headers, "lrrrr");
+    for (size_t i = 0; t && i < n; i++) {
+        char num[4][24];
+        snprintf(num[0], sizeof(num[0]), "%lld", list[i].pending);
+        snprintf(num[1], sizeof(num[1]), "%lld", list[i].running);
+        snprintf(num[2], sizeof(num[2]), "%lld", list[i].scheduled);
+        snprintf(num[3], sizeof(num[3]), "%lld", list[i].dead);
+        const char *const row[] = {list[i].name, num[0], num[1], num[2], num[3]};
+        spindle_cli_table_add(t, row);
     }
-    printf("%-*s  %*s  %*s\n", wq, "QUEUE", wp, "PENDING", wr, "RUNNING");
-    for (size_t i = 0; i < n; i++)
-        printf("%-*s  %*lld  %*lld\n", wq, list[i].name, wp, list[i].pending, wr, list[i].running);
-    return SPINDLE_EXIT_OK;
+    int code = spindle_cli_table_print(t);
+    spindle_cli_table_free(t);
+    return code;
 }
 
-/* {"queue": NAME, "pending": N, "running": N}, or NULL if out of memory. */
+/* {"queue": NAME, "pending": N, "running": N, "scheduled": N, "dead": N}, or NULL if out of
+ * memory. */
 static json_t *queue_json(const spindle_queue_stat *q)
 {
-    /* Through the msgpack conversion so that a name written into Redis by hand that is not
-     * UTF-8 still prints (as {"$base64": …}) instead of failing. */
-    msgpack_object name = {.type = MSGPACK_OBJECT_STR};
-    name.via.str.ptr = q->name;
-    name.via.str.size = (uint32_t)strlen(q->name);
     json_t *obj = json_object();
-    if (obj == NULL || json_object_set_new(obj, "queue", spindle_msgpack_to_json(&name)) != 0 ||
+    if (obj == NULL ||
+        json_object_set_new(obj, "queue", spindle_json_text(q->name, strlen(q->name))) != 0 ||
         json_object_set_new(obj, "pending", json_integer(q->pending)) != 0 ||
-        json_object_set_new(obj, "running", json_integer(q->running)) != 0) {
+        json_object_set_new(obj, "running", json_integer(q->running)) != 0 ||
+        json_object_set_new(obj, "scheduled", json_integer(q->scheduled)) != 0 ||
+        json_object_set_new(obj, "dead", json_integer(q->dead)) != 0) {
         json_decref(obj);
         return NULL;
     }

@@ -2,7 +2,6 @@
  * handler parses its words with spindle_cli_parse(), checks names and ids before it touches
  * Redis (so bad input is a usage error even when Redis is down), then makes one or two
  * client calls. */
-#include <limits.h>
 #include <stdio.h>
 
 #include "cli/argtype.h"
@@ -23,7 +22,8 @@ static int build_args(spindle_args *args, int argc, char **argv, const char *fun
     return SPINDLE_CLI_CONTINUE;
 }
 
-/* enqueue [--queue Q] [--ttl SECONDS] [--timeout SECONDS] [--retries N] FUNC [ARG...] */
+/* enqueue [--queue Q] [--ttl SECONDS] [--timeout SECONDS] [--retries N] [--backoff MS]
+ *         [--backoff-max MS] FUNC [ARG...] */
 int spindle_cli_cmd_enqueue(spindle_cli *cli, int argc, char **argv)
 {
     spindle_enqueue_options eo;
@@ -33,7 +33,9 @@ int spindle_cli_cmd_enqueue(spindle_cli *cli, int argc, char **argv)
         {.name = "--queue", .str = &eo.queue},
         {.name = "--ttl", .num = &eo.result_ttl_s, .max = SPINDLE_CLI_MAX_SECONDS},
         {.name = "--timeout", .num = &eo.timeout_s, .max = SPINDLE_CLI_MAX_SECONDS},
-        {.name = "--retries", .num = &retries, .max = INT_MAX},
+        {.name = "--retries", .num = &retries, .max = SPINDLE_MAX_RETRIES},
+        {.name = "--backoff", .num = &eo.backoff_ms, .max = SPINDLE_MAX_BACKOFF_MS},
+        {.name = "--backoff-max", .num = &eo.backoff_max_ms, .max = SPINDLE_MAX_BACKOFF_MS},
         {.name = NULL},
     };
     int code = spindle_cli_parse(cli, &argc, argv, opts, SPINDLE_CLI_OPTS_FIRST, 1, -1);
@@ -66,38 +68,70 @@ int spindle_cli_cmd_enqueue(spindle_cli *cli, int argc, char **argv)
     return code;
 }
 
-/* Checks id and queue (NULL: search every queue), connects and opens the task's handle into
- * *h, which the caller frees with spindle_handle_free(). */
-static int open_task(spindle_cli *cli, const char *id, const char *queue, spindle_handle **h)
+/* The lines of `status --verbose` after the state: "field: value" for each field that is
+ * set, named as in the task hash (docs/PROTOCOL.md), times in UTC. The error comes last,
+ * since it may span lines. */
+static void print_details(const spindle_task_info *in)
 {
-    int code = spindle_cli_check_id(id);
-    if (code == SPINDLE_CLI_CONTINUE && queue)
-        code = spindle_cli_check_name(queue, "queue");
-    if (code == SPINDLE_CLI_CONTINUE)
-        code = spindle_cli_connect(cli);
-    if (code != SPINDLE_CLI_CONTINUE)
-        return code;
-    int rc = spindle_handle_open(cli->client, id, queue, h);
-    return rc == SPINDLE_OK ? SPINDLE_CLI_CONTINUE : spindle_cli_fail(cli, rc);
+    char t[SPINDLE_CLI_TIME_MAX];
+    printf("func: %s\n", in->func);
+    printf("enqueued_at: %s\n", spindle_cli_format_time(in->enqueued_at_ms, t));
+    if (in->started_at_ms)
+        printf("started_at: %s\n", spindle_cli_format_time(in->started_at_ms, t));
+    if (in->finished_at_ms)
+        printf("finished_at: %s\n", spindle_cli_format_time(in->finished_at_ms, t));
+    if (in->worker[0])
+        printf("worker: %s\n", in->worker);
+    printf("attempts: %ld\n", in->attempts);
+    if (in->max_retries >= 0)
+        printf("retries: %ld\n", in->max_retries);
+    if (in->retried)
+        printf("retried: %ld\n", in->retried);
+    if (in->retry_at_ms)
+        printf("retry_at: %s\n", spindle_cli_format_time(in->retry_at_ms, t));
+    if (in->backoff_ms)
+        printf("backoff: %ld ms\n", in->backoff_ms);
+    if (in->backoff_max_ms)
+        printf("backoff_max: %ld ms\n", in->backoff_max_ms);
+    if (in->lost)
+        printf("lost: %ld\n", in->lost);
+    if (in->timeout_s)
+        printf("timeout: %ld s\n", in->timeout_s);
+    if (in->result_ttl_s >= 0)
+        printf("ttl: %ld s\n", in->result_ttl_s);
+    if (in->expires_in_s >= 0)
+        printf("expires_in: %ld s\n", in->expires_in_s);
+    if (in->error)
+        printf("error: %s\n", in->error);
 }
 
-/* status ID [--queue Q] */
+/* status ID [--queue Q] [--verbose] */
 int spindle_cli_cmd_status(spindle_cli *cli, int argc, char **argv)
 {
     const char *queue = NULL;
-    const spindle_cli_opt opts[] = {{.name = "--queue", .str = &queue}, {.name = NULL}};
+    int verbose = 0;
+    const spindle_cli_opt opts[] = {
+        {.name = "--queue", .str = &queue},
+        {.name = "--verbose", .flag = &verbose},
+        {.name = NULL},
+    };
     spindle_handle *h = NULL;
     int code = spindle_cli_parse(cli, &argc, argv, opts, 0, 1, 1);
     if (code == SPINDLE_CLI_CONTINUE)
-        code = open_task(cli, argv[0], queue, &h);
+        code = spindle_cli_open_task(cli, argv[0], queue, &h);
     if (code != SPINDLE_CLI_CONTINUE)
         return code;
-    spindle_state state;
-    int rc = spindle_status(cli->client, h, &state);
+    /* Without --verbose only the state is read (HGET), as scripts poll this. */
+    spindle_task_info info = {.error = NULL};
+    int rc =
+        verbose ? spindle_info(cli->client, h, &info) : spindle_status(cli->client, h, &info.state);
     spindle_handle_free(h);
     if (rc != SPINDLE_OK)
         return spindle_cli_fail(cli, rc);
-    printf("%s\n", spindle_state_name(state));
+    printf("%s\n", spindle_state_name(info.state));
+    if (verbose)
+        print_details(&info);
+    spindle_task_info_clear(&info);
     return SPINDLE_EXIT_OK;
 }
 
@@ -114,7 +148,7 @@ int spindle_cli_cmd_result(spindle_cli *cli, int argc, char **argv)
     spindle_handle *h = NULL;
     int code = spindle_cli_parse(cli, &argc, argv, opts, 0, 1, 1);
     if (code == SPINDLE_CLI_CONTINUE)
-        code = open_task(cli, argv[0], queue, &h);
+        code = spindle_cli_open_task(cli, argv[0], queue, &h);
     if (code != SPINDLE_CLI_CONTINUE)
         return code;
     spindle_result *r = NULL;

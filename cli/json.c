@@ -198,3 +198,8 @@ json_t *spindle_msgpack_to_json(const msgpack_object *o)
     /* Not a type msgpack-c produces: show it as null rather than fail. */
     return json_null();
 }
+
+json_t *spindle_json_text(const char *p, size_t len)
+{
+    return string_value(p, len);
+}

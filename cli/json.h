@@ -24,4 +24,9 @@
  * deeper than MSGPACK_EMBED_STACK_SIZE (32), so decoded values are safe. */
 json_t *spindle_msgpack_to_json(const msgpack_object *o);
 
+/* Text read from Redis (p[0..len), borrowed) as a new JSON value, by the rule for str above:
+ * a string if it is valid UTF-8, else {"$base64": "..."}, so that a name or error written by
+ * hand still prints. NULL only when out of memory. */
+json_t *spindle_json_text(const char *p, size_t len);
+
 #endif

@@ -1,5 +1,6 @@
 /* spindle: the command-line tool for Spindle's producers and operators. Enqueues tasks,
- * reads their state and results, lists the queues.
+ * reads their state and results, retries them, lists the queues, the dead letters and the
+ * live workers.
  *
  *   spindle [--redis URL] [--namespace NS] COMMAND [ARGS...]
  *
@@ -10,7 +11,8 @@
  * Exit codes (enum spindle_cli_exit in util.h, listed in `spindle --help`):
  *   0  ok
  *   1  runtime error: Redis unreachable, or Redis answered an error
- *   2  usage error: bad option, invalid name or id, bad number
+ *   2  usage error: bad option, invalid name or id, bad number; or a task whose state the
+ *      command cannot act on (retry of a running task)
  *   3  unknown or expired task
  *   4  the task failed (its error is printed on stderr)
  *   5  the task was cancelled
@@ -27,16 +29,19 @@ static int cmd_help(spindle_cli *cli, int argc, char **argv);
 
 static const spindle_cli_command commands[] = {
     {"enqueue", spindle_cli_cmd_enqueue,
-     "enqueue [--queue Q] [--ttl SECONDS] [--timeout SECONDS] [--retries N] FUNC [ARG...]",
+     "enqueue [--queue Q] [--ttl SECONDS] [--timeout SECONDS] [--retries N] [--backoff MS] "
+     "[--backoff-max MS] FUNC [ARG...]",
      "Enqueue a call of FUNC with the arguments ARG...; print the task id.",
      "Options, recognized only before FUNC (so 'spindle enqueue add -5 3' passes -5):\n"
      "  --queue Q           queue to enqueue on (default: default)\n"
      "  --ttl SECONDS       keep the task and its result this long after it ends\n"
      "                      (default 3600; 0 deletes it as soon as it succeeds)\n"
      "  --timeout SECONDS   hard time limit for one run (default: none)\n"
-     "  --retries N         most retries after a failure (default 0)\n"
-     "                      (--timeout and --retries are recorded in the task; this\n"
-     "                      version of spindle-worker does not act on them yet)\n"
+     "  --retries N         most retries after a failure, 0-1000 (default 0); a task\n"
+     "                      that fails for good is kept as a dead letter ('spindle dead')\n"
+     "  --backoff MS        wait before the first retry (default 1000): retry n waits\n"
+     "                      between d/2 and d, d = MS x 2^n\n"
+     "  --backoff-max MS    the most d can grow to (default 600000)\n"
      "  --                  end of options, for a FUNC that starts with '-'\n"
      "\n"
      "Each ARG is typed from its text:\n"
@@ -45,10 +50,15 @@ static const spindle_cli_command commands[] = {
      "  boolean  true, false\n"
      "  nil      null\n"
      "  string   anything else: hello, '', 0x1f, 99999999999999999999\n"},
-    {"status", spindle_cli_cmd_status, "status ID [--queue Q]",
-     "Print the state of task ID: pending, running, succeeded, failed, cancelled...",
+    {"status", spindle_cli_cmd_status, "status ID [--queue Q] [--verbose]",
+     "Print the state of task ID: pending, scheduled, running, succeeded, failed...",
      "Options:\n"
-     "  --queue Q   the queue the task is on (default: look in every queue)\n"},
+     "  --queue Q   the queue the task is on (default: look in every queue)\n"
+     "  --verbose   after the state, one 'field: value' line per field of the task that\n"
+     "              is set, named as in the task hash: func, enqueued_at, started_at,\n"
+     "              finished_at, worker, attempts, retries, retried, retry_at, backoff,\n"
+     "              backoff_max, lost, timeout, ttl, expires_in, and last error (which may\n"
+     "              span lines). Times are UTC.\n"},
     {"result", spindle_cli_cmd_result, "result ID [--wait SECONDS] [--queue Q]",
      "Print the result of task ID as JSON.",
      "Options:\n"
@@ -60,10 +70,43 @@ static const spindle_cli_command commands[] = {
      "task that has not finished exits 6. Values JSON cannot hold are tagged objects:\n"
      "bytes and non-UTF-8 text {\"$base64\": ...}, msgpack extensions {\"$ext\": TYPE,\n"
      "\"$base64\": ...}, NaN and infinities {\"$float\": \"NaN\"}.\n"},
-    {"queues", spindle_cli_cmd_queues, "queues [--json]",
-     "List the queues of the namespace with their pending and running task counts.",
+    {"retry", spindle_cli_cmd_retry, "retry ID [--queue Q]",
+     "Run a failed, cancelled or scheduled task again now, with a fresh retry budget.",
      "Options:\n"
-     "  --json   one JSON array of {\"queue\", \"pending\", \"running\"} objects\n"},
+     "  --queue Q   the queue the task is on (default: look in every queue)\n"
+     "\n"
+     "Prints nothing. The task goes back on pending (out of the dead letters, or ahead of\n"
+     "its scheduled retry) and keeps its attempts count. Exits 3 for an unknown or expired\n"
+     "task, and 2 for a task whose state cannot be retried (pending, running, succeeded).\n"},
+    {"dead", spindle_cli_cmd_dead, "dead QUEUE [--limit N] [--json]",
+     "List the dead letters of QUEUE (tasks that failed for good), newest first.",
+     "Options:\n"
+     "  --limit N   at most N of them (default 0: all; a queue keeps at most 10,000 for\n"
+     "              7 days)\n"
+     "  --json      one JSON array of {\"id\", \"func\", \"failed_at\", \"attempts\",\n"
+     "              \"error\"} objects, failed_at in ms since the epoch\n"
+     "\n"
+     "The table shows FAILED_AT in UTC and the start of each error; 'spindle status ID\n"
+     "--verbose' shows a whole task. 'spindle retry ID' runs one again.\n"},
+    {"queues", spindle_cli_cmd_queues, "queues [--json]",
+     "List the queues of the namespace with their task counts.",
+     "Columns: PENDING waiting to run, RUNNING claimed by a worker, SCHEDULED waiting for a\n"
+     "retry, DEAD failed for good (see 'spindle dead').\n"
+     "\n"
+     "Options:\n"
+     "  --json   one JSON array of {\"queue\", \"pending\", \"running\", \"scheduled\",\n"
+     "           \"dead\"} objects\n"},
+    {"workers", spindle_cli_cmd_workers, "workers [--json]",
+     "List the live workers of the namespace (those whose heartbeat has not expired).",
+     "Columns: ID (HOST:PID:RANDOM), POOL (process or thread), PID, QUEUES in priority\n"
+     "order, TASK it is running (- when idle), PROCESSED and FAILED tasks since it started,\n"
+     "BEAT_AGE since its last heartbeat (by this host's clock against the worker's).\n"
+     "\n"
+     "Options:\n"
+     "  --json   one JSON array of {\"id\", \"host\", \"pid\", \"supervisor\", \"pool\",\n"
+     "           \"queues\": [...], \"started_at\", \"beat_at\", \"task\": null or {\"id\",\n"
+     "           \"queue\", \"started_at\"}, \"processed\", \"failed\"} objects, times in ms\n"
+     "           since the epoch\n"},
     {"help", cmd_help, "help [COMMAND]", "Show this help, or the help of COMMAND.", NULL},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -71,7 +114,8 @@ static const spindle_cli_command commands[] = {
 static void usage(FILE *out)
 {
     fprintf(out, "usage: spindle [--redis URL] [--namespace NS] COMMAND [ARGS...]\n\n"
-                 "Enqueue Spindle tasks and read their state and results.\n\n"
+                 "Enqueue Spindle tasks, read their state and results, retry them; list the\n"
+                 "queues, the dead letters and the live workers.\n\n"
                  "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
@@ -87,7 +131,8 @@ static void usage(FILE *out)
                  "Exit codes:\n"
                  "  0  ok\n"
                  "  1  runtime error: Redis unreachable, or Redis answered an error\n"
-                 "  2  usage error: bad option, invalid name or id, bad number\n"
+                 "  2  usage error: bad option, invalid name or id, bad number; or a task\n"
+                 "     whose state the command cannot act on (retry of a running task)\n"
                  "  3  unknown or expired task\n"
                  "  4  the task failed (its error is printed on stderr)\n"
                  "  5  the task was cancelled\n"

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/names.h"
 #include "spindle/status.h"
@@ -209,6 +210,19 @@ int spindle_cli_connect(spindle_cli *cli)
     return rc == SPINDLE_OK ? SPINDLE_CLI_CONTINUE : spindle_cli_fail(cli, rc);
 }
 
+int spindle_cli_open_task(spindle_cli *cli, const char *id, const char *queue, spindle_handle **h)
+{
+    int code = spindle_cli_check_id(id);
+    if (code == SPINDLE_CLI_CONTINUE && queue)
+        code = spindle_cli_check_name(queue, "queue");
+    if (code == SPINDLE_CLI_CONTINUE)
+        code = spindle_cli_connect(cli);
+    if (code != SPINDLE_CLI_CONTINUE)
+        return code;
+    int rc = spindle_handle_open(cli->client, id, queue, h);
+    return rc == SPINDLE_OK ? SPINDLE_CLI_CONTINUE : spindle_cli_fail(cli, rc);
+}
+
 void spindle_cli_close(spindle_cli *cli)
 {
     spindle_client_free(cli->client);
@@ -224,4 +238,18 @@ int spindle_cli_print_json(json_t *v)
     puts(text);
     free(text);
     return SPINDLE_EXIT_OK;
+}
+
+char *spindle_cli_format_time(int64_t ms, char buf[SPINDLE_CLI_TIME_MAX])
+{
+    struct tm tm;
+    /* Before 1970 or past year 9999: a hand-written field, not a time worth formatting. */
+    time_t secs = (time_t)(ms / 1000);
+    if (ms <= 0 || ms >= 253402300800000LL || gmtime_r(&secs, &tm) == NULL) {
+        snprintf(buf, SPINDLE_CLI_TIME_MAX, "-");
+        return buf;
+    }
+    size_t n = strftime(buf, SPINDLE_CLI_TIME_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, SPINDLE_CLI_TIME_MAX - n, ".%03dZ", (int)(ms % 1000));
+    return buf;
 }

@@ -5,6 +5,7 @@
 #ifndef SPINDLE_CLI_UTIL_H
 #define SPINDLE_CLI_UTIL_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -15,7 +16,8 @@
 enum spindle_cli_exit {
     SPINDLE_EXIT_OK = 0,
     SPINDLE_EXIT_ERROR = 1,      /* runtime error: Redis unreachable, or it answered an error */
-    SPINDLE_EXIT_USAGE = 2,      /* bad option, invalid name or id, bad number */
+    SPINDLE_EXIT_USAGE = 2,      /* bad option, invalid name or id, bad number, or a task
+                                    whose state the command cannot act on */
     SPINDLE_EXIT_NOT_FOUND = 3,  /* unknown or expired task */
     SPINDLE_EXIT_FAILED = 4,     /* the task failed */
     SPINDLE_EXIT_CANCELLED = 5,  /* the task was cancelled */
@@ -109,8 +111,19 @@ int spindle_cli_check_id(const char *id);
  * (SPINDLE_EXIT_USAGE for a malformed URL or namespace, SPINDLE_EXIT_ERROR otherwise). */
 int spindle_cli_connect(spindle_cli *cli);
 
+/* Checks id and queue (NULL: search every queue), connects, and opens the task's handle into
+ * *h, which the caller frees with spindle_handle_free(). Returns SPINDLE_CLI_CONTINUE, or
+ * the exit code after reporting the failure (3 for an unknown task). */
+int spindle_cli_open_task(spindle_cli *cli, const char *id, const char *queue, spindle_handle **h);
+
 /* Frees cli->client, if any. */
 void spindle_cli_close(spindle_cli *cli);
+
+/* Writes ms since the epoch as UTC ISO 8601 text with milliseconds into buf
+ * ("2026-11-23T11:25:50.123Z"; SPINDLE_CLI_TIME_MAX bytes with the NUL), "-" for 0 or a time
+ * that cannot be shown. Returns buf. */
+#define SPINDLE_CLI_TIME_MAX 32
+char *spindle_cli_format_time(int64_t ms, char buf[SPINDLE_CLI_TIME_MAX]);
 
 /* Prints v as compact JSON and a newline on stdout, and frees v (takes ownership; NULL,
  * from a failed allocation, is reported as out of memory). Returns the exit code. */

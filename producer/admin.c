@@ -1,11 +1,13 @@
 /* Namespace-wide reads for operators (admin.h): the queue list and its counts. The store
- * does the Redis work (store/query.c); this file only gathers it into a public array. */
+ * does the Redis work (store/query.c, store/listing.c); this file only gathers it into a
+ * public array. Dead letters and workers are in fleet_admin.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "producer/client_impl.h"
 #include "spindle/admin.h"
+#include "store/listing.h"
 #include "store/ops.h"
 
 static int by_name(const void *a, const void *b)
@@ -36,8 +38,10 @@ int spindle_queue_list(spindle_client *c, spindle_queue_stat **out, size_t *n)
     if (count > 1)
         qsort(list, count, sizeof(*list), by_name);
     for (size_t i = 0; i < count; i++) {
-        rc =
-            spindle_store_queue_counts(&c->store, list[i].name, &list[i].pending, &list[i].running);
+        spindle_queue_stat *q = &list[i];
+        rc = spindle_store_queue_counts(&c->store, q->name, &q->pending, &q->running);
+        if (rc == SPINDLE_OK)
+            rc = spindle_store_retry_counts(&c->store, q->name, &q->scheduled, &q->dead);
         if (rc != SPINDLE_OK) {
             spindle_error_wrap(&c->err, "counting the tasks of queue '%s': ", list[i].name);
             free(list);

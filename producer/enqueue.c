@@ -19,6 +19,18 @@ void spindle_enqueue_options_init(spindle_enqueue_options *opts)
     opts->result_ttl_s = -1;
     opts->timeout_s = 0;
     opts->max_retries = -1;
+    opts->backoff_ms = 0;
+    opts->backoff_max_ms = 0;
+}
+
+/* Checks one back-off option (0: the protocol default). */
+static int check_backoff(spindle_client *c, const char *name, long v)
+{
+    if (v < 0 || v > SPINDLE_MAX_BACKOFF_MS)
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                 "%s %ld ms is out of range: 0 (the default) to %ld", name, v,
+                                 SPINDLE_MAX_BACKOFF_MS);
+    return SPINDLE_OK;
 }
 
 /* Validates the options and fills the store's view of them. */
@@ -37,11 +49,19 @@ static int check_options(spindle_client *c, const spindle_enqueue_options *opts,
     if (opts->timeout_s < 0)
         return spindle_error_set(&c->err, SPINDLE_ERR_INVALID, "timeout %ld s is negative",
                                  opts->timeout_s);
+    if (opts->max_retries < -1 || opts->max_retries > SPINDLE_MAX_RETRIES)
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                 "max_retries %d is out of range: -1 (unset) to %d",
+                                 opts->max_retries, SPINDLE_MAX_RETRIES);
+    if ((rc = check_backoff(c, "backoff_ms", opts->backoff_ms)) != SPINDLE_OK ||
+        (rc = check_backoff(c, "backoff_max_ms", opts->backoff_max_ms)) != SPINDLE_OK)
+        return rc;
+    /* Every field: the store reads them all, and `to` is the caller's uninitialized stack. */
     to->result_ttl_s = opts->result_ttl_s;
     to->timeout_s = opts->timeout_s;
     to->max_retries = opts->max_retries;
-    to->backoff_ms = 0;
-    to->backoff_max_ms = 0;
+    to->backoff_ms = opts->backoff_ms;
+    to->backoff_max_ms = opts->backoff_max_ms;
     return SPINDLE_OK;
 }
 

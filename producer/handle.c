@@ -108,6 +108,16 @@ static int apply_field(spindle_client *c, const spindle_handle *h, const redisRe
         info->timeout_s = (long)field_i64(v);
     } else if (strcmp(f, "retries") == 0) {
         info->max_retries = (long)field_i64(v);
+    } else if (strcmp(f, "backoff") == 0) {
+        info->backoff_ms = (long)field_i64(v);
+    } else if (strcmp(f, "backoff_max") == 0) {
+        info->backoff_max_ms = (long)field_i64(v);
+    } else if (strcmp(f, "retried") == 0) {
+        info->retried = (long)field_i64(v);
+    } else if (strcmp(f, "retry_at") == 0) {
+        info->retry_at_ms = field_i64(v);
+    } else if (strcmp(f, "lost") == 0) {
+        info->lost = (long)field_i64(v);
     } else if (strcmp(f, "worker") == 0) {
         snprintf(info->worker, sizeof(info->worker), "%s", v->str);
     } else if (strcmp(f, "error") == 0) {

@@ -36,7 +36,7 @@ int main(void)
         register_ttl_tests,           register_bad_tasks_tests, register_task_api_tests,
         register_invalid_tests,       register_wait_tests,      register_connection_tests,
         register_queue_tests,         register_stop_tests,      register_audit_tests,
-        register_cli_tests,
+        register_retry_tests,         register_listing_tests,   register_cli_tests,
     };
     for (size_t i = 0; i < sizeof(registrars) / sizeof(registrars[0]); i++) {
         if (registrars[i]() != 0) {

@@ -31,6 +31,8 @@ int register_connection_tests(void);
 int register_queue_tests(void);
 int register_stop_tests(void);
 int register_audit_tests(void);
+int register_retry_tests(void);
+int register_listing_tests(void);
 int register_cli_tests(void);
 
 #endif

@@ -2,14 +2,20 @@
  * with the real spindle-worker serving: enqueue prints an id, `result --wait` prints the
  * value as JSON, `status` prints the state, a failed task exits 4 with its error on stderr,
  * an unknown id exits 3 (a malformed one 2), an unfinished task exits 6, typed arguments
- * reach the task as msgpack (checked in the raw task hash), and `queues` lists the queue.
+ * reach the task as msgpack (checked in the raw task hash), and `queues` lists the queue with
+ * its SCHEDULED and DEAD columns. The fleet commands: a task enqueued with --retries and
+ * --backoff fails twice, shows its retry fields in `status --verbose`, is listed by `dead`
+ * (table and JSON), and `retry` runs it again (exit 2 for a succeeded task, 3 for an unknown
+ * one); `workers` prints a heartbeat written by hand and leaves out an id without one.
  * Every run has --redis and --namespace and no SPINDLE_REDIS_URL in its environment. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
+#include <jansson.h>
 
 #include "common/names.h"
 #include "harness.h"
@@ -228,6 +234,289 @@ static void test_queues_lists_default(void)
     harness_output_free(&o);
 }
 
+/* The line of text that starts with prefix, copied into buf (cap bytes); NULL if none. */
+static char *line_starting(const char *text, const char *prefix, char *buf, size_t cap)
+{
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, prefix, strlen(prefix)) == 0) {
+            size_t len = strcspn(p, "\n");
+            snprintf(buf, cap, "%.*s", (int)(len < cap ? len : cap - 1), p);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+/* The words of a line, split on runs of spaces (a newline ends the last), into words[] (at
+ * most max); their count. */
+static int split_words(char *line, char **words, int max)
+{
+    int n = 0;
+    for (char *save = NULL, *w = strtok_r(line, " \n", &save); w && n < max;
+         w = strtok_r(NULL, " \n", &save))
+        words[n++] = w;
+    return n;
+}
+
+/* Parses o.out as JSON; asserts it is an array. Caller frees with json_decref(). */
+static json_t *json_out(const harness_output *o)
+{
+    json_error_t err;
+    json_t *v = json_loads(o->out, 0, &err);
+    CU_ASSERT_TRUE(json_is_array(v));
+    if (!json_is_array(v))
+        fprintf(stderr, "\n  not a JSON array: '%s' (%s)\n", o->out, err.text);
+    return v;
+}
+
+/* The string value of key in object o, or "" (a missing object or key, or not a string). */
+static const char *jstr(const json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : "";
+}
+
+/* The object of array arr whose "id" is id, or NULL. Borrowed from arr. */
+static json_t *json_by_id(json_t *arr, const char *id)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        if (strcmp(jstr(e, "id"), id) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static void test_retry_dead_verbose(void)
+{
+    char id[SPINDLE_ID_LEN + 1];
+    CU_ASSERT_EQUAL_FATAL(enqueue(id, "--retries", "1", "--backoff", "20", "fail", "cli-boom"), 0);
+    char key[512], suffix[64];
+    snprintf(suffix, sizeof(suffix), "task:%s", id);
+    harness_key(key, sizeof(key), "default", suffix);
+    char *v = harness_hget(key, "backoff", NULL);
+    CU_ASSERT_STRING_EQUAL(v ? v : "", "20");
+    free(v);
+
+    harness_output o = cli("result", id, "--wait", "8", NULL);
+    CU_ASSERT_EQUAL(o.code, 4);
+    harness_output_free(&o);
+
+    char line[512];
+    o = cli("status", id, "--verbose", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    CU_ASSERT_EQUAL(strncmp(o.out, "failed\n", 7), 0);
+    CU_ASSERT_PTR_NOT_NULL(line_starting(o.out, "attempts: 2\n", line, sizeof(line)));
+    CU_ASSERT_PTR_NOT_NULL(line_starting(o.out, "retries: 1\n", line, sizeof(line)));
+    CU_ASSERT_PTR_NOT_NULL(line_starting(o.out, "retried: 1\n", line, sizeof(line)));
+    CU_ASSERT_PTR_NOT_NULL(line_starting(o.out, "backoff: 20 ms\n", line, sizeof(line)));
+    CU_ASSERT_PTR_NOT_NULL(line_starting(o.out, "func: fail\n", line, sizeof(line)));
+    CU_ASSERT_PTR_NOT_NULL(line_starting(o.out, "error: cli-boom\n", line, sizeof(line)));
+    CU_ASSERT_PTR_NULL(line_starting(o.out, "retry_at:", line, sizeof(line)));
+    CU_ASSERT_PTR_NULL(line_starting(o.out, "lost:", line, sizeof(line)));
+    harness_output_free(&o);
+
+    /* The newest dead letter of default: a header, then our row. */
+    o = cli("dead", "default", "--limit", "1", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    char *words[8];
+    char *nl = strchr(o.out, '\n');
+    CU_ASSERT_PTR_NOT_NULL_FATAL(nl);
+    *nl = '\0';
+    CU_ASSERT_EQUAL(split_words(o.out, words, 8), 5);
+    CU_ASSERT_STRING_EQUAL(words[0], "ID");
+    CU_ASSERT_STRING_EQUAL(words[4], "ERROR");
+    CU_ASSERT_EQUAL(split_words(nl + 1, words, 8), 5);
+    CU_ASSERT_STRING_EQUAL(words[0], id);
+    CU_ASSERT_STRING_EQUAL(words[2], "2");
+    CU_ASSERT_STRING_EQUAL(words[3], "fail");
+    CU_ASSERT_STRING_EQUAL(words[4], "cli-boom");
+    harness_output_free(&o);
+
+    o = cli("dead", "default", "--json", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    json_t *arr = json_out(&o);
+    json_t *e = json_by_id(arr, id);
+    CU_ASSERT_PTR_NOT_NULL(e);
+    CU_ASSERT_STRING_EQUAL(jstr(e, "error"), "cli-boom");
+    CU_ASSERT_STRING_EQUAL(jstr(e, "func"), "fail");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(e, "attempts")), 2);
+    CU_ASSERT_TRUE(json_integer_value(json_object_get(e, "failed_at")) > 1600000000000LL);
+    json_decref(arr);
+    harness_output_free(&o);
+
+    /* Retried: prints nothing, leaves the dead letters, fails again after its retry. */
+    o = cli("retry", id, NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    CU_ASSERT_STRING_EQUAL(o.out, "");
+    CU_ASSERT_STRING_EQUAL(o.err, "");
+    harness_output_free(&o);
+    o = cli("result", id, "--wait", "8", NULL);
+    CU_ASSERT_EQUAL(o.code, 4);
+    harness_output_free(&o);
+    o = cli("status", id, "--verbose", "--queue", "default", NULL);
+    CU_ASSERT_PTR_NOT_NULL(line_starting(o.out, "attempts: 4\n", line, sizeof(line)));
+    harness_output_free(&o);
+}
+
+static void test_retry_exit_codes(void)
+{
+    char id[SPINDLE_ID_LEN + 1];
+    CU_ASSERT_EQUAL_FATAL(enqueue(id, "add", "1", "1", NULL, NULL, NULL), 0);
+    harness_output o = cli("result", id, "--wait", "5", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    harness_output_free(&o);
+    /* Succeeded: not retryable. */
+    o = cli("retry", id, NULL);
+    CU_ASSERT_EQUAL(o.code, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "succeeded"));
+    harness_output_free(&o);
+    /* Unknown, malformed, missing. */
+    spindle_id_new(id);
+    o = cli("retry", id, NULL);
+    CU_ASSERT_EQUAL(o.code, 3);
+    harness_output_free(&o);
+    o = cli("retry", "not-an-id", NULL);
+    CU_ASSERT_EQUAL(o.code, 2);
+    harness_output_free(&o);
+    o = cli("retry", NULL);
+    CU_ASSERT_EQUAL(o.code, 2);
+    harness_output_free(&o);
+    o = cli("dead", "no queue", NULL);
+    CU_ASSERT_EQUAL(o.code, 2);
+    harness_output_free(&o);
+    o = cli("dead", "default", "--limit", "-1", NULL);
+    CU_ASSERT_EQUAL(o.code, 2);
+    harness_output_free(&o);
+}
+
+static void test_enqueue_retry_options(void)
+{
+    char before[32];
+    snprintf(before, sizeof(before), "%lld", harness_int("DBSIZE"));
+    static const char *const bad[][2] = {
+        {"--backoff", "-1"}, {"--backoff-max", "-5"}, {"--retries", "1001"}, {"--retries", "-1"}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        harness_output o = cli("enqueue", bad[i][0], bad[i][1], "add", NULL);
+        CU_ASSERT_EQUAL(o.code, 2);
+        CU_ASSERT_PTR_NOT_NULL(strstr(o.err, bad[i][0]));
+        CU_ASSERT_STRING_EQUAL(o.out, "");
+        harness_output_free(&o);
+    }
+    char after[32];
+    snprintf(after, sizeof(after), "%lld", harness_int("DBSIZE"));
+    CU_ASSERT_STRING_EQUAL(after, before);
+
+    char id[SPINDLE_ID_LEN + 1];
+    CU_ASSERT_EQUAL_FATAL(enqueue(id, "--queue", "cli.idle", "--backoff-max", "9000", "add", NULL),
+                          0);
+    char key[512], suffix[64];
+    snprintf(suffix, sizeof(suffix), "task:%s", id);
+    harness_key(key, sizeof(key), "cli.idle", suffix);
+    char *v = harness_hget(key, "backoff_max", NULL);
+    CU_ASSERT_STRING_EQUAL(v ? v : "", "9000");
+    free(v);
+
+    /* The help no longer says the worker ignores --retries. */
+    harness_output o = cli("enqueue", "--help", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.out, "--backoff-max MS"));
+    CU_ASSERT_PTR_NULL(strstr(o.out, "does not act"));
+    harness_output_free(&o);
+}
+
+static void test_workers(void)
+{
+    char key[512], all[512];
+    harness_key(key, sizeof(key), NULL, "worker:cli-host:4242:feed");
+    harness_key(all, sizeof(all), NULL, "workers");
+    char beat[24];
+    snprintf(beat, sizeof(beat), "%lld", (long long)time(NULL) * 1000 - 2000);
+    redisReply *r = harness_cmd("HSET %s host cli-host pid 4242 supervisor 4241 pool process "
+                                "queues high,default started_at 1700000000000 beat_at %s "
+                                "task 0b8f3a4e-6d7c-4b21-9f55-3c1e2d0a9b87 task_queue high "
+                                "task_started_at %s processed 12 failed 3",
+                                key, beat, beat);
+    CU_ASSERT_TRUE(r && r->type == REDIS_REPLY_INTEGER);
+    if (r)
+        freeReplyObject(r);
+    CU_ASSERT_TRUE(harness_int("SADD %s cli-host:4242:feed cli-host:1:gone", all) >= 0);
+
+    harness_output o = cli("workers", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    char line[1024], *words[10];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_starting(o.out, "ID ", line, sizeof(line)));
+    CU_ASSERT_EQUAL(split_words(line, words, 10), 8);
+    CU_ASSERT_STRING_EQUAL(words[3], "QUEUES");
+    CU_ASSERT_STRING_EQUAL(words[4], "TASK");
+    CU_ASSERT_STRING_EQUAL(words[7], "BEAT_AGE");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_starting(o.out, "cli-host:4242:feed ", line, sizeof(line)));
+    CU_ASSERT_EQUAL_FATAL(split_words(line, words, 10), 8);
+    CU_ASSERT_STRING_EQUAL(words[1], "process");
+    CU_ASSERT_STRING_EQUAL(words[2], "4242");
+    CU_ASSERT_STRING_EQUAL(words[3], "high,default");
+    CU_ASSERT_STRING_EQUAL(words[4], "0b8f3a4e-6d7c-4b21-9f55-3c1e2d0a9b87");
+    CU_ASSERT_STRING_EQUAL(words[5], "12");
+    CU_ASSERT_STRING_EQUAL(words[6], "3");
+    /* About 2 s ago, by two clocks of the same host. */
+    double age = atof(words[7]);
+    CU_ASSERT_TRUE(age >= 1.0 && age < 60.0 && words[7][strlen(words[7]) - 1] == 's');
+    CU_ASSERT_PTR_NULL(strstr(o.out, "cli-host:1:gone"));
+    harness_output_free(&o);
+
+    o = cli("workers", "--json", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    json_t *arr = json_out(&o);
+    json_t *w = json_by_id(arr, "cli-host:4242:feed");
+    CU_ASSERT_PTR_NOT_NULL(w);
+    CU_ASSERT_PTR_NULL(json_by_id(arr, "cli-host:1:gone"));
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(w, "pid")), 4242);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(w, "supervisor")), 4241);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(w, "processed")), 12);
+    json_t *queues = json_object_get(w, "queues");
+    CU_ASSERT_EQUAL(json_array_size(queues), 2);
+    const char *first = json_string_value(json_array_get(queues, 0));
+    CU_ASSERT_STRING_EQUAL(first ? first : "", "high");
+    json_t *task = json_object_get(w, "task");
+    CU_ASSERT_STRING_EQUAL(jstr(task, "queue"), "high");
+    json_decref(arr);
+    harness_output_free(&o);
+}
+
+static void test_queues_columns(void)
+{
+    harness_output o = cli("queues", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    char line[512], *words[8];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_starting(o.out, "QUEUE ", line, sizeof(line)));
+    CU_ASSERT_EQUAL(split_words(line, words, 8), 5);
+    CU_ASSERT_STRING_EQUAL(words[3], "SCHEDULED");
+    CU_ASSERT_STRING_EQUAL(words[4], "DEAD");
+    /* Two tasks of this suite failed for good on default (one of them twice). */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line_starting(o.out, "default ", line, sizeof(line)));
+    CU_ASSERT_EQUAL_FATAL(split_words(line, words, 8), 5);
+    CU_ASSERT_STRING_EQUAL(words[4], "2");
+    harness_output_free(&o);
+
+    o = cli("queues", "--json", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    json_t *arr = json_out(&o);
+    size_t i;
+    json_t *e, *def = NULL;
+    json_array_foreach(arr, i, e)
+    {
+        if (strcmp(jstr(e, "queue"), "default") == 0)
+            def = e;
+    }
+    CU_ASSERT_PTR_NOT_NULL(def);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(def, "dead")), 2);
+    CU_ASSERT_TRUE(json_is_integer(json_object_get(def, "scheduled")));
+    json_decref(arr);
+    harness_output_free(&o);
+}
+
 int register_cli_tests(void)
 {
     static const test_case tests[] = {
@@ -238,6 +527,11 @@ int register_cli_tests(void)
         {"echo 1 2.5 true null hello -> JSON", test_typed_args_json_result},
         {"negative number argument", test_negative_number},
         {"queues lists default", test_queues_lists_default},
+        {"enqueue --retries --backoff, status --verbose, dead, retry", test_retry_dead_verbose},
+        {"retry and dead: exit codes", test_retry_exit_codes},
+        {"enqueue: retry options checked and written", test_enqueue_retry_options},
+        {"workers: table and JSON from a heartbeat", test_workers},
+        {"queues: SCHEDULED and DEAD columns", test_queues_columns},
         {NULL, NULL},
     };
     return add_suite("cli (spindle binary)", suite_init, suite_cleanup, tests);

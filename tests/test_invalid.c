@@ -1,7 +1,8 @@
 /* Invalid input is refused before it reaches Redis: bad queue, function and namespace names
- * (client and worker), bad URLs, a negative timeout, an unclosed argument builder, args that
- * are not exactly one msgpack array, a bulk enqueue with one bad task among many. Each call
- * returns SPINDLE_ERR_INVALID with a message naming the input, and DBSIZE stays 0. */
+ * (client and worker), bad URLs, a negative timeout, a back-off or retry count out of range,
+ * an unclosed argument builder, args that are not exactly one msgpack array, a bulk enqueue
+ * with one bad task among many. Each call returns SPINDLE_ERR_INVALID with a message naming
+ * the input, and DBSIZE stays 0. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,6 +205,35 @@ static void test_bad_options(void)
     CU_ASSERT_EQUAL(dbsize(), 0);
 }
 
+/* Back-off below 0 or above SPINDLE_MAX_BACKOFF_MS, max_retries outside -1..1000: refused,
+ * single and bulk. */
+static void test_bad_retry_options(void)
+{
+    static const struct {
+        long backoff, backoff_max;
+        int retries;
+        const char *want;
+    } bad[] = {
+        {-1, 0, -1, "backoff_ms -1"},
+        {0, -5, -1, "backoff_max_ms -5"},
+        {SPINDLE_MAX_BACKOFF_MS + 1, 0, -1, "backoff_ms"},
+        {0, SPINDLE_MAX_BACKOFF_MS + 1, -1, "backoff_max_ms"},
+        {0, 0, -2, "max_retries -2"},
+        {0, 0, SPINDLE_MAX_RETRIES + 1, "max_retries 1001"},
+    };
+    static const spindle_task_spec spec = {.func = "add"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        spindle_enqueue_options o;
+        spindle_enqueue_options_init(&o);
+        o.backoff_ms = bad[i].backoff;
+        o.backoff_max_ms = bad[i].backoff_max;
+        o.max_retries = bad[i].retries;
+        assert_invalid(spindle_enqueue(client, "add", NULL, &o, NULL), bad[i].want);
+        assert_invalid(spindle_enqueue_bulk(client, &spec, 1, &o, NULL), bad[i].want);
+    }
+    CU_ASSERT_EQUAL(dbsize(), 0);
+}
+
 static void test_bad_args(void)
 {
     /* Builder with an open container. */
@@ -281,6 +311,7 @@ int register_invalid_tests(void)
         {"refused client writes nothing", test_refused_client_writes_nothing},
         {"worker: bad queue and namespace", test_worker_bad_names},
         {"negative timeout", test_bad_options},
+        {"back-off and retries out of range", test_bad_retry_options},
         {"bad args", test_bad_args},
         {"bulk: one bad task, nothing enqueued", test_bulk_all_or_nothing},
         {NULL, NULL},

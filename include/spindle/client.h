@@ -56,12 +56,25 @@ const char *spindle_errstr(const spindle_client *c);
 /* The namespace in use: borrowed for the life of c. */
 const char *spindle_client_namespace(const spindle_client *c);
 
-/* Per-task options. Initialize with spindle_enqueue_options_init(). */
+/* Most retries a task may ask for: a failing task is retried at most this often, so a
+ * typo cannot keep a poison task cycling for years. */
+#define SPINDLE_MAX_RETRIES 1000
+/* Largest back-off accepted, in ms (about 24.8 days): 2^31 - 1, which Redis, the Lua scripts
+ * and a C int all hold exactly, so a retry time can never overflow. */
+#define SPINDLE_MAX_BACKOFF_MS 2147483647L
+
+/* Per-task options. Initialize with spindle_enqueue_options_init(). A value out of range
+ * makes the enqueue fail with SPINDLE_ERR_INVALID before anything is sent. */
 typedef struct spindle_enqueue_options {
     const char *queue; /* NULL means "default" */
     long result_ttl_s; /* -1 (default): the protocol default, 3600 s; 0: delete on success */
     long timeout_s;    /* 0 (default): no hard timeout */
-    int max_retries;   /* -1 (default): unset, i.e. no retries */
+    int max_retries;   /* -1 (default): unset, i.e. no retries; else 0..SPINDLE_MAX_RETRIES */
+    /* Retry back-off: retry n (from 0) waits d/2..d with d = min(backoff_max_ms,
+     * backoff_ms * 2^n). 0 (default): the protocol defaults, 1000 and 600000 ms; else
+     * 1..SPINDLE_MAX_BACKOFF_MS. A cap below the base is allowed: every retry waits the cap. */
+    long backoff_ms;
+    long backoff_max_ms;
 } spindle_enqueue_options;
 
 void spindle_enqueue_options_init(spindle_enqueue_options *opts);
@@ -112,6 +125,13 @@ int spindle_status(spindle_client *c, const spindle_handle *h, spindle_state *st
 /* *ready = 1 if the task is in a final state, 0 otherwise. */
 int spindle_is_ready(spindle_client *c, const spindle_handle *h, int *ready);
 
+/* Runs a task again now: a failed task (a dead letter or not), a cancelled one, or one
+ * scheduled for a later retry goes back on pending with a fresh retry budget (retried 0) and
+ * no expiry; its attempts count keeps growing. SPINDLE_ERR_NOT_FOUND if the task is unknown
+ * or expired, SPINDLE_ERR_INVALID if its state cannot be retried (pending, running,
+ * succeeded: the message names it). One round trip. */
+int spindle_retry(spindle_client *c, const spindle_handle *h);
+
 /* Everything the task hash says, decoded. Times are ms since the epoch, 0 when not set. */
 typedef struct spindle_task_info {
     spindle_state state;
@@ -119,9 +139,15 @@ typedef struct spindle_task_info {
     int64_t enqueued_at_ms, started_at_ms, finished_at_ms;
     long attempts;
     long result_ttl_s, timeout_s, max_retries; /* as enqueued (-1 / 0 / -1 if not set) */
+    long backoff_ms, backoff_max_ms;           /* as enqueued; 0 if not set (the defaults) */
     char worker[160];                          /* "" until claimed */
-    char *error;                               /* NULL unless failed; owned by the struct */
-    long expires_in_s;                         /* TTL of the task hash: -1 if none */
+    /* The error of a failed task, or of the last failed attempt of a scheduled (or retried)
+     * one; NULL if none. Owned by the struct. */
+    char *error;
+    long expires_in_s;   /* TTL of the task hash: -1 if none */
+    long retried;        /* retries scheduled so far (0 after spindle_retry()) */
+    int64_t retry_at_ms; /* when the scheduled retry is due; 0 unless state is scheduled */
+    long lost;           /* times the task was taken back from a worker presumed dead */
 } spindle_task_info;
 
 /* Fills *info. Free what it owns with spindle_task_info_clear(). */

@@ -124,11 +124,11 @@ int spindle_cli_cmd_dead(spindle_cli *cli, int argc, char **argv)
 
 /* How long ago the heartbeat was, by this host's clock (the beat is by the worker's): "4.2s",
  * "3m05s", "2h10m"; "-" without a beat time. A beat from the future (clock skew) is 0. */
-static const char *beat_age(int64_t beat_at_ms, int64_t now_ms, char buf[32])
+static const char *beat_age(const spindle_worker_info *w, char buf[32])
 {
-    if (beat_at_ms <= 0)
+    if (w->beat_at_ms <= 0)
         return "-";
-    int64_t ms = now_ms > beat_at_ms ? now_ms - beat_at_ms : 0;
+    int64_t ms = w->beat_age_ms;
     if (ms < 60000)
         snprintf(buf, 32, "%.1fs", (double)ms / 1000.0);
     else if (ms < 3600000)
@@ -143,7 +143,6 @@ static int workers_table(const spindle_worker_info *list, size_t n)
     static const char *const headers[] = {"ID",   "POOL",      "PID",    "QUEUES",
                                           "TASK", "PROCESSED", "FAILED", "BEAT_AGE"};
     spindle_cli_table *t = spindle_cli_table_new(8, headers, "llrllrrr");
-    int64_t now = spindle_wall_ms();
     for (size_t i = 0; t && i < n; i++) {
         const spindle_worker_info *w = &list[i];
         char pid[24], processed[24], failed[24], age[32];
@@ -157,7 +156,7 @@ static int workers_table(const spindle_worker_info *list, size_t n)
                                    w->task[0] ? w->task : "-",
                                    processed,
                                    failed,
-                                   beat_age(w->beat_at_ms, now, age)};
+                                   beat_age(w, age)};
         spindle_cli_table_add(t, row);
     }
     int code = spindle_cli_table_print(t);
@@ -208,6 +207,7 @@ static json_t *worker_json(const spindle_worker_info *w)
         json_object_set_new(o, "queues", queues_json(w->queues)) != 0 ||
         json_object_set_new(o, "started_at", json_integer(w->started_at_ms)) != 0 ||
         json_object_set_new(o, "beat_at", json_integer(w->beat_at_ms)) != 0 ||
+        json_object_set_new(o, "beat_age_ms", json_integer(w->beat_age_ms)) != 0 ||
         json_object_set_new(o, "task", task_json(w)) != 0 ||
         json_object_set_new(o, "processed", json_integer((json_int_t)w->processed)) != 0 ||
         json_object_set_new(o, "failed", json_integer((json_int_t)w->failed)) != 0) {

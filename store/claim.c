@@ -45,7 +45,7 @@ static int parse_claimed(const redisReply *e, spindle_claimed *c)
 }
 
 int spindle_store_claim(spindle_store *s, const char *queue, const char *worker, int max,
-                        spindle_claimed *out, int *n, redisReply **reply)
+                        spindle_claimed *out, int *n, long *next_due_ms, redisReply **reply)
 {
     char pending[SPINDLE_KEY_MAX], inflight[SPINDLE_KEY_MAX], wake[SPINDLE_KEY_MAX];
     char workers[SPINDLE_KEY_MAX], prefix[SPINDLE_KEY_MAX], scheduled[SPINDLE_KEY_MAX];
@@ -61,14 +61,17 @@ int spindle_store_claim(spindle_store *s, const char *queue, const char *worker,
     redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_CLAIM, 5, cmd);
     *n = 0;
     *reply = NULL;
+    *next_due_ms = -1;
     if (r == NULL)
         return s->err->code;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements > (size_t)max)
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 || r->elements > (size_t)max + 1 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER)
         return spindle_store_bad_reply(s, "claim", r);
-    for (size_t i = 0; i < r->elements; i++)
-        if (parse_claimed(r->element[i], &out[i]) != 0)
+    for (size_t i = 1; i < r->elements; i++)
+        if (parse_claimed(r->element[i], &out[i - 1]) != 0)
             return spindle_store_bad_reply(s, "claim", r);
-    *n = (int)r->elements;
+    *n = (int)r->elements - 1;
+    *next_due_ms = (long)r->element[0]->integer;
     *reply = r;
     return SPINDLE_OK;
 }

@@ -108,7 +108,7 @@ static int recover_queue(spindle_store *s, const char *queue, const redisReply *
 {
     for (size_t i = 0; i < members->elements; i++) {
         const redisReply *m = members->element[i];
-        if (m->type != REDIS_REPLY_STRING || m->len == 0 || m->len > 160)
+        if (m->type != REDIS_REPLY_STRING || m->len == 0 || m->len >= SPINDLE_WORKER_ID_MAX)
             continue;
         int alive = worker_alive(s, m->str);
         if (alive < 0)
@@ -140,7 +140,7 @@ static int prune_index(spindle_store *s)
     for (size_t i = 0; rc == SPINDLE_OK && ids->type == REDIS_REPLY_ARRAY && i < ids->elements;
          i++) {
         const redisReply *m = ids->element[i];
-        if (m->type != REDIS_REPLY_STRING || m->len > 160)
+        if (m->type != REDIS_REPLY_STRING || m->len >= SPINDLE_WORKER_ID_MAX)
             continue;
         int alive = worker_alive(s, m->str);
         if (alive < 0) {
@@ -212,18 +212,21 @@ int spindle_store_retry(spindle_store *s, const char *queue, const char *id)
     return rc;
 }
 
-int spindle_store_host_beats(spindle_store *s, const char *host, int64_t *newest_ms, int *count)
+int spindle_store_host_beats(spindle_store *s, const char *host, int64_t *age_ms, int *count)
 {
+    int64_t newest = 0, now = 0;
+    int rc = spindle_store_redis_time(s, &now);
+    if (rc != SPINDLE_OK)
+        return rc;
     char all[SPINDLE_KEY_MAX], key[SPINDLE_KEY_MAX];
     spindle_key_all_workers(all, s->ns);
-    *newest_ms = 0;
+    *age_ms = -1;
     *count = 0;
     redisReply *ids = spindle_store_callf(s, "listing workers", "SMEMBERS %s", all);
     if (ids == NULL)
         return s->err->code;
     if (ids->type != REDIS_REPLY_ARRAY)
         return spindle_store_bad_reply(s, "listing workers", ids);
-    int rc = SPINDLE_OK;
     size_t sent = 0;
     for (; rc == SPINDLE_OK && sent < ids->elements; sent++) {
         const redisReply *m = ids->element[sent];
@@ -241,11 +244,27 @@ int spindle_store_host_beats(spindle_store *s, const char *host, int64_t *newest
             r->element[1]->type == REDIS_REPLY_STRING) {
             int64_t at = strtoll(r->element[1]->str, NULL, 10);
             *count += 1;
-            if (at > *newest_ms)
-                *newest_ms = at;
+            if (at > newest)
+                newest = at;
         }
         freeReplyObject(r);
     }
     freeReplyObject(ids);
+    if (*count > 0)
+        *age_ms = now > newest ? now - newest : 0;
     return rc;
+}
+
+int spindle_store_redis_time(spindle_store *s, int64_t *now_ms)
+{
+    redisReply *r = spindle_store_callf(s, "reading Redis's clock", "TIME");
+    if (r == NULL)
+        return s->err->code;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
+        return spindle_store_bad_reply(s, "reading Redis's clock", r);
+    *now_ms =
+        strtoll(r->element[0]->str, NULL, 10) * 1000 + strtoll(r->element[1]->str, NULL, 10) / 1000;
+    freeReplyObject(r);
+    return SPINDLE_OK;
 }

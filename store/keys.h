@@ -8,6 +8,10 @@
 
 #include <stddef.h>
 
+/* Bytes of a worker id (HOST:PID:RANDOM), NUL included: ids are built to fit, and ids read
+ * back from Redis that do not are skipped. */
+#define SPINDLE_WORKER_ID_MAX 160
+
 /* namespace 128 + queue 128 + worker id 160 + fixed parts, rounded up. */
 #define SPINDLE_KEY_MAX 512
 

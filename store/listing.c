@@ -5,6 +5,7 @@
  * are checked before they are put into a key: the index may hold anything an operator
  * wrote. */
 #include "store/listing.h"
+#include "store/ops.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -329,6 +330,9 @@ int spindle_store_workers(spindle_store *s, spindle_worker_info **out, size_t *n
 {
     *out = NULL;
     *n = 0;
+    int64_t now = 0;
+    if (spindle_store_redis_time(s, &now) != SPINDLE_OK)
+        return s->err->code;
     char all[SPINDLE_KEY_MAX];
     spindle_key_all_workers(all, s->ns);
     if (spindle_store_appendf(s, "listing workers", "SMEMBERS %s", all) != SPINDLE_OK)
@@ -349,7 +353,7 @@ int spindle_store_workers(spindle_store *s, spindle_worker_info **out, size_t *n
     for (size_t i = 0; rc == SPINDLE_OK && i < total; i++) {
         const redisReply *m = ids->element[i];
         /* An id goes into a key: it must be text that fits and holds no NUL. */
-        if (m->type != REDIS_REPLY_STRING || m->len == 0 || m->len > SPINDLE_STORE_WORKER_ID_MAX ||
+        if (m->type != REDIS_REPLY_STRING || m->len == 0 || m->len >= SPINDLE_WORKER_ID_MAX ||
             memchr(m->str, '\0', m->len) != NULL)
             continue;
         memcpy(list[sent].id, m->str, m->len + 1);
@@ -369,6 +373,9 @@ int spindle_store_workers(spindle_store *s, spindle_worker_info **out, size_t *n
         spindle_store_free_workers(list, live);
         return rc;
     }
+    for (size_t i = 0; i < live; i++)
+        list[i].beat_age_ms =
+            list[i].beat_at_ms > 0 && now > list[i].beat_at_ms ? now - list[i].beat_at_ms : 0;
     if (live == 0) {
         free(list);
         list = NULL;

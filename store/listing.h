@@ -15,10 +15,6 @@
 #include "spindle/admin.h"
 #include "store/conn.h"
 
-/* Longest worker id: HOST (up to 128 bytes in practice) ":" PID ":" RANDOM, as the in-flight
- * keys of store/keys.h allow (SPINDLE_KEY_MAX). Longer members of NS:workers are skipped. */
-#define SPINDLE_STORE_WORKER_ID_MAX 160
-
 /* ZCARD of the queue's scheduled and dead sets (a missing set counts 0). One round trip. */
 int spindle_store_retry_counts(spindle_store *s, const char *queue, long long *scheduled,
                                long long *dead);

@@ -49,10 +49,11 @@ typedef struct spindle_claimed {
     const char *skip_reason; /* for dropped ids: "missing", "wrongtype" or the state */
 } spindle_claimed;
 
-/* Claims up to max tasks of queue for worker into out[0..*n). *reply must be freed with
- * freeReplyObject() once the tasks are settled. */
+/* Claims up to max tasks of queue for worker into out[0..*n), after moving due scheduled
+ * tasks to pending. *next_due_ms is the time until the next scheduled task is due, -1 if
+ * none. *reply must be freed with freeReplyObject() once the tasks are settled. */
 int spindle_store_claim(spindle_store *s, const char *queue, const char *worker, int max,
-                        spindle_claimed *out, int *n, redisReply **reply);
+                        spindle_claimed *out, int *n, long *next_due_ms, redisReply **reply);
 
 typedef struct spindle_settlement {
     const char *id;
@@ -110,9 +111,11 @@ int spindle_store_recover_lost(spindle_store *s, long *workers, long *requeued, 
  * back tasks that are in no list their state calls for (store/audit.c). Adds the number
  * repaired to *repaired. */
 int spindle_store_audit(spindle_store *s, int pages, long *repaired);
-/* Among live heartbeats, counts those whose `host` field is host and finds the newest
- * `beat_at` (ms). For liveness probes. */
-int spindle_store_host_beats(spindle_store *s, const char *host, int64_t *newest_ms, int *count);
+/* Among live heartbeats, counts those whose `host` field is host, and gives the age of the
+ * newest by Redis's clock (ms; -1 if none). For liveness probes. */
+int spindle_store_host_beats(spindle_store *s, const char *host, int64_t *age_ms, int *count);
+/* Redis's clock (TIME) in ms since the epoch. */
+int spindle_store_redis_time(spindle_store *s, int64_t *now_ms);
 /* Puts a failed, cancelled or scheduled task back on pending with a fresh retry budget.
  * SPINDLE_ERR_NOT_FOUND if missing, SPINDLE_ERR_INVALID if its state cannot be retried. */
 int spindle_store_retry(spindle_store *s, const char *queue, const char *id);

@@ -121,10 +121,11 @@ static const char enqueue_lua[] =
 
 /* KEYS[1] pending, KEYS[2] in-flight list of this worker, KEYS[3] wake, KEYS[4] workers set,
  * KEYS[5] scheduled. ARGV[1] max count, ARGV[2] worker id, ARGV[3] task key prefix.
- * First moves due scheduled tasks (retries, delayed tasks) to the back of pending, then
- * claims. Returns one entry per id popped: {id, attempt, func, args, timeout, ttl} for a
- * claimed task, {id, 0, reason} for an id that was dropped (reason: missing, wrongtype, or
- * its state). */
+ * First moves up to 1000 due scheduled tasks (retries, delayed tasks) to the back of
+ * pending, then claims. Returns {next, entries...}: next is the time in ms until the next
+ * scheduled task is due (-1: none), so an idle worker sleeps no longer than that; then one
+ * entry per id popped: {id, attempt, func, args, timeout, ttl} for a claimed task, {id, 0,
+ * reason} for an id that was dropped (reason: missing, wrongtype, or its state). */
 static const char claim_lua[] =
     "local t = redis.call('TIME')\n"
     "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
@@ -147,11 +148,17 @@ static const char claim_lua[] =
     "    redis.call('LPUSH', KEYS[1], id)\n"
     "  end\n"
     "end\n"
+    "local out = {-1}\n"
+    "if #due < 1000 then\n"
+    "  local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')\n"
+    "  if first[2] then out[1] = math.max(0, tonumber(first[2]) - now) end\n"
+    "else\n"
+    "  out[1] = 0\n"
+    "end\n"
     "local ids = redis.call('RPOP', KEYS[1], ARGV[1])\n"
-    "if not ids then return {} end\n"
+    "if not ids then return out end\n"
     "now = string.format('%d', now)\n"
     "redis.pcall('SADD', KEYS[4], ARGV[2])\n"
-    "local out = {}\n"
     "for _, id in ipairs(ids) do\n"
     "  local k = ARGV[3] .. id\n"
     "  local st = redis.pcall('HGET', k, 'state')\n"
@@ -333,10 +340,15 @@ static const char wait_lua[] =
     "return {s}\n";
 
 /* KEYS[1] a worker's heartbeat hash. ARGV[1] TTL in ms, then field/value pairs (every field,
- * every time, so nothing stale survives). Writes the hash and sets its expiry in one step. */
-static const char heartbeat_lua[] = "redis.call('HSET', KEYS[1], unpack(ARGV, 2))\n"
-                                    "redis.call('PEXPIRE', KEYS[1], ARGV[1])\n"
-                                    "return 1\n";
+ * every time, so nothing stale survives). Writes the hash, stamps `beat_at` with Redis's
+ * clock (so ages read elsewhere do not depend on the worker host's clock) and sets the
+ * expiry, in one step. */
+static const char heartbeat_lua[] =
+    "local t = redis.call('TIME')\n"
+    "local now = string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000))\n"
+    "redis.call('HSET', KEYS[1], 'beat_at', now, unpack(ARGV, 2))\n"
+    "redis.call('PEXPIRE', KEYS[1], ARGV[1])\n"
+    "return 1\n";
 
 static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_ENQUEUE] = enqueue_lua,     [SPINDLE_SCRIPT_CLAIM] = claim_lua,

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "common/clock.h"
 #include "store/ops.h"
 #include "worker/supervisor.h"
 
@@ -23,16 +22,15 @@ int spindle_worker_check(const spindle_worker_options *opts)
                                 opts->command_timeout_ms, &err);
     char host[256] = "";
     gethostname(host, sizeof(host) - 1);
-    int64_t newest = 0;
+    int64_t age = -1;
     int count = 0;
     if (rc == SPINDLE_OK)
-        rc = spindle_store_host_beats(&s, host, &newest, &count);
+        rc = spindle_store_host_beats(&s, host, &age, &count);
     spindle_store_close(&s);
     if (rc != SPINDLE_OK) {
         fprintf(stderr, "spindle-worker --check: %s\n", err.msg);
         return rc;
     }
-    int64_t age = spindle_wall_ms() - newest;
     if (count == 0 || age > opts->heartbeat_ttl_ms) {
         fprintf(stderr, "spindle-worker --check: no worker on host %s has a fresh heartbeat\n",
                 host);

@@ -23,8 +23,8 @@
 /* A batch that ran within this time grows (ms). */
 #define BATCH_FAST_MS 5
 /* How long an idle slot blocks on the wake lists before looking again (ms): bounds idle
- * cost (about one BRPOP and one claim per second), stop delay, and how late a due retry
- * is noticed. */
+ * cost (about one BRPOP and one claim per second) and stop delay. A slot that knows a
+ * scheduled task is due sooner sleeps only until then. */
 #define IDLE_WAIT_MS 1000
 /* How often a slot adds its queues to NS:queues again (ms), so a flushed or edited registry
  * heals without a restart. */
@@ -41,6 +41,7 @@ typedef struct slot {
     int batch;
     int64_t last_queue_warn_ms, last_register_ms;
     int delay_ms, in_outage;
+    long next_due_ms; /* soonest scheduled task of the queues at the last look; -1: none */
     unsigned int seed;
     spindle_claimed *claimed;
     spindle_settlement *settle;
@@ -206,11 +207,15 @@ static int settle_with_retry(slot *s, const char *queue, size_t ns)
 static int serve_once(slot *s)
 {
     const spindle_slot_config *cfg = s->cfg;
+    s->next_due_ms = -1;
     for (size_t q = 0; q < cfg->nqueues; q++) {
         redisReply *reply = NULL;
         int n = 0;
+        long due = -1;
         int rc = spindle_store_claim(&s->store, cfg->queues[q], s->st->id, s->batch, s->claimed, &n,
-                                     &reply);
+                                     &due, &reply);
+        if (due >= 0 && (s->next_due_ms < 0 || due < s->next_due_ms))
+            s->next_due_ms = due;
         if (rc == SPINDLE_ERR_REDIS || rc == SPINDLE_ERR_PROTOCOL) {
             int64_t now = spindle_mono_ms();
             if (now - s->last_queue_warn_ms > 10000) {
@@ -335,9 +340,13 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
         if (got == SPINDLE_OK)
             got = serve_once(&s);
         if (got == 0) {
+            /* Sleep until woken, but no longer than until the next scheduled task is due. */
+            long ms =
+                s.next_due_ms >= 0 && s.next_due_ms < IDLE_WAIT_MS ? s.next_due_ms : IDLE_WAIT_MS;
             int woken;
-            got = spindle_store_wait_wake(&s.store, (const char *const *)cfg->queues, cfg->nqueues,
-                                          IDLE_WAIT_MS, &woken);
+            if (ms > 0)
+                got = spindle_store_wait_wake(&s.store, (const char *const *)cfg->queues,
+                                              cfg->nqueues, ms, &woken);
         }
         if (got < 0) {
             back_off(&s);

@@ -16,8 +16,7 @@
 #include <stdint.h>
 
 #include "common/names.h"
-
-#define SPINDLE_WORKER_ID_MAX 160
+#include "store/keys.h"
 
 /* The running task as published by its slot. */
 typedef struct spindle_slot_task {

@@ -77,7 +77,8 @@ typedef struct spindle_worker_info {
     char *queues;               /* served queues, comma-separated in priority order; never
                                    NULL; owned by the list */
     int64_t started_at_ms;      /* when it started */
-    int64_t beat_at_ms;         /* time of the heartbeat, by the worker host's clock */
+    int64_t beat_at_ms;         /* time of the last heartbeat, by Redis's clock */
+    int64_t beat_age_ms;        /* how long ago that was, by Redis's clock */
     char task[37];              /* the task it is running, "" when idle */
     char task_queue[129];       /* that task's queue, "" when idle */
     int64_t task_started_at_ms; /* when that task started, 0 when idle */

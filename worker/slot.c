@@ -41,6 +41,7 @@ typedef struct slot {
     int batch;
     int64_t last_queue_warn_ms, last_register_ms;
     int delay_ms, in_outage;
+    int abandoned; /* a batch could not be settled: the slot must exit (see serve_once) */
     unsigned int seed;
     spindle_claimed *claimed;
     spindle_settlement *settle;
@@ -187,8 +188,9 @@ static void recovered(slot *s)
 
 /* Settles a batch, retrying through a Redis outage: the results are only in this process,
  * and a settlement applied twice is refused the second time by fencing, so retrying is safe.
- * Gives up when asked to stop and Redis stays away; the tasks then stay in this slot's
- * in-flight list, which its supervisor or the sweep puts back. */
+ * Gives up when asked to stop and Redis stays away, or when Redis refuses the settlement
+ * (an error reply: a key of the wrong type, OOM); the tasks then stay in this slot's
+ * in-flight list, which its supervisor puts back once the slot has exited. */
 static int settle_with_retry(slot *s, const char *queue, size_t ns)
 {
     for (;;) {
@@ -202,7 +204,13 @@ static int settle_with_retry(slot *s, const char *queue, size_t ns)
 /* Claims and runs one batch from the first queue that has work. Returns 1 if it found work,
  * 0 if every queue was empty, a negative status when Redis cannot be reached. A queue whose
  * keys Redis refuses to work on (a key of the wrong type written by hand) is logged and
- * skipped, so the other queues are still served. */
+ * skipped, so the other queues are still served.
+ *
+ * A batch that could not be settled sets s->abandoned: the slot must then exit rather than
+ * claim again. Its tasks are still `running` in its in-flight list, under its worker id; a
+ * slot that carried on under that id would keep them there for good, since its supervisor
+ * only puts back what a slot that ended held, and the sweep only what a worker whose
+ * heartbeat expired held, and this slot is alive and beating. */
 static int serve_once(slot *s)
 {
     const spindle_slot_config *cfg = s->cfg;
@@ -230,9 +238,13 @@ static int serve_once(slot *s)
         run_batch(s, cfg->queues[q], n, &ns);
         rc = settle_with_retry(s, cfg->queues[q], ns);
         freeReplyObject(reply);
-        if (rc != SPINDLE_OK)
-            spindle_log(SPINDLE_LOG_ERROR, NULL, "settling %zu task(s) of '%s': %s", ns,
-                        cfg->queues[q], s->err.msg);
+        if (rc != SPINDLE_OK) {
+            spindle_log(SPINDLE_LOG_ERROR, NULL,
+                        "settling %zu task(s) of '%s': %s; the slot exits and its supervisor "
+                        "puts them back",
+                        ns, cfg->queues[q], s->err.msg);
+            s->abandoned = 1;
+        }
         return rc == SPINDLE_OK ? 1 : rc;
     }
     return 0;
@@ -338,6 +350,10 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
             int woken;
             got = spindle_store_wait_wake(&s.store, (const char *const *)cfg->queues,
                                           cfg->nqueues, IDLE_WAIT_MS, &woken);
+        }
+        if (got < 0 && s.abandoned) {
+            rc = got;
+            break;
         }
         if (got < 0) {
             back_off(&s);

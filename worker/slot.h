@@ -24,7 +24,9 @@ typedef struct spindle_slot_config {
 /* Serves until st->stop is set, then hands back what it has not started and returns
  * SPINDLE_OK. Everything it needs is borrowed from cfg for the duration. Writes its id into
  * st before anything else, and its first heartbeat before its first claim. A Redis outage
- * is waited out with back-off, never returned. */
+ * is waited out with back-off, never returned. Returns an error status when Redis refused
+ * to settle a batch: the caller ends the slot, and its supervisor puts back the tasks it
+ * held. */
 int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st);
 
 #endif

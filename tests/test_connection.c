@@ -2,8 +2,9 @@
  * and nowhere else); an unreachable server is SPINDLE_ERR_IO and a refused AUTH
  * SPINDLE_ERR_REDIS, neither message showing the password; a server still loading its
  * dataset is SPINDLE_ERR_IO too (an outage, not a refusal); a connection killed by the
- * server is recovered by a retry, for the client and for the worker; scripts flushed from
- * the server (SCRIPT FLUSH, as after a restart) are loaded again. */
+ * server is recovered by a retry, for the client and for the worker, and a task claimed by
+ * a request whose reply the worker lost is put back; scripts flushed from the server
+ * (SCRIPT FLUSH, as after a restart) are loaded again. */
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "common/names.h"
 #include "harness.h"
 #include "suites.h"
 
@@ -230,6 +232,51 @@ static void test_connection_killed(void)
     CU_ASSERT_TRUE(add_works(client, 2, 3));
 }
 
+/* What a claim leaves when its reply is lost (Redis ran the script, then the connection
+ * broke before the reply arrived): a task `running` in the slot's in-flight list that the
+ * slot never saw. Written here by hand for the forked worker's slot, whose connection is
+ * then killed; once reconnected, the slot must put the task back and run it, not leave it
+ * `running` while its heartbeat says it is alive. */
+static void test_lost_claim_reply(void)
+{
+    char all[512], key[512], inflight[512], workers[512], suffix[256], id[SPINDLE_ID_LEN + 1];
+    redisReply *slots = harness_cmd("SMEMBERS %s", harness_key(all, sizeof(all), NULL, "workers"));
+    CU_ASSERT_TRUE_FATAL(slots && slots->type == REDIS_REPLY_ARRAY && slots->elements == 1);
+    const char *slot = slots->element[0]->str;
+    spindle_id_new(id);
+    snprintf(suffix, sizeof(suffix), "task:%s", id);
+    harness_key(key, sizeof(key), "default", suffix);
+    snprintf(suffix, sizeof(suffix), "inflight:%s", slot);
+    harness_key(inflight, sizeof(inflight), "default", suffix);
+    harness_key(workers, sizeof(workers), "default", "workers");
+    static const char args[] = {(char)0x92, 0x14, 0x16}; /* msgpack [20, 22] */
+    const char *argv[] = {"HSET",       key,       "func",        "add", "args",     args,
+                          "state",      "running", "enqueued_at", "1",   "attempts", "1",
+                          "started_at", "1",       "worker",      slot};
+    size_t lens[16];
+    for (int i = 0; i < 16; i++)
+        lens[i] = argv[i] == args ? sizeof(args) : strlen(argv[i]);
+    redisReply *r = harness_cmdargv(16, argv, lens);
+    CU_ASSERT_TRUE(r && r->type == REDIS_REPLY_INTEGER);
+    if (r)
+        freeReplyObject(r);
+    CU_ASSERT_EQUAL(harness_int("LPUSH %s %s", inflight, id), 1);
+    CU_ASSERT_TRUE(harness_int("SADD %s %s", workers, slot) >= 0);
+    freeReplyObject(slots);
+
+    CU_ASSERT_TRUE(harness_int("CLIENT KILL TYPE normal SKIPME yes") >= 1);
+    spindle_handle *h = NULL;
+    int rc = SPINDLE_ERR_IO;
+    for (int attempt = 0; rc == SPINDLE_ERR_IO && attempt < 3; attempt++)
+        rc = spindle_handle_open(client, id, "default", &h);
+    CU_ASSERT_EQUAL_FATAL(rc, SPINDLE_OK);
+    spindle_result *res = NULL;
+    CU_ASSERT_EQUAL(spindle_wait(client, h, HARNESS_WAIT_MS, &res), SPINDLE_OK);
+    CU_ASSERT_TRUE(res && spindle_result_value(res)->via.u64 == 42);
+    spindle_result_free(res);
+    spindle_handle_free(h);
+}
+
 static void test_scripts_flushed(void)
 {
     redisReply *r = harness_cmd("SCRIPT FLUSH");
@@ -248,6 +295,7 @@ int register_connection_tests(void)
         {"passwords not in messages", test_password_not_in_messages},
         {"server loading its dataset -> SPINDLE_ERR_IO", test_loading_is_io},
         {"connection killed: client and worker recover", test_connection_killed},
+        {"claim reply lost: the task is put back", test_lost_claim_reply},
         {"scripts flushed: loaded again", test_scripts_flushed},
         {NULL, NULL},
     };

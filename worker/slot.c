@@ -42,6 +42,7 @@ typedef struct slot {
     int64_t last_queue_warn_ms, last_register_ms;
     int delay_ms, in_outage;
     int abandoned; /* a batch could not be settled: the slot must exit (see serve_once) */
+    int unsure;    /* a request failed: Redis may have run it all the same (put_back_unseen) */
     unsigned int seed;
     spindle_claimed *claimed;
     spindle_settlement *settle;
@@ -201,6 +202,28 @@ static int settle_with_retry(slot *s, const char *queue, size_t ns)
     }
 }
 
+/* After a failed request, Redis may have run it all the same: a claim whose reply was lost
+ * (the connection broke between the script and its reply, or the reply came after the
+ * command timeout) left tasks `running` in this slot's in-flight list that the slot never
+ * saw. While the slot lives nothing else would put them back (see serve_once), so it does,
+ * before it claims again. Whatever it ran it has settled (settle_with_retry), so the list
+ * holds only such tasks. */
+static int put_back_unseen(slot *s)
+{
+    for (size_t q = 0; q < s->cfg->nqueues; q++) {
+        long back = 0;
+        int rc = spindle_store_recover(&s->store, s->cfg->queues[q], s->st->id, 0, &back, NULL);
+        if (rc == SPINDLE_ERR_IO)
+            return rc;
+        if (back > 0)
+            spindle_log(SPINDLE_LOG_WARN, NULL,
+                        "put back %ld task(s) of '%s' claimed by a request whose reply was lost",
+                        back, s->cfg->queues[q]);
+    }
+    s->unsure = 0;
+    return SPINDLE_OK;
+}
+
 /* Claims and runs one batch from the first queue that has work. Returns 1 if it found work,
  * 0 if every queue was empty, a negative status when Redis cannot be reached. A queue whose
  * keys Redis refuses to work on (a key of the wrong type written by hand) is logged and
@@ -214,6 +237,8 @@ static int settle_with_retry(slot *s, const char *queue, size_t ns)
 static int serve_once(slot *s)
 {
     const spindle_slot_config *cfg = s->cfg;
+    if (s->unsure && put_back_unseen(s) != SPINDLE_OK)
+        return s->err.code;
     for (size_t q = 0; q < cfg->nqueues; q++) {
         redisReply *reply = NULL;
         int n = 0;
@@ -356,6 +381,7 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
             break;
         }
         if (got < 0) {
+            s.unsure = 1;
             back_off(&s);
             continue;
         }

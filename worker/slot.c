@@ -22,10 +22,6 @@
 #define BATCH_BUDGET_MS 50
 /* A batch that ran within this time grows (ms). */
 #define BATCH_FAST_MS 5
-/* How long an idle slot blocks on the wake lists before looking again (ms): bounds idle
- * cost (about one BRPOP and one claim per second), stop delay, and how late a due retry
- * is noticed. */
-#define IDLE_WAIT_MS 1000
 /* How often a slot adds its queues to NS:queues again (ms), so a flushed or edited registry
  * heals without a restart. */
 #define REREGISTER_MS 60000
@@ -374,7 +370,7 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
         if (got == 0) {
             int woken;
             got = spindle_store_wait_wake(&s.store, (const char *const *)cfg->queues,
-                                          cfg->nqueues, IDLE_WAIT_MS, &woken);
+                                          cfg->nqueues, SPINDLE_SLOT_IDLE_WAIT_MS, &woken);
         }
         if (got < 0 && s.abandoned) {
             rc = got;

@@ -12,6 +12,12 @@
 #include "worker/beat.h"
 #include "worker/slot_state.h"
 
+/* How long an idle slot blocks on its queues' wake lists before it looks again (ms): bounds
+ * idle cost (about one BRPOP and one claim per second), stop delay, and how late a due retry
+ * is noticed. An idle slot is silent this long between signs of progress, which its
+ * supervisor allows for before it stops beating for it. */
+#define SPINDLE_SLOT_IDLE_WAIT_MS 1000
+
 typedef struct spindle_slot_config {
     const spindle_worker_options *opts; /* url, ns, prefetch, timeouts */
     char *const *queues;

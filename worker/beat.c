@@ -43,5 +43,6 @@ int spindle_beat(spindle_store *s, const spindle_beat_info *b, spindle_slot_stat
                                  failed,
                                  "beat_at",
                                  now};
-    return spindle_store_heartbeat(s, st->id, b->ttl_ms, pairs, sizeof(pairs) / sizeof(pairs[0]) / 2);
+    return spindle_store_heartbeat(s, st->id, b->ttl_ms, pairs,
+                                   sizeof(pairs) / sizeof(pairs[0]) / 2);
 }

@@ -11,7 +11,7 @@
 /* What every slot of one pool shares in its heartbeat. */
 typedef struct spindle_beat_info {
     char host[256];
-    long supervisor; /* pid */
+    long supervisor;  /* pid */
     const char *pool; /* "process" or "thread" */
     char queues[SPINDLE_NAME_MAX * 4];
     long ttl_ms;

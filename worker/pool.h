@@ -23,7 +23,7 @@ typedef struct pool_slot {
 
 /* Why a slot ended, for the task it was running. */
 typedef struct pool_death {
-    int status;      /* waitpid() status for a process; 0 for a thread that returned */
+    int status; /* waitpid() status for a process; 0 for a thread that returned */
     int is_process;
 } pool_death;
 

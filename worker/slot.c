@@ -91,8 +91,8 @@ static int run_one(slot *s, const spindle_claimed *c, const char *queue, msgpack
         spindle_log(SPINDLE_LOG_DEBUG, c->id, "%s succeeded in %.3f ms (attempt %ld)", c->func,
                     (double)(spindle_mono_us() - t0) / 1000.0, c->attempt);
     else
-        spindle_log(SPINDLE_LOG_WARN, c->id, "%s failed (attempt %ld): %.*s", c->func,
-                    c->attempt, (int)buf->size, buf->data ? buf->data : "");
+        spindle_log(SPINDLE_LOG_WARN, c->id, "%s failed (attempt %ld): %.*s", c->func, c->attempt,
+                    (int)buf->size, buf->data ? buf->data : "");
     return ok;
 }
 
@@ -238,8 +238,8 @@ static int serve_once(slot *s)
     for (size_t q = 0; q < cfg->nqueues; q++) {
         redisReply *reply = NULL;
         int n = 0;
-        int rc = spindle_store_claim(&s->store, cfg->queues[q], s->st->id, s->batch, s->claimed,
-                                     &n, &reply);
+        int rc = spindle_store_claim(&s->store, cfg->queues[q], s->st->id, s->batch, s->claimed, &n,
+                                     &reply);
         if (rc == SPINDLE_ERR_REDIS || rc == SPINDLE_ERR_PROTOCOL) {
             int64_t now = spindle_mono_ms();
             if (now - s->last_queue_warn_ms > 10000) {
@@ -276,9 +276,9 @@ static int serve_once(slot *s)
 static int start(slot *s)
 {
     const spindle_slot_config *cfg = s->cfg;
-    int rc = spindle_store_open(&s->store, cfg->opts->url, cfg->opts->ns,
-                                cfg->opts->connect_timeout_ms, cfg->opts->command_timeout_ms,
-                                &s->err);
+    int rc =
+        spindle_store_open(&s->store, cfg->opts->url, cfg->opts->ns, cfg->opts->connect_timeout_ms,
+                           cfg->opts->command_timeout_ms, &s->err);
     for (;;) {
         if (rc == SPINDLE_OK)
             rc = spindle_store_register_queues(&s->store, (const char *const *)cfg->queues,
@@ -369,8 +369,8 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
             got = serve_once(&s);
         if (got == 0) {
             int woken;
-            got = spindle_store_wait_wake(&s.store, (const char *const *)cfg->queues,
-                                          cfg->nqueues, SPINDLE_SLOT_IDLE_WAIT_MS, &woken);
+            got = spindle_store_wait_wake(&s.store, (const char *const *)cfg->queues, cfg->nqueues,
+                                          SPINDLE_SLOT_IDLE_WAIT_MS, &woken);
         }
         if (got < 0 && s.abandoned) {
             rc = got;

@@ -31,15 +31,15 @@ typedef struct spindle_slot_task {
 
 typedef struct spindle_slot_state {
     atomic_uint seq;
-    atomic_int stop;             /* set by the supervisor: hand back, finish, exit */
-    atomic_int ready;            /* the slot has its id and its first heartbeat in Redis */
-    atomic_int exited;           /* a thread slot returned (process slots are reaped) */
-    atomic_llong progress_ms;    /* monotonic time the loop last made progress */
+    atomic_int stop;          /* set by the supervisor: hand back, finish, exit */
+    atomic_int ready;         /* the slot has its id and its first heartbeat in Redis */
+    atomic_int exited;        /* a thread slot returned (process slots are reaped) */
+    atomic_llong progress_ms; /* monotonic time the loop last made progress */
     atomic_ulong processed, failed;
     char id[SPINDLE_WORKER_ID_MAX]; /* these three are written once, before ready is set */
     long pid;
     int64_t started_wall_ms;
-    spindle_slot_task task;         /* under seq */
+    spindle_slot_task task; /* under seq */
 } spindle_slot_state;
 
 /* Clears a slot state for a new slot. */

@@ -82,7 +82,7 @@ static int bury(spindle_worker *w, const grave *g)
                         w->queues[q], g->id);
     }
     return spindle_store_worker_remove(&w->store, g->id) == SPINDLE_ERR_IO ? SPINDLE_ERR_IO
-                                                                            : SPINDLE_OK;
+                                                                           : SPINDLE_OK;
 }
 
 static void bury_all(spindle_worker *w)
@@ -106,8 +106,7 @@ static void add_grave(spindle_worker *w, const grave *g)
         grave *more = realloc(w->graves, cap * sizeof(*more));
         if (more == NULL) {
             /* Nothing to do but leave it to the sweep: the heartbeat is gone already. */
-            spindle_log(SPINDLE_LOG_ERROR, NULL, "out of memory; the sweep will recover %s",
-                        g->id);
+            spindle_log(SPINDLE_LOG_ERROR, NULL, "out of memory; the sweep will recover %s", g->id);
             return;
         }
         w->graves = more;
@@ -157,8 +156,7 @@ static void on_end(spindle_worker *w, loop *l, size_t i, int status)
     int64_t now = spindle_mono_ms();
     if (!clean)
         spindle_log(SPINDLE_LOG_ERROR, g.task.running ? g.task.id : NULL, "slot %s ended: %s",
-                    g.id[0] ? g.id : "(starting)",
-                    g.task.running ? g.cause : "between tasks");
+                    g.id[0] ? g.id : "(starting)", g.task.running ? g.cause : "between tasks");
     if (now - ps->started_ms < EARLY_DEATH_MS)
         w->restart_streak++;
     else
@@ -260,8 +258,8 @@ static void police(spindle_worker *w, const loop *l)
         }
         int64_t idle = now - atomic_load(&ps->st->progress_ms);
         if (processes(w) && !t.running && !l->stopping && !w->in_outage && !ps->stalled &&
-            atomic_load(&ps->st->ready) && idle > 2 * w->opts.heartbeat_ttl_ms +
-                                                      w->opts.command_timeout_ms) {
+            atomic_load(&ps->st->ready) &&
+            idle > 2 * w->opts.heartbeat_ttl_ms + w->opts.command_timeout_ms) {
             spindle_log(SPINDLE_LOG_ERROR, NULL, "slot %s made no progress for %lld ms: killing",
                         ps->st->id, (long long)idle);
             ps->stalled = 1;
@@ -299,8 +297,7 @@ static void beat(spindle_worker *w)
 static void sweep(spindle_worker *w)
 {
     int got = 0;
-    if (spindle_store_sweep_lock(&w->store, w->id, w->opts.sweep_interval_ms, &got) !=
-        SPINDLE_OK) {
+    if (spindle_store_sweep_lock(&w->store, w->id, w->opts.sweep_interval_ms, &got) != SPINDLE_OK) {
         redis_failed(w, "taking the sweep lock");
         return;
     }

@@ -7,6 +7,8 @@
 #   make test SANITIZE=1   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make valgrind   the suites under valgrind memcheck
 #   make bench      the benchmark (BENCH_N tasks, default 50000)
+#   make chaos      kill -9 slots, supervisors and redis-server (AOF) under CHAOS_N tasks
+#                   (default 20000); checks that every task succeeded (tests/chaos/chaos.c)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format / make lint
 
@@ -19,6 +21,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 LDFLAGS ?=
 BENCH_N ?= 50000
+CHAOS_N ?= 20000
 
 # Debian packages: build and test dependencies.
 DEPS_PKGS := build-essential pkg-config libhiredis-dev libmsgpack-dev uuid-dev libcunit1-dev \
@@ -49,6 +52,7 @@ CLI_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard cli/*.c))
 # The CLI's pure helpers (argument typing, msgpack to JSON) are unit tested: tests link them.
 CLI_HELPER_OBJ := $(filter-out $(OBJ)/cli/main.o,$(CLI_OBJ))
 WORKER_OBJ := $(OBJ)/worker/main.o
+# tests/*.c only: the chaos check in tests/chaos/ is a program of its own.
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(OBJ)/%.o)
 
@@ -61,10 +65,14 @@ CLI_BIN := $(BUILD)/bin/spindle
 PRODUCER_BIN := $(BUILD)/bin/spindle-example-producer
 BENCH_BIN := $(BUILD)/bin/spindle-bench
 TEST_BIN := $(BUILD)/bin/spindle-tests
+CHAOS_BIN := $(BUILD)/bin/spindle-chaos
+CHAOS_TASKS_SO := $(BUILD)/lib/spindle-chaos-tasks.so
+CHAOS_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(filter-out tests/chaos/tasks.c,$(wildcard tests/chaos/*.c)))
 RPATH := -Wl,-rpath,'$$ORIGIN/../lib'
 
-.PHONY: all deps demo test test-run valgrind bench install format lint clean
-all: $(STATIC) $(SHARED) $(WORKER_BIN) $(CLI_BIN) $(TASKS_SO) $(PRODUCER_BIN) $(BENCH_BIN)
+.PHONY: all deps demo test test-run valgrind bench chaos install format lint clean
+all: $(STATIC) $(SHARED) $(WORKER_BIN) $(CLI_BIN) $(TASKS_SO) $(PRODUCER_BIN) $(BENCH_BIN) \
+	$(CHAOS_BIN) $(CHAOS_TASKS_SO)
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -99,6 +107,14 @@ $(BENCH_BIN): $(patsubst %.c,$(OBJ)/%.o,$(wildcard bench/*.c)) $(SHARED)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS)
 
 $(TASKS_SO): $(OBJ)/examples/tasks.o
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS) -o $@ $<
+
+$(CHAOS_BIN): $(CHAOS_OBJ) $(SHARED)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(CHAOS_OBJ) -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS)
+
+$(CHAOS_TASKS_SO): $(OBJ)/tests/chaos/tasks.o
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(LDFLAGS) -o $@ $<
 
@@ -139,6 +155,9 @@ valgrind: deps
 
 bench: deps all
 	BENCH_N=$(BENCH_N) BUILD=$(BUILD) bash bench/run.sh
+
+chaos: deps all
+	$(CHAOS_BIN) --build $(BUILD) --n $(CHAOS_N)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/spindle $(DESTDIR)$(PREFIX)/lib/pkgconfig \

@@ -33,6 +33,15 @@ static redisReply *fail_io(spindle_store *s, const char *what)
     return NULL;
 }
 
+/* 1 for the -LOADING error Redis answers while it loads its dataset (an AOF or RDB after a
+ * restart, a replica's full sync). Redis is not usable yet, but will be: that is an outage
+ * to wait out (SPINDLE_ERR_IO, which every caller retries with back-off), not a refusal
+ * (SPINDLE_ERR_REDIS, which callers give up on). */
+static int is_loading(const redisReply *r)
+{
+    return r->type == REDIS_REPLY_ERROR && strncmp(r->str, "LOADING", 7) == 0;
+}
+
 static int load_scripts(spindle_store *s)
 {
     for (int i = 0; i < SPINDLE_SCRIPT_COUNT; i++)
@@ -46,6 +55,10 @@ static int load_scripts(spindle_store *s)
         }
         if (r->type == REDIS_REPLY_STRING && r->len == 40) {
             memcpy(s->sha[i], r->str, 41);
+        } else if (rc == SPINDLE_OK && is_loading(r)) {
+            rc = spindle_error_set(s->err, SPINDLE_ERR_IO,
+                                   "loading scripts: Redis at %s is loading its dataset",
+                                   s->url_text);
         } else if (rc == SPINDLE_OK) {
             rc = spindle_error_set(s->err, SPINDLE_ERR_REDIS,
                                    "loading script '%s' into Redis at %s: %s",
@@ -177,6 +190,13 @@ static redisReply *check(spindle_store *s, const char *what, redisReply *r)
 {
     if (r == NULL)
         return fail_io(s, what);
+    if (is_loading(r)) {
+        spindle_error_set(s->err, SPINDLE_ERR_IO, "%s: Redis at %s is loading its dataset", what,
+                          s->url_text);
+        freeReplyObject(r);
+        drop(s);
+        return NULL;
+    }
     if (r->type == REDIS_REPLY_ERROR) {
         spindle_error_set(s->err, SPINDLE_ERR_REDIS, "%s: Redis at %s answered: %s", what,
                           s->url_text, r->str);

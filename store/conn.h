@@ -28,7 +28,8 @@ typedef struct spindle_store {
 } spindle_store;
 
 /* Parses url (NULL: spindle_url_default()), validates ns (NULL: "spindle"), connects,
- * authenticates, selects the database and loads the scripts. err is borrowed for the life of
+ * authenticates, selects the database and loads the scripts (SPINDLE_ERR_IO while Redis is
+ * loading its dataset). err is borrowed for the life of
  * the store. On failure the store holds no connection but can be retried with
  * spindle_store_reconnect() when the options were valid. */
 int spindle_store_open(spindle_store *s, const char *url, const char *ns, int connect_timeout_ms,
@@ -37,8 +38,10 @@ int spindle_store_reconnect(spindle_store *s);
 void spindle_store_close(spindle_store *s);
 
 /* Sends one command and reads its reply. Returns the reply (caller frees with
- * freeReplyObject) or NULL with the error set: SPINDLE_ERR_IO for a lost connection,
- * SPINDLE_ERR_REDIS when Redis answered an error. what names the step for the message. */
+ * freeReplyObject) or NULL with the error set: SPINDLE_ERR_IO for a lost connection or a
+ * Redis still loading its dataset (-LOADING; the connection is dropped too),
+ * SPINDLE_ERR_REDIS when Redis answered another error. what names the step for the
+ * message. */
 redisReply *spindle_store_call(spindle_store *s, const char *what, const spindle_cmd *cmd);
 /* As spindle_store_call() with a printf-style format (hiredis's redisCommand). */
 redisReply *spindle_store_callf(spindle_store *s, const char *what, const char *fmt, ...);

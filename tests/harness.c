@@ -636,8 +636,10 @@ spindle_client *harness_client(void)
 
 #define MAX_WORKER_QUEUES 8
 
-/* The body of a forked worker. Never returns. */
-static void run_forked_worker(harness_registry_fn fill, const char *queues, int prefetch)
+/* The body of a forked worker. Never returns. beat: NULL for the library's heartbeat timing,
+ * else the heartbeat interval, its TTL and the sweep interval (ms). */
+static void run_forked_worker(harness_registry_fn fill, const char *queues, int prefetch,
+                              const long *beat)
 {
     char log[200];
     snprintf(log, sizeof(log), "%s/worker-%ld.log", H.dir, (long)getpid());
@@ -660,6 +662,11 @@ static void run_forked_worker(harness_registry_fn fill, const char *queues, int 
     o.nqueues = n;
     if (prefetch > 0)
         o.prefetch = prefetch;
+    if (beat) {
+        o.heartbeat_interval_ms = beat[0];
+        o.heartbeat_ttl_ms = beat[1];
+        o.sweep_interval_ms = beat[2];
+    }
     int code = spindle_worker_main(&o, reg);
     spindle_registry_free(reg);
     /* _exit: the parent's atexit handlers and stdio buffers are not this process's. */
@@ -671,7 +678,8 @@ pid_t harness_worker_fork(const char *queues, int prefetch)
     return harness_worker_fork_with(fixture_register_tasks, queues, prefetch);
 }
 
-pid_t harness_worker_fork_with(harness_registry_fn fill, const char *queues, int prefetch)
+static pid_t fork_worker(harness_registry_fn fill, const char *queues, int prefetch,
+                         const long *beat)
 {
     if (start_redis() != 0)
         return -1;
@@ -682,10 +690,21 @@ pid_t harness_worker_fork_with(harness_registry_fn fill, const char *queues, int
         return -1;
     if (pid == 0) {
         child_prepare(parent);
-        run_forked_worker(fill, queues, prefetch);
+        run_forked_worker(fill, queues, prefetch, beat);
     }
     track(pid, queues);
     return pid;
+}
+
+pid_t harness_worker_fork_with(harness_registry_fn fill, const char *queues, int prefetch)
+{
+    return fork_worker(fill, queues, prefetch, NULL);
+}
+
+pid_t harness_worker_fork_beating(const char *queues, long interval_ms, long ttl_ms, long sweep_ms)
+{
+    const long beat[3] = {interval_ms, ttl_ms, sweep_ms};
+    return fork_worker(fixture_register_tasks, queues, 0, beat);
 }
 
 pid_t harness_worker_exec(const char *queues)

@@ -94,6 +94,9 @@ typedef int (*harness_registry_fn)(spindle_registry *reg);
 pid_t harness_worker_fork_with(harness_registry_fn fill, const char *queues, int prefetch);
 /* The same with the fixture registry (fixture_register_tasks()). */
 pid_t harness_worker_fork(const char *queues, int prefetch);
+/* As harness_worker_fork(queues, 0), with this heartbeat period and TTL and sweep interval
+ * (ms) instead of the library's defaults. */
+pid_t harness_worker_fork_beating(const char *queues, long interval_ms, long ttl_ms, long sweep_ms);
 /* Starts BUILD/bin/spindle-worker --load BUILD/lib/spindle-example-tasks.so against the
  * harness's server and namespace. Returns the PID or -1 (binary missing, fork failed). */
 pid_t harness_worker_exec(const char *queues);

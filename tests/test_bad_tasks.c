@@ -5,7 +5,8 @@
  * not a list. Each bad task ends `failed` with a message saying what was wrong, bad ids are
  * dropped, and the forked worker keeps serving: every test ends with a good task succeeding
  * and the worker process alive. The worker serves "broken,default": a broken queue of higher
- * priority must not starve the other. */
+ * priority must not starve the other. And a dead-letter key that turns into a string while a
+ * task runs, so that Redis refuses the settlement: the task is put back, not stranded. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +295,75 @@ static void test_queue_key_wrong_type(void)
         freeReplyObject(r);
 }
 
+/* 1 if the set at key has a member that the SMEMBERS reply before lacks. */
+static int has_new_member(const char *key, const redisReply *before)
+{
+    redisReply *now = harness_cmd("SMEMBERS %s", key);
+    int found = 0;
+    for (size_t i = 0; now && now->type == REDIS_REPLY_ARRAY && i < now->elements; i++) {
+        int known = 0;
+        for (size_t j = 0; before && j < before->elements; j++)
+            known |= strcmp(now->element[i]->str, before->element[j]->str) == 0;
+        found |= !known;
+    }
+    if (now)
+        freeReplyObject(now);
+    return found;
+}
+
+/* The queue's dead-letter key becomes a string while a task runs, so Redis refuses the
+ * batch's settlement (the script checks key types before it writes). The slot must not go
+ * on serving with the task stranded `running` in its in-flight list, where neither its
+ * supervisor nor the sweep would ever look: it exits, a new slot takes its place, and once
+ * the key is repaired the sweep puts the task back and it succeeds. */
+static void test_settle_refused(void)
+{
+    char workers[512], dead[512], key[512];
+    harness_key(workers, sizeof(workers), NULL, "workers");
+    harness_key(dead, sizeof(dead), "default", "dead");
+    redisReply *slots = harness_cmd("SMEMBERS %s", workers);
+    CU_ASSERT_TRUE(slots && slots->type == REDIS_REPLY_ARRAY && slots->elements > 0);
+    spindle_args *a = spindle_args_new();
+    spindle_args_int(a, 300);
+    spindle_handle *h = NULL;
+    CU_ASSERT_EQUAL(spindle_enqueue(client, "sleep_ms", a, NULL, &h), SPINDLE_OK);
+    spindle_args_free(a);
+    if (h == NULL || slots == NULL) {
+        if (slots)
+            freeReplyObject(slots);
+        return;
+    }
+    harness_task_key(key, sizeof(key), h);
+    int running = 0;
+    for (int64_t end = harness_ms() + HARNESS_WAIT_MS; !running && harness_ms() < end;) {
+        char *st = harness_hget(key, "state", NULL);
+        running = st && strcmp(st, "running") == 0;
+        free(st);
+        if (!running)
+            harness_sleep_ms(5);
+    }
+    CU_ASSERT_TRUE(running);
+    redisReply *r = harness_cmd("SET %s oops", dead);
+    if (r)
+        freeReplyObject(r);
+    int replaced = 0;
+    for (int64_t end = harness_ms() + HARNESS_WAIT_MS; !replaced && harness_ms() < end;) {
+        replaced = has_new_member(workers, slots);
+        if (!replaced)
+            harness_sleep_ms(20);
+    }
+    CU_ASSERT_TRUE(replaced); /* the slot that could not settle exited */
+    freeReplyObject(slots);
+    r = harness_cmd("DEL %s", dead);
+    if (r)
+        freeReplyObject(r);
+    spindle_result *res = NULL;
+    CU_ASSERT_EQUAL(spindle_wait(client, h, HARNESS_WAIT_MS, &res), SPINDLE_OK);
+    spindle_result_free(res);
+    spindle_handle_free(h);
+    assert_worker_serves();
+}
+
 int register_bad_tasks_tests(void)
 {
     static const test_case tests[] = {
@@ -308,6 +378,7 @@ int register_bad_tasks_tests(void)
         {"id in pending without a hash", test_id_without_hash},
         {"task key of the wrong type", test_task_key_wrong_type},
         {"pending key of the wrong type", test_queue_key_wrong_type},
+        {"settlement refused: the slot exits, the task is put back", test_settle_refused},
         {NULL, NULL},
     };
     return add_suite("bad tasks (forked worker)", suite_init, suite_cleanup, tests);

@@ -1,13 +1,20 @@
 /* Connections, with a forked worker: the database in the URL is selected (keys land there
  * and nowhere else); an unreachable server is SPINDLE_ERR_IO and a refused AUTH
- * SPINDLE_ERR_REDIS, neither message showing the password; a connection killed by the
- * server is recovered by a retry, for the client and for the worker; scripts flushed from
- * the server (SCRIPT FLUSH, as after a restart) are loaded again. */
+ * SPINDLE_ERR_REDIS, neither message showing the password; a server still loading its
+ * dataset is SPINDLE_ERR_IO too (an outage, not a refusal); a connection killed by the
+ * server is recovered by a retry, for the client and for the worker, and a task claimed by
+ * a request whose reply the worker lost is put back; scripts flushed from the server
+ * (SCRIPT FLUSH, as after a restart) are loaded again. */
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
+#include "common/names.h"
 #include "harness.h"
 #include "suites.h"
 
@@ -107,6 +114,58 @@ static void test_unreachable(void)
     spindle_client_free(c);
 }
 
+/* A stand-in for a redis-server loading its AOF after a restart: it accepts one connection
+ * and answers -LOADING to everything, then reads until the client hangs up. */
+static void *serve_loading(void *arg)
+{
+    static const char reply[] = "-LOADING Redis is loading the dataset in memory\r\n";
+    int fd = accept(*(int *)arg, NULL, NULL); /* bounded by the listener's SO_RCVTIMEO */
+    if (fd < 0)
+        return NULL;
+    struct timeval tv = {.tv_sec = 5, .tv_usec = 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    /* More replies than the client's pipelined SCRIPT LOADs: it reads the ones it needs. */
+    for (int i = 0; i < 32; i++)
+        if (write(fd, reply, sizeof(reply) - 1) < 0)
+            break;
+    char buf[4096];
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    close(fd);
+    return NULL;
+}
+
+/* -LOADING means "not yet": SPINDLE_ERR_IO, which callers wait out with back-off (a worker
+ * slot retries its settlement), not SPINDLE_ERR_REDIS, which they give up on. */
+static void test_loading_is_io(void)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    struct timeval tv = {.tv_sec = 5, .tv_usec = 0};
+    int ok = lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(lfd, 1) == 0 &&
+             getsockname(lfd, (struct sockaddr *)&a, &len) == 0 &&
+             setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0;
+    pthread_t server;
+    ok = ok && pthread_create(&server, NULL, serve_loading, &lfd) == 0;
+    CU_ASSERT_TRUE(ok);
+    if (ok) {
+        char url[64];
+        snprintf(url, sizeof(url), "redis://127.0.0.1:%d", ntohs(a.sin_port));
+        int rc;
+        spindle_client *c = connect_to(url, &rc);
+        CU_ASSERT_EQUAL(rc, SPINDLE_ERR_IO);
+        CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(c), "loading its dataset"));
+        spindle_client_free(c); /* hangs up: the server thread returns */
+        pthread_join(server, NULL);
+    }
+    if (lfd >= 0)
+        close(lfd);
+}
+
 /* Passwords never appear in messages: not for a refused AUTH (the harness's server has no
  * password, so any AUTH is refused), not for an unreachable server. */
 static void test_password_not_in_messages(void)
@@ -173,6 +232,51 @@ static void test_connection_killed(void)
     CU_ASSERT_TRUE(add_works(client, 2, 3));
 }
 
+/* What a claim leaves when its reply is lost (Redis ran the script, then the connection
+ * broke before the reply arrived): a task `running` in the slot's in-flight list that the
+ * slot never saw. Written here by hand for the forked worker's slot, whose connection is
+ * then killed; once reconnected, the slot must put the task back and run it, not leave it
+ * `running` while its heartbeat says it is alive. */
+static void test_lost_claim_reply(void)
+{
+    char all[512], key[512], inflight[512], workers[512], suffix[256], id[SPINDLE_ID_LEN + 1];
+    redisReply *slots = harness_cmd("SMEMBERS %s", harness_key(all, sizeof(all), NULL, "workers"));
+    CU_ASSERT_TRUE_FATAL(slots && slots->type == REDIS_REPLY_ARRAY && slots->elements == 1);
+    const char *slot = slots->element[0]->str;
+    spindle_id_new(id);
+    snprintf(suffix, sizeof(suffix), "task:%s", id);
+    harness_key(key, sizeof(key), "default", suffix);
+    snprintf(suffix, sizeof(suffix), "inflight:%s", slot);
+    harness_key(inflight, sizeof(inflight), "default", suffix);
+    harness_key(workers, sizeof(workers), "default", "workers");
+    static const char args[] = {(char)0x92, 0x14, 0x16}; /* msgpack [20, 22] */
+    const char *argv[] = {"HSET",       key,       "func",        "add", "args",     args,
+                          "state",      "running", "enqueued_at", "1",   "attempts", "1",
+                          "started_at", "1",       "worker",      slot};
+    size_t lens[16];
+    for (int i = 0; i < 16; i++)
+        lens[i] = argv[i] == args ? sizeof(args) : strlen(argv[i]);
+    redisReply *r = harness_cmdargv(16, argv, lens);
+    CU_ASSERT_TRUE(r && r->type == REDIS_REPLY_INTEGER);
+    if (r)
+        freeReplyObject(r);
+    CU_ASSERT_EQUAL(harness_int("LPUSH %s %s", inflight, id), 1);
+    CU_ASSERT_TRUE(harness_int("SADD %s %s", workers, slot) >= 0);
+    freeReplyObject(slots);
+
+    CU_ASSERT_TRUE(harness_int("CLIENT KILL TYPE normal SKIPME yes") >= 1);
+    spindle_handle *h = NULL;
+    int rc = SPINDLE_ERR_IO;
+    for (int attempt = 0; rc == SPINDLE_ERR_IO && attempt < 3; attempt++)
+        rc = spindle_handle_open(client, id, "default", &h);
+    CU_ASSERT_EQUAL_FATAL(rc, SPINDLE_OK);
+    spindle_result *res = NULL;
+    CU_ASSERT_EQUAL(spindle_wait(client, h, HARNESS_WAIT_MS, &res), SPINDLE_OK);
+    CU_ASSERT_TRUE(res && spindle_result_value(res)->via.u64 == 42);
+    spindle_result_free(res);
+    spindle_handle_free(h);
+}
+
 static void test_scripts_flushed(void)
 {
     redisReply *r = harness_cmd("SCRIPT FLUSH");
@@ -189,7 +293,9 @@ int register_connection_tests(void)
         {"database from the URL", test_db_from_url},
         {"unreachable server -> SPINDLE_ERR_IO", test_unreachable},
         {"passwords not in messages", test_password_not_in_messages},
+        {"server loading its dataset -> SPINDLE_ERR_IO", test_loading_is_io},
         {"connection killed: client and worker recover", test_connection_killed},
+        {"claim reply lost: the task is put back", test_lost_claim_reply},
         {"scripts flushed: loaded again", test_scripts_flushed},
         {NULL, NULL},
     };

@@ -2,7 +2,8 @@
  * SIGTERM while a task runs lets the task finish and be settled before exiting 0; a worker
  * run in a thread of this process returns from spindle_worker_run() after
  * spindle_worker_stop() with its counters right; a bad
- * queue name exits 1 and a missing task library exits 2, each with a message on stderr. */
+ * queue name exits 1 and a missing task library exits 2, each with a message on stderr; an
+ * idle worker keeps its heartbeat, even with a short TTL. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -210,6 +211,41 @@ static void test_usage_errors_exit_2(void)
     harness_output_free(&out);
 }
 
+/* An idle worker keeps its heartbeat, even with a TTL shorter than the 1 s an idle slot
+ * blocks on its wake lists. Its supervisor used to stop beating for a slot after one TTL
+ * without progress, which an idle slot shows only once per wait: with a 0.3 s TTL the
+ * heartbeat then lapsed every second, and the fleet's sweep took the idle worker for lost. */
+static void test_idle_heartbeat_short_ttl(void)
+{
+    pid_t pid = harness_worker_fork_beating("beat", 100, 300, 100);
+    CU_ASSERT_FATAL(pid > 0);
+    char pattern[256], key[512] = "";
+    snprintf(pattern, sizeof(pattern), "%s:worker:*", harness_ns());
+    for (int64_t end = harness_ms() + HARNESS_WAIT_MS; !key[0] && harness_ms() < end;) {
+        redisReply *r = harness_cmd("KEYS %s", pattern);
+        for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+            char *q = harness_hget(r->element[i]->str, "queues", NULL);
+            if (q && strcmp(q, "beat") == 0)
+                snprintf(key, sizeof(key), "%s", r->element[i]->str);
+            free(q);
+        }
+        if (r)
+            freeReplyObject(r);
+        if (!key[0])
+            harness_sleep_ms(10);
+    }
+    CU_ASSERT_FATAL(key[0] != '\0');
+    int missing = 0;
+    for (int i = 0; i < 125; i++) { /* 2.5 s: more than two idle waits */
+        missing += harness_int("EXISTS %s", key) != 1;
+        harness_sleep_ms(20);
+    }
+    CU_ASSERT_EQUAL(missing, 0);
+    if (missing)
+        fprintf(stderr, "\n  heartbeat %s missing in %d of 125 looks\n", key, missing);
+    CU_ASSERT_EQUAL(harness_worker_stop(pid, 5000, NULL), 0);
+}
+
 int register_stop_tests(void)
 {
     static const test_case tests[] = {
@@ -219,6 +255,7 @@ int register_stop_tests(void)
         {"bad queue name: exit 1", test_bad_queue_exits_1},
         {"evicting Redis refused unless --allow-eviction", test_eviction_policy},
         {"usage errors: exit 2", test_usage_errors_exit_2},
+        {"idle worker, 0.3 s heartbeat TTL: no lapse", test_idle_heartbeat_short_ttl},
         {NULL, NULL},
     };
     return add_suite("spindle-worker process (graceful stop)", suite_init, suite_cleanup, tests);

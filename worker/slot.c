@@ -22,10 +22,6 @@
 #define BATCH_BUDGET_MS 50
 /* A batch that ran within this time grows (ms). */
 #define BATCH_FAST_MS 5
-/* How long an idle slot blocks on the wake lists before looking again (ms): bounds idle
- * cost (about one BRPOP and one claim per second) and stop delay. A slot that knows a
- * scheduled task is due sooner sleeps only until then. */
-#define IDLE_WAIT_MS 1000
 /* How often a slot adds its queues to NS:queues again (ms), so a flushed or edited registry
  * heals without a restart. */
 #define REREGISTER_MS 60000
@@ -42,6 +38,8 @@ typedef struct slot {
     int64_t last_queue_warn_ms, last_register_ms;
     int delay_ms, in_outage;
     long next_due_ms; /* soonest scheduled task of the queues at the last look; -1: none */
+    int abandoned;    /* a batch could not be settled: the slot must exit (see serve_once) */
+    int unsure;       /* a request failed: Redis may have run it all the same (put_back_unseen) */
     unsigned int seed;
     spindle_claimed *claimed;
     spindle_settlement *settle;
@@ -188,8 +186,9 @@ static void recovered(slot *s)
 
 /* Settles a batch, retrying through a Redis outage: the results are only in this process,
  * and a settlement applied twice is refused the second time by fencing, so retrying is safe.
- * Gives up when asked to stop and Redis stays away; the tasks then stay in this slot's
- * in-flight list, which its supervisor or the sweep puts back. */
+ * Gives up when asked to stop and Redis stays away, or when Redis refuses the settlement
+ * (an error reply: a key of the wrong type, OOM); the tasks then stay in this slot's
+ * in-flight list, which its supervisor puts back once the slot has exited. */
 static int settle_with_retry(slot *s, const char *queue, size_t ns)
 {
     for (;;) {
@@ -200,14 +199,44 @@ static int settle_with_retry(slot *s, const char *queue, size_t ns)
     }
 }
 
+/* After a failed request, Redis may have run it all the same: a claim whose reply was lost
+ * (the connection broke between the script and its reply, or the reply came after the
+ * command timeout) left tasks `running` in this slot's in-flight list that the slot never
+ * saw. While the slot lives nothing else would put them back (see serve_once), so it does,
+ * before it claims again. Whatever it ran it has settled (settle_with_retry), so the list
+ * holds only such tasks. */
+static int put_back_unseen(slot *s)
+{
+    for (size_t q = 0; q < s->cfg->nqueues; q++) {
+        long back = 0;
+        int rc = spindle_store_recover(&s->store, s->cfg->queues[q], s->st->id, 0, &back, NULL);
+        if (rc == SPINDLE_ERR_IO)
+            return rc;
+        if (back > 0)
+            spindle_log(SPINDLE_LOG_WARN, NULL,
+                        "put back %ld task(s) of '%s' claimed by a request whose reply was lost",
+                        back, s->cfg->queues[q]);
+    }
+    s->unsure = 0;
+    return SPINDLE_OK;
+}
+
 /* Claims and runs one batch from the first queue that has work. Returns 1 if it found work,
  * 0 if every queue was empty, a negative status when Redis cannot be reached. A queue whose
  * keys Redis refuses to work on (a key of the wrong type written by hand) is logged and
- * skipped, so the other queues are still served. */
+ * skipped, so the other queues are still served.
+ *
+ * A batch that could not be settled sets s->abandoned: the slot must then exit rather than
+ * claim again. Its tasks are still `running` in its in-flight list, under its worker id; a
+ * slot that carried on under that id would keep them there for good, since its supervisor
+ * only puts back what a slot that ended held, and the sweep only what a worker whose
+ * heartbeat expired held, and this slot is alive and beating. */
 static int serve_once(slot *s)
 {
     const spindle_slot_config *cfg = s->cfg;
     s->next_due_ms = -1;
+    if (s->unsure && put_back_unseen(s) != SPINDLE_OK)
+        return s->err.code;
     for (size_t q = 0; q < cfg->nqueues; q++) {
         redisReply *reply = NULL;
         int n = 0;
@@ -235,9 +264,13 @@ static int serve_once(slot *s)
         run_batch(s, cfg->queues[q], n, &ns);
         rc = settle_with_retry(s, cfg->queues[q], ns);
         freeReplyObject(reply);
-        if (rc != SPINDLE_OK)
-            spindle_log(SPINDLE_LOG_ERROR, NULL, "settling %zu task(s) of '%s': %s", ns,
-                        cfg->queues[q], s->err.msg);
+        if (rc != SPINDLE_OK) {
+            spindle_log(SPINDLE_LOG_ERROR, NULL,
+                        "settling %zu task(s) of '%s': %s; the slot exits and its supervisor "
+                        "puts them back",
+                        ns, cfg->queues[q], s->err.msg);
+            s->abandoned = 1;
+        }
         return rc == SPINDLE_OK ? 1 : rc;
     }
     return 0;
@@ -341,14 +374,20 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
             got = serve_once(&s);
         if (got == 0) {
             /* Sleep until woken, but no longer than until the next scheduled task is due. */
-            long ms =
-                s.next_due_ms >= 0 && s.next_due_ms < IDLE_WAIT_MS ? s.next_due_ms : IDLE_WAIT_MS;
+            long ms = s.next_due_ms >= 0 && s.next_due_ms < SPINDLE_SLOT_IDLE_WAIT_MS
+                          ? s.next_due_ms
+                          : SPINDLE_SLOT_IDLE_WAIT_MS;
             int woken;
             if (ms > 0)
                 got = spindle_store_wait_wake(&s.store, (const char *const *)cfg->queues,
                                               cfg->nqueues, ms, &woken);
         }
+        if (got < 0 && s.abandoned) {
+            rc = got;
+            break;
+        }
         if (got < 0) {
+            s.unsure = 1;
             back_off(&s);
             continue;
         }

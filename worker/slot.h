@@ -12,6 +12,12 @@
 #include "worker/beat.h"
 #include "worker/slot_state.h"
 
+/* How long an idle slot blocks on its queues' wake lists before it looks again (ms): bounds
+ * idle cost (about one BRPOP and one claim per second), stop delay, and how late a due retry
+ * is noticed. An idle slot is silent this long between signs of progress, which its
+ * supervisor allows for before it stops beating for it. */
+#define SPINDLE_SLOT_IDLE_WAIT_MS 1000
+
 typedef struct spindle_slot_config {
     const spindle_worker_options *opts; /* url, ns, prefetch, timeouts */
     char *const *queues;
@@ -24,7 +30,9 @@ typedef struct spindle_slot_config {
 /* Serves until st->stop is set, then hands back what it has not started and returns
  * SPINDLE_OK. Everything it needs is borrowed from cfg for the duration. Writes its id into
  * st before anything else, and its first heartbeat before its first claim. A Redis outage
- * is waited out with back-off, never returned. */
+ * is waited out with back-off, never returned. Returns an error status when Redis refused
+ * to settle a batch: the caller ends the slot, and its supervisor puts back the tasks it
+ * held. */
 int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st);
 
 #endif

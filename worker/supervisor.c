@@ -275,7 +275,11 @@ static void police(spindle_worker *w, const loop *l)
 }
 
 /* Writes the heartbeat of every live slot whose loop is making progress (or running a
- * task): a slot stuck elsewhere stops beating, so the fleet stops trusting it. */
+ * task): a slot stuck elsewhere stops beating, so the fleet stops trusting it. An idle slot
+ * shows progress once per wait on its wake lists (SPINDLE_SLOT_IDLE_WAIT_MS), so it counts
+ * as stuck only after a heartbeat TTL on top of that wait: measured from its last progress
+ * alone, a TTL shorter than the wait (--heartbeat-ttl 0.6) let the heartbeat of every idle
+ * slot expire once a cycle, and the sweep take it for lost. */
 static void beat(spindle_worker *w)
 {
     int64_t now = spindle_mono_ms();
@@ -285,7 +289,8 @@ static void beat(spindle_worker *w)
             continue;
         spindle_slot_task t;
         spindle_slot_snapshot(ps->st, &t);
-        if (!t.running && now - atomic_load(&ps->st->progress_ms) > w->opts.heartbeat_ttl_ms)
+        if (!t.running && now - atomic_load(&ps->st->progress_ms) >
+                              w->opts.heartbeat_ttl_ms + SPINDLE_SLOT_IDLE_WAIT_MS)
             continue;
         if (spindle_beat(&w->store, &w->beat, ps->st) != SPINDLE_OK) {
             redis_failed(w, "writing heartbeats");

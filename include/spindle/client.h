@@ -44,8 +44,9 @@ void spindle_client_options_init(spindle_client_options *opts);
 /* A new unconnected client. Caller frees with spindle_client_free(). NULL if out of memory. */
 spindle_client *spindle_client_new(void);
 /* Connects (AUTH and SELECT as the URL says) and loads the scripts. SPINDLE_ERR_INVALID for
- * a malformed URL or namespace, SPINDLE_ERR_IO if Redis cannot be reached, SPINDLE_ERR_REDIS
- * if it refuses (wrong password). The options are copied. */
+ * a malformed URL or namespace, SPINDLE_ERR_IO if Redis cannot be reached or is still
+ * loading its dataset, SPINDLE_ERR_REDIS if it refuses (wrong password). The options are
+ * copied. */
 int spindle_client_connect(spindle_client *c, const spindle_client_options *opts);
 /* Drops the connection and connects again with the same options. */
 int spindle_client_reconnect(spindle_client *c);

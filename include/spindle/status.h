@@ -14,7 +14,8 @@ extern "C" {
 enum spindle_status {
     SPINDLE_OK = 0,
     SPINDLE_ERR_INVALID = -1,     /* bad input from the caller: a name, an option, an argument */
-    SPINDLE_ERR_IO = -2,          /* cannot reach Redis, or the connection was lost */
+    SPINDLE_ERR_IO = -2,          /* cannot reach Redis, lost the connection, or Redis is
+                                     still loading its dataset (-LOADING): retry later */
     SPINDLE_ERR_PROTOCOL = -3,    /* Redis holds or returned something Spindle did not expect */
     SPINDLE_ERR_NOMEM = -4,       /* out of memory */
     SPINDLE_ERR_NOT_FOUND = -5,   /* unknown or expired task id */

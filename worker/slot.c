@@ -22,6 +22,10 @@
 #define BATCH_BUDGET_MS 50
 /* A batch that ran within this time grows (ms). */
 #define BATCH_FAST_MS 5
+/* Finished results are settled at least this often within a batch (ms): a slot killed
+ * mid-batch re-runs at most this much finished work, while batches of quick tasks (which
+ * finish well within it) still settle in one round trip. */
+#define SETTLE_EVERY_MS 2
 /* How often a slot adds its queues to NS:queues again (ms), so a flushed or edited registry
  * heals without a restart. */
 #define REREGISTER_MS 60000
@@ -95,44 +99,6 @@ static int run_one(slot *s, const spindle_claimed *c, const char *queue, msgpack
         spindle_log(SPINDLE_LOG_WARN, c->id, "%s failed (attempt %ld): %.*s", c->func, c->attempt,
                     (int)buf->size, buf->data ? buf->data : "");
     return ok;
-}
-
-/* Runs the claimed tasks [0, n) and fills the settlements (*nsettle of them; those not run
- * within the budget are handed back). */
-static void run_batch(slot *s, const char *queue, int n, size_t *nsettle)
-{
-    int64_t start = spindle_mono_ms();
-    size_t ns = 0, ran = 0;
-    for (int i = 0; i < n; i++) {
-        const spindle_claimed *c = &s->claimed[i];
-        if (c->attempt == 0) {
-            log_dropped(queue, c);
-            continue;
-        }
-        spindle_settlement *set = &s->settle[ns];
-        msgpack_sbuffer *buf = &s->payloads[ns];
-        ns++;
-        set->id = c->id;
-        set->attempt = c->attempt;
-        set->jitter = (double)rand_r(&s->seed) / ((double)RAND_MAX + 1.0);
-        if (stopping(s) || (ran > 0 && spindle_mono_ms() - start > BATCH_BUDGET_MS)) {
-            set->succeeded = -1; /* hand back */
-            set->payload = "";
-            set->payload_len = 0;
-            continue;
-        }
-        set->succeeded = run_one(s, c, queue, buf);
-        set->payload = buf->data ? buf->data : "";
-        set->payload_len = buf->size;
-        ran++;
-    }
-    *nsettle = ns;
-    int64_t took = spindle_mono_ms() - start;
-    int prefetch = s->cfg->opts->prefetch;
-    if (ran == (size_t)n && n == s->batch && took <= BATCH_FAST_MS)
-        s->batch = s->batch * 2 > prefetch ? prefetch : s->batch * 2;
-    else if (took > BATCH_BUDGET_MS)
-        s->batch = s->batch / 2 > 0 ? s->batch / 2 : 1;
 }
 
 /* Settles what run_batch() produced; counts and logs refusals. */
@@ -221,6 +187,54 @@ static int put_back_unseen(slot *s)
     return SPINDLE_OK;
 }
 
+/* Runs the claimed tasks [0, n) and fills the settlements (*nsettle of them are left to
+ * settle; those not run within the budget are handed back). Results are settled early once
+ * SETTLE_EVERY_MS has passed since the last settlement, so a slot killed mid-batch re-runs
+ * at most that much finished work. Returns the status of those early settlements. */
+static int run_batch(slot *s, const char *queue, int n, size_t *nsettle)
+{
+    int64_t start = spindle_mono_ms(), flushed = start;
+    size_t ns = 0, ran = 0;
+    int rc = SPINDLE_OK;
+    for (int i = 0; i < n && rc == SPINDLE_OK; i++) {
+        const spindle_claimed *c = &s->claimed[i];
+        if (c->attempt == 0) {
+            log_dropped(queue, c);
+            continue;
+        }
+        spindle_settlement *set = &s->settle[ns];
+        msgpack_sbuffer *buf = &s->payloads[ns];
+        ns++;
+        set->id = c->id;
+        set->attempt = c->attempt;
+        set->jitter = (double)rand_r(&s->seed) / ((double)RAND_MAX + 1.0);
+        if (stopping(s) || (ran > 0 && spindle_mono_ms() - start > BATCH_BUDGET_MS)) {
+            set->succeeded = -1; /* hand back */
+            set->payload = "";
+            set->payload_len = 0;
+            continue;
+        }
+        set->succeeded = run_one(s, c, queue, buf);
+        set->payload = buf->data ? buf->data : "";
+        set->payload_len = buf->size;
+        ran++;
+        int64_t now = spindle_mono_ms();
+        if (i + 1 < n && now - flushed >= SETTLE_EVERY_MS) {
+            rc = settle_with_retry(s, queue, ns);
+            ns = 0;
+            flushed = now;
+        }
+    }
+    *nsettle = rc == SPINDLE_OK ? ns : 0;
+    int64_t took = spindle_mono_ms() - start;
+    int prefetch = s->cfg->opts->prefetch;
+    if (ran == (size_t)n && n == s->batch && took <= BATCH_FAST_MS)
+        s->batch = s->batch * 2 > prefetch ? prefetch : s->batch * 2;
+    else if (took > BATCH_BUDGET_MS)
+        s->batch = s->batch / 2 > 0 ? s->batch / 2 : 1;
+    return rc;
+}
+
 /* Claims and runs one batch from the first queue that has work. Returns 1 if it found work,
  * 0 if every queue was empty, a negative status when Redis cannot be reached. A queue whose
  * keys Redis refuses to work on (a key of the wrong type written by hand) is logged and
@@ -261,8 +275,9 @@ static int serve_once(slot *s)
             continue;
         }
         size_t ns = 0;
-        run_batch(s, cfg->queues[q], n, &ns);
-        rc = settle_with_retry(s, cfg->queues[q], ns);
+        rc = run_batch(s, cfg->queues[q], n, &ns);
+        if (rc == SPINDLE_OK)
+            rc = settle_with_retry(s, cfg->queues[q], ns);
         freeReplyObject(reply);
         if (rc != SPINDLE_OK) {
             spindle_log(SPINDLE_LOG_ERROR, NULL,

@@ -164,7 +164,10 @@ long harness_scaled_ms(long ms); /* ms * harness_slowdown() */
 /* ---- fixture tasks (fixture_tasks.c) ---------------------------------------------------- */
 
 /* Registers the test functions the forked workers serve: add, echo, sleep_ms, fail — the
- * same contracts as examples/tasks.c, so tests can use either kind of worker. */
+ * same contracts as examples/tasks.c, so tests can use either kind of worker — and, for the
+ * fleet suites: sleep_first MS (sleeps MS on its first attempt only, returns the attempt
+ * number), fail_attempt (fails with "attempt N failed"), abort (abort()), segfault (dies of
+ * SIGSEGV). */
 int fixture_register_tasks(spindle_registry *reg);
 
 #endif

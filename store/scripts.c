@@ -45,6 +45,7 @@
     "  redis.call('HSET', k, 'state', st, field, payload, 'finished_at',\n"                        \
     "             string.format('%d', now))\n"                                                     \
     "  redis.call('HDEL', k, 'retry_at')\n"                                                        \
+    "  if st == 'succeeded' then redis.call('HDEL', k, 'error') end\n"                             \
     "  local w = num(f[1], 0)\n"                                                                   \
     "  if w > 0 then\n"                                                                            \
     "    local dk = base .. 'done:' .. id\n"                                                       \

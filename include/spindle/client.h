@@ -120,7 +120,7 @@ typedef struct spindle_task_info {
     long attempts;
     long result_ttl_s, timeout_s, max_retries; /* as enqueued (-1 / 0 / -1 if not set) */
     char worker[160];                          /* "" until claimed */
-    char *error;                               /* NULL unless failed; owned by the struct */
+    char *error;                               /* NULL unless failed/scheduled; owned */
     long expires_in_s;                         /* TTL of the task hash: -1 if none */
 } spindle_task_info;
 

@@ -62,15 +62,22 @@ static int fx_fail(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_pa
     return spindle_task_fail(ctx, "fail: asked to fail");
 }
 
-/* sleep_first MS: sleeps MS on its first attempt only; returns the attempt number. A rerun
- * after a crash or a recovery finishes at once, and its result tells which attempt won. */
+/* sleep_first MS [LATER]: sleeps MS on its first attempt and LATER ms (default 0) on the
+ * others; returns the attempt number. A rerun after a crash or a recovery can finish at once
+ * or overlap the first attempt, and its result tells which attempt won. */
 static int fx_sleep_first(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
 {
-    if (args->via.array.size != 1 || args->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return spindle_task_fail(ctx, "sleep_first: expects one non-negative integer (ms)");
+    uint32_t n = args->via.array.size;
+    for (uint32_t i = 0; i < n; i++)
+        if (args->via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+            n = 0;
+    if (n < 1 || n > 2)
+        return spindle_task_fail(ctx, "sleep_first: expects one or two non-negative integers");
     long attempt = spindle_task_attempt(ctx);
-    if (attempt == 1)
-        harness_sleep_ms((long)args->via.array.ptr[0].via.u64);
+    uint64_t ms = attempt == 1 ? args->via.array.ptr[0].via.u64
+                  : n == 2     ? args->via.array.ptr[1].via.u64
+                               : 0;
+    harness_sleep_ms((long)ms);
     return msgpack_pack_long(result, attempt);
 }
 

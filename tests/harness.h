@@ -165,9 +165,9 @@ long harness_scaled_ms(long ms); /* ms * harness_slowdown() */
 
 /* Registers the test functions the forked workers serve: add, echo, sleep_ms, fail — the
  * same contracts as examples/tasks.c, so tests can use either kind of worker — and, for the
- * fleet suites: sleep_first MS (sleeps MS on its first attempt only, returns the attempt
- * number), fail_attempt (fails with "attempt N failed"), abort (abort()), segfault (dies of
- * SIGSEGV). */
+ * fleet suites: sleep_first MS [LATER] (sleeps MS on its first attempt, LATER ms or none on
+ * the others, returns the attempt number), fail_attempt (fails with "attempt N failed"), abort
+ * (abort()), segfault (dies of SIGSEGV). */
 int fixture_register_tasks(spindle_registry *reg);
 
 #endif

@@ -35,7 +35,8 @@ int main(void)
         register_msgpack_check_tests, register_roundtrip_tests, register_types_tests,
         register_ttl_tests,           register_bad_tasks_tests, register_task_api_tests,
         register_invalid_tests,       register_wait_tests,      register_connection_tests,
-        register_queue_tests,         register_stop_tests,      register_cli_tests,
+        register_queue_tests,         register_stop_tests,      register_fleet_crash_tests,
+        register_cli_tests,
     };
     for (size_t i = 0; i < sizeof(registrars) / sizeof(registrars[0]); i++) {
         if (registrars[i]() != 0) {

@@ -30,6 +30,7 @@ int register_wait_tests(void);
 int register_connection_tests(void);
 int register_queue_tests(void);
 int register_stop_tests(void);
+int register_fleet_crash_tests(void);
 int register_cli_tests(void);
 
 #endif

@@ -31,6 +31,7 @@ int register_connection_tests(void);
 int register_queue_tests(void);
 int register_stop_tests(void);
 int register_fleet_crash_tests(void);
+int register_fleet_recovery_tests(void);
 int register_cli_tests(void);
 
 #endif

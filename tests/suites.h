@@ -32,6 +32,7 @@ int register_queue_tests(void);
 int register_stop_tests(void);
 int register_fleet_crash_tests(void);
 int register_fleet_recovery_tests(void);
+int register_fleet_timeout_tests(void);
 int register_cli_tests(void);
 
 #endif

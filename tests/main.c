@@ -39,7 +39,8 @@ int main(void)
         register_wait_tests,          register_connection_tests,
         register_queue_tests,         register_stop_tests,
         register_fleet_crash_tests,   register_fleet_recovery_tests,
-        register_fleet_timeout_tests, register_cli_tests,
+        register_fleet_timeout_tests, register_retry_policy_tests,
+        register_cli_tests,
     };
     for (size_t i = 0; i < sizeof(registrars) / sizeof(registrars[0]); i++) {
         if (registrars[i]() != 0) {

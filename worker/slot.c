@@ -24,7 +24,7 @@
 #define BATCH_FAST_MS 5
 /* How long an idle slot blocks on the wake lists before looking again (ms): bounds idle
  * cost (about one BRPOP and one claim per second), stop delay, and how late a due retry
- * is noticed. */
+ * is noticed. Never more than half the heartbeat TTL (idle_wait_ms()). */
 #define IDLE_WAIT_MS 1000
 /* How often a slot adds its queues to NS:queues again (ms), so a flushed or edited registry
  * heals without a restart. */
@@ -71,6 +71,16 @@ static void log_dropped(const char *queue, const spindle_claimed *c)
                     ? ""
                     : "in state ",
                 strcmp(c->skip_reason, "wrongtype") == 0 ? "not a hash" : c->skip_reason);
+}
+
+/* The idle wait: IDLE_WAIT_MS, or half the heartbeat TTL if that is shorter. The supervisor
+ * beats for an idle slot only while its loop shows progress within one TTL (a slot stuck
+ * elsewhere must stop beating); a BRPOP longer than the TTL would let a healthy idle slot's
+ * heartbeat expire once per wait. */
+static long idle_wait_ms(const slot *s)
+{
+    long half_ttl = s->cfg->opts->heartbeat_ttl_ms / 2;
+    return half_ttl < IDLE_WAIT_MS ? half_ttl : IDLE_WAIT_MS;
 }
 
 /* Runs one claimed task with its start and end published to the supervisor. */
@@ -337,7 +347,7 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
         if (got == 0) {
             int woken;
             got = spindle_store_wait_wake(&s.store, (const char *const *)cfg->queues,
-                                          cfg->nqueues, IDLE_WAIT_MS, &woken);
+                                          cfg->nqueues, idle_wait_ms(&s), &woken);
         }
         if (got < 0) {
             back_off(&s);

@@ -179,11 +179,16 @@ int fleet_wait_beats(pid_t supervisor, int n, long timeout_ms)
     }
 }
 
+char *fleet_beat_key(char *buf, size_t cap, const char *id)
+{
+    snprintf(buf, cap, "%s:worker:%s", harness_ns(), id);
+    return buf;
+}
+
 int fleet_beat_exists(const char *id)
 {
     char key[512];
-    snprintf(key, sizeof(key), "%s:worker:%s", harness_ns(), id);
-    return harness_int("EXISTS %s", key) == 1;
+    return harness_int("EXISTS %s", fleet_beat_key(key, sizeof(key), id)) == 1;
 }
 
 int fleet_count(const char *hay, const char *needle)

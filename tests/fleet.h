@@ -68,6 +68,8 @@ typedef struct fleet_beat {
 int fleet_beats(pid_t supervisor, fleet_beat *out, int cap);
 /* Waits until exactly n heartbeats of supervisor exist: 0 if seen within timeout_ms. */
 int fleet_wait_beats(pid_t supervisor, int n, long timeout_ms);
+/* Writes the heartbeat key NS:worker:ID into buf; returns buf. */
+char *fleet_beat_key(char *buf, size_t cap, const char *id);
 /* EXISTS NS:worker:ID. */
 int fleet_beat_exists(const char *id);
 

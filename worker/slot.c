@@ -175,15 +175,20 @@ static int settle_batch(slot *s, const char *queue, size_t ns)
     return SPINDLE_OK;
 }
 
-/* Waits out a Redis outage with capped exponential back-off, logging once per outage. */
+/* Waits out a Redis outage with capped exponential back-off, logging once per outage. A slot
+ * waiting for Redis is alive, not stuck: it shows progress, so that its supervisor beats
+ * for it as soon as Redis is back, before its next attempt (up to RETRY_MAX_MS later, longer
+ * than a short heartbeat TTL), and the tasks it holds are not taken from it. */
 static void back_off(slot *s)
 {
     if (!s->in_outage) {
         spindle_log(SPINDLE_LOG_ERROR, NULL, "%s; retrying with back-off", s->err.msg);
         s->in_outage = 1;
     }
-    for (int slept = 0; slept < s->delay_ms && !stopping(s); slept += 50)
+    for (int slept = 0; slept < s->delay_ms && !stopping(s); slept += 50) {
+        progress(s);
         usleep(50 * 1000);
+    }
     s->delay_ms = s->delay_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : s->delay_ms * 2;
 }
 

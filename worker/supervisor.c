@@ -45,10 +45,13 @@ static void redis_failed(spindle_worker *w, const char *what)
     w->in_outage = 1;
 }
 
+/* The end of an outage also starts the sweep's grace period (see sweep()). */
 static void redis_ok(spindle_worker *w)
 {
-    if (w->in_outage)
+    if (w->in_outage) {
         spindle_log(SPINDLE_LOG_INFO, NULL, "Redis at %s is back", w->store.url_text);
+        w->sweep_after_ms = spindle_mono_ms() + w->opts.heartbeat_ttl_ms;
+    }
     w->in_outage = 0;
 }
 
@@ -291,12 +294,23 @@ static void beat(spindle_worker *w)
     }
 }
 
+/* Right after an outage of this supervisor's own, a missing heartbeat proves nothing: if
+ * Redis was down or restarted for longer than the TTL, every worker's heartbeat expired the
+ * same way, this one's slots included. Sweeping then would take every running task back
+ * from live workers, to run it twice. So a supervisor sweeps only once one TTL has passed
+ * since it saw Redis again, time enough for every live worker to beat. */
 static void sweep(spindle_worker *w)
 {
+    if (spindle_mono_ms() < w->sweep_after_ms)
+        return;
     int got = 0;
     if (spindle_store_sweep_lock(&w->store, w->id, w->opts.sweep_interval_ms, &got) !=
         SPINDLE_OK) {
         redis_failed(w, "taking the sweep lock");
+        return;
+    }
+    if (w->in_outage) {
+        redis_ok(w); /* back: the grace period starts now */
         return;
     }
     if (!got)

@@ -39,6 +39,7 @@ struct spindle_worker {
     unsigned long processed, failed; /* of slots that ended */
     int restart_streak;
     int in_outage;
+    int64_t sweep_after_ms; /* monotonic: no sweep before, set when an outage ends */
 };
 
 /* Runs the pool until it has stopped: every slot ended and buried. */

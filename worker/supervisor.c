@@ -274,9 +274,14 @@ static void police(spindle_worker *w, const loop *l)
 }
 
 /* Writes the heartbeat of every live slot whose loop is making progress (or running a
- * task): a slot stuck elsewhere stops beating, so the fleet stops trusting it. */
+ * task): a slot stuck elsewhere stops beating, so the fleet stops trusting it. Then adds the
+ * ids it beat for to the NS:workers index again: a slot adds itself only at its start, and
+ * the index loses it to a flush, to a restart of a Redis without persistence, or to a sweep
+ * that pruned it while it was presumed dead; `spindle-worker --check` reads the index. */
 static void beat(spindle_worker *w)
 {
+    const char *ids[SPINDLE_WORKER_MAX_SLOTS];
+    size_t n = 0;
     int64_t now = spindle_mono_ms();
     for (size_t i = 0; i < w->nslots; i++) {
         pool_slot *ps = &w->slots[i];
@@ -291,7 +296,10 @@ static void beat(spindle_worker *w)
             return;
         }
         redis_ok(w);
+        ids[n++] = ps->st->id;
     }
+    if (spindle_store_workers_add(&w->store, ids, n) != SPINDLE_OK)
+        redis_failed(w, "writing heartbeats");
 }
 
 /* Right after an outage of this supervisor's own, a missing heartbeat proves nothing: if

@@ -35,6 +35,7 @@ int register_fleet_recovery_tests(void);
 int register_fleet_timeout_tests(void);
 int register_retry_policy_tests(void);
 int register_fleet_stop_tests(void);
+int register_fleet_redis_tests(void);
 int register_fleet_check_tests(void);
 int register_cli_tests(void);
 

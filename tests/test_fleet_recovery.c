@@ -254,9 +254,16 @@ static void test_fencing_after_sigstop(void)
     /* Attempt 2 completes. */
     CU_ASSERT_EQUAL_FATAL(fleet_wait_state(h, "succeeded", second_ms + HARNESS_WAIT_MS), 0);
     check_rerun_by(h, id2);
-    /* The resumed worker is alive and serves again. */
+    /* The resumed worker is alive, beats again and is listed again (the sweep pruned it). */
     CU_ASSERT_TRUE(harness_child_alive(w1));
     CU_ASSERT_TRUE(harness_pid_running(slot1));
+    char all[512];
+    harness_key(all, sizeof(all), NULL, "workers");
+    int64_t deadline = harness_ms() + HARNESS_WAIT_MS;
+    while (harness_int("SISMEMBER %s %s", all, id1) != 1 && harness_ms() < deadline)
+        harness_sleep_ms(10);
+    CU_ASSERT_TRUE(fleet_beat_exists(id1));
+    CU_ASSERT_EQUAL(harness_int("SISMEMBER %s %s", all, id1), 1);
     spindle_handle_free(h);
 }
 

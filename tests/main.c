@@ -41,7 +41,8 @@ int main(void)
         register_fleet_crash_tests,   register_fleet_recovery_tests,
         register_fleet_timeout_tests, register_retry_policy_tests,
         register_fleet_stop_tests,    register_fleet_redis_tests,
-        register_fleet_check_tests,   register_cli_tests,
+        register_fleet_check_tests,   register_fleet_pool_tests,
+        register_cli_tests,
     };
     for (size_t i = 0; i < sizeof(registrars) / sizeof(registrars[0]); i++) {
         if (registrars[i]() != 0) {

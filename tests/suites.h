@@ -37,6 +37,7 @@ int register_retry_policy_tests(void);
 int register_fleet_stop_tests(void);
 int register_fleet_redis_tests(void);
 int register_fleet_check_tests(void);
+int register_fleet_pool_tests(void);
 int register_cli_tests(void);
 
 #endif

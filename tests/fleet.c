@@ -105,6 +105,19 @@ pid_t fleet_wait_running(const spindle_handle *h, char *worker, size_t cap, long
     return harness_worker_id_pid(worker);
 }
 
+pid_t fleet_wait_started(const spindle_handle *h, char *worker, size_t cap, long timeout_ms)
+{
+    int64_t deadline = harness_ms() + timeout_ms;
+    pid_t pid = fleet_wait_running(h, worker, cap, timeout_ms);
+    if (pid < 0)
+        return -1;
+    char key[512];
+    long left = (long)(deadline - harness_ms());
+    fleet_beat_key(key, sizeof(key), worker);
+    return harness_wait_hfield(key, "task", spindle_handle_id(h), left > 0 ? left : 0) == 0 ? pid
+                                                                                            : -1;
+}
+
 int fleet_in_zset(const char *queue, const char *suffix, const spindle_handle *h)
 {
     char key[512];

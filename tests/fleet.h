@@ -46,9 +46,14 @@ long long fleet_num(const spindle_handle *h, const char *field, long long dflt);
 int fleet_absent(const spindle_handle *h, const char *field);
 /* Waits until the task's state is state: 0 if seen within timeout_ms. */
 int fleet_wait_state(const spindle_handle *h, const char *state, long timeout_ms);
-/* Waits until the task runs and copies the id of the worker running it into worker (size
- * cap). Returns the PID in that id (a slot process), or -1 after timeout_ms. */
+/* Waits until the task is `running` (claimed) and copies the id of the worker holding it
+ * into worker (size cap). Returns the PID in that id (a slot process), or -1 after
+ * timeout_ms. */
 pid_t fleet_wait_running(const spindle_handle *h, char *worker, size_t cap, long timeout_ms);
+/* The same, and then until the slot's heartbeat names the task, which it does only once the
+ * slot started the function: a claimed task is `running` before that, and a slot stopped in
+ * between hands it back unstarted. For tests that signal a slot while its task runs. */
+pid_t fleet_wait_started(const spindle_handle *h, char *worker, size_t cap, long timeout_ms);
 
 /* 1 if id is in the ZSET NS:{queue}:suffix (dead, scheduled). */
 int fleet_in_zset(const char *queue, const char *suffix, const spindle_handle *h);

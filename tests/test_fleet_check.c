@@ -70,7 +70,7 @@ static void test_heartbeat_fields(void)
     spindle_handle *h = fleet_enqueue(client, queues[0], "sleep_first", 1500, -1, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     char id[160];
-    pid_t slot = fleet_wait_running(h, id, sizeof(id), HARNESS_WAIT_MS);
+    pid_t slot = fleet_wait_started(h, id, sizeof(id), HARNESS_WAIT_MS);
     CU_ASSERT_FATAL(slot > 0);
     long long task_started = fleet_num(h, "started_at", -1);
     /* The supervisor's next beat carries the task. */

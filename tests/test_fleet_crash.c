@@ -82,7 +82,7 @@ static void test_kill9_no_retry(void)
     spindle_handle *h = fleet_enqueue(client, queue[0], "sleep_first", 5000, -1, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     char id[160];
-    pid_t slot = fleet_wait_running(h, id, sizeof(id), HARNESS_WAIT_MS);
+    pid_t slot = fleet_wait_started(h, id, sizeof(id), HARNESS_WAIT_MS);
     CU_ASSERT_FATAL(slot > 0);
     CU_ASSERT_NOT_EQUAL_FATAL(slot, sup); /* a child process runs it, not the supervisor */
     CU_ASSERT_TRUE(fleet_beat_exists(id));
@@ -121,7 +121,7 @@ static void test_kill9_retried(void)
     pid_t sup = start_worker();
     CU_ASSERT_FATAL(sup > 0);
     char id[160];
-    pid_t slot = fleet_wait_running(h, id, sizeof(id), HARNESS_WAIT_MS);
+    pid_t slot = fleet_wait_started(h, id, sizeof(id), HARNESS_WAIT_MS);
     CU_ASSERT_FATAL(slot > 0 && slot != sup);
     CU_ASSERT_EQUAL_FATAL(harness_slot_signal(slot, SIGKILL), 0);
 

@@ -110,7 +110,7 @@ static void test_supervisor_killed(void)
     spindle_handle *h = fleet_enqueue(client, queue[0], "sleep_first", 60000, -1, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     char id1[160], id2[160];
-    pid_t slot1 = fleet_wait_running(h, id1, sizeof(id1), HARNESS_WAIT_MS);
+    pid_t slot1 = fleet_wait_started(h, id1, sizeof(id1), HARNESS_WAIT_MS);
     CU_ASSERT_FATAL(slot1 > 0 && slot1 != w1);
     pid_t w2 = start_worker();
     CU_ASSERT_FATAL(w2 > 0);
@@ -150,7 +150,7 @@ static void test_recovered_by_later_worker(void)
     spindle_handle *h = fleet_enqueue(client, queue[0], "sleep_first", 60000, -1, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     char id1[160], id2[160];
-    pid_t slot1 = fleet_wait_running(h, id1, sizeof(id1), HARNESS_WAIT_MS);
+    pid_t slot1 = fleet_wait_started(h, id1, sizeof(id1), HARNESS_WAIT_MS);
     CU_ASSERT_FATAL(slot1 > 0);
     CU_ASSERT_EQUAL_FATAL(harness_worker_signal(w1, SIGKILL), 0);
     harness_worker_stop(w1, 1000, NULL);
@@ -213,7 +213,7 @@ static void test_fencing_after_sigstop(void)
     spindle_handle *h = fleet_enqueue_args(client, queue[0], "sleep_first", args, 2, -1, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     char id1[160], id2[160];
-    pid_t slot1 = fleet_wait_running(h, id1, sizeof(id1), HARNESS_WAIT_MS);
+    pid_t slot1 = fleet_wait_started(h, id1, sizeof(id1), HARNESS_WAIT_MS);
     CU_ASSERT_FATAL(slot1 > 0 && slot1 != w1);
     pid_t w2 = start_worker();
     CU_ASSERT_FATAL(w2 > 0);

@@ -79,7 +79,7 @@ static void test_restart_keeping_data(void)
     spindle_handle *h = fleet_enqueue(client, queue[0], "sleep_ms", 500, -1, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     char id[160];
-    pid_t slot = fleet_wait_running(h, id, sizeof(id), HARNESS_WAIT_MS);
+    pid_t slot = fleet_wait_started(h, id, sizeof(id), HARNESS_WAIT_MS);
     CU_ASSERT_FATAL(slot > 0);
 
     CU_ASSERT_EQUAL_FATAL(harness_redis_stop(1), 0);

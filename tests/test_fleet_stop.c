@@ -70,7 +70,7 @@ static void test_shutdown_timeout(void)
     spindle_handle *h = fleet_enqueue(client, queue[0], "sleep_ms", 5000, -1, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     char id[160];
-    pid_t slot = fleet_wait_running(h, id, sizeof(id), HARNESS_WAIT_MS);
+    pid_t slot = fleet_wait_started(h, id, sizeof(id), HARNESS_WAIT_MS);
     CU_ASSERT_FATAL(slot > 0 && slot != sup);
 
     int64_t t0 = harness_ms();
@@ -100,7 +100,7 @@ static void test_second_signal(void)
     spindle_handle *h = fleet_enqueue(client, queue[0], "sleep_ms", 5000, -1, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     char id[160];
-    pid_t slot = fleet_wait_running(h, id, sizeof(id), HARNESS_WAIT_MS);
+    pid_t slot = fleet_wait_started(h, id, sizeof(id), HARNESS_WAIT_MS);
     CU_ASSERT_FATAL(slot > 0 && slot != sup);
 
     CU_ASSERT_EQUAL_FATAL(harness_worker_signal(sup, SIGTERM), 0);
@@ -139,7 +139,7 @@ static void test_thread_pool_shutdown_timeout(void)
     spindle_handle *h = fleet_enqueue(client, queue[0], "sleep_ms", 5000, -1, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     char id[160];
-    CU_ASSERT_FATAL(fleet_wait_running(h, id, sizeof(id), HARNESS_WAIT_MS) == sup);
+    CU_ASSERT_FATAL(fleet_wait_started(h, id, sizeof(id), HARNESS_WAIT_MS) == sup);
     int64_t t0 = harness_ms();
     int st = -1;
     CU_ASSERT_EQUAL(harness_worker_stop(sup, 5000, &st), 0);
@@ -198,7 +198,7 @@ static void test_stop_hands_back_in_order(void)
     spindle_handle *h[N] = {NULL};
     CU_ASSERT_EQUAL_FATAL(bulk("sleep_ms", 400, h, N), SPINDLE_OK);
     char id[160];
-    CU_ASSERT_FATAL(fleet_wait_running(h[0], id, sizeof(id), HARNESS_WAIT_MS) > 0);
+    CU_ASSERT_FATAL(fleet_wait_started(h[0], id, sizeof(id), HARNESS_WAIT_MS) > 0);
     char pending[512];
     harness_key(pending, sizeof(pending), queue[0], "pending");
     long long left = harness_int("LLEN %s", pending);

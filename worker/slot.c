@@ -253,8 +253,8 @@ static int serve_once(slot *s)
     return 0;
 }
 
-/* Connects, registers the queues and the worker, and writes the first heartbeat, waiting
- * out an outage. Returns SPINDLE_OK, or the error if asked to stop first. */
+/* Connects, registers the queues, writes the first heartbeat and registers the worker,
+ * waiting out an outage. Returns SPINDLE_OK, or the error if asked to stop first. */
 static int start(slot *s)
 {
     const spindle_slot_config *cfg = s->cfg;
@@ -265,10 +265,12 @@ static int start(slot *s)
         if (rc == SPINDLE_OK)
             rc = spindle_store_register_queues(&s->store, (const char *const *)cfg->queues,
                                                cfg->nqueues);
-        if (rc == SPINDLE_OK)
-            rc = spindle_store_worker_add(&s->store, s->st->id);
+        /* The heartbeat first: a sweep running meanwhile prunes from NS:workers every id
+         * that has none, a new slot's included. */
         if (rc == SPINDLE_OK)
             rc = spindle_beat(&s->store, cfg->beat, s->st);
+        if (rc == SPINDLE_OK)
+            rc = spindle_store_worker_add(&s->store, s->st->id);
         if (rc != SPINDLE_ERR_IO || stopping(s))
             break;
         back_off(s);

@@ -177,6 +177,8 @@ static void test_check_running_and_stopped(void)
     CU_ASSERT_EQUAL_FATAL(fleet_wait_beats(sup, 2, HARNESS_WAIT_MS), 0);
     CU_ASSERT_EQUAL(run_check(NULL, msg, sizeof(msg)), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "ok: 2 worker slot(s)"));
+    if (strstr(msg, "ok: 2 worker slot(s)") == NULL)
+        fprintf(stderr, "\n  --check said: %s\n", msg);
     CU_ASSERT_EQUAL(harness_worker_stop(sup, 5000, NULL), 0);
     CU_ASSERT_EQUAL(run_check(NULL, msg, sizeof(msg)), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, "no worker on host"));

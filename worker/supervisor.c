@@ -344,6 +344,18 @@ static size_t alive_count(const spindle_worker *w)
     return n;
 }
 
+/* Live slots that are running a task (an idle slot is alive too). */
+static size_t running_count(spindle_worker *w)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < w->nslots; i++) {
+        spindle_slot_task t;
+        if (w->slots[i].alive && spindle_slot_snapshot(w->slots[i].st, &t))
+            n += (size_t)t.running;
+    }
+    return n;
+}
+
 /* Handles stop requests: the first asks slots to stop claiming; the shutdown timeout or a
  * second request kills process slots (their tasks go back to pending when buried). A thread
  * cannot be killed: its tasks are put back now, and with the binary's signal handling the
@@ -363,7 +375,7 @@ static void handle_stop(spindle_worker *w, loop *l)
     if (!l->stopping || l->forced || (w->stop_requests < 2 && now < l->deadline))
         return;
     l->forced = 1;
-    size_t n = alive_count(w);
+    size_t n = running_count(w);
     if (n > 0)
         spindle_log(SPINDLE_LOG_WARN, NULL, "stopping now: %zu running task(s) go back to pending",
                     n);

@@ -5,6 +5,7 @@
  * tell attempts apart, and two that kill their process. */
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -42,12 +43,24 @@ static int fx_echo(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_pa
     return msgpack_pack_object(result, *args);
 }
 
+/* Creates DIR/started-ID for the running task, so that a test knows the function itself
+ * runs (a claimed task is `running` in Redis before that); see fleet_wait_started(). */
+static void mark_started(const spindle_task_ctx *ctx)
+{
+    char path[300];
+    snprintf(path, sizeof(path), "%s/started-%s", harness_dir(), spindle_task_id(ctx));
+    FILE *f = fopen(path, "w");
+    if (f)
+        fclose(f);
+}
+
 /* sleep_ms N: sleeps N ms and returns N. */
 static int fx_sleep_ms(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
 {
     if (args->via.array.size != 1 || args->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
         return spindle_task_fail(ctx, "sleep_ms: expects one non-negative integer (ms)");
     uint64_t ms = args->via.array.ptr[0].via.u64;
+    mark_started(ctx);
     harness_sleep_ms((long)ms);
     return msgpack_pack_uint64(result, ms);
 }
@@ -74,6 +87,7 @@ static int fx_sleep_first(spindle_task_ctx *ctx, const msgpack_object *args, msg
     if (n < 1 || n > 2)
         return spindle_task_fail(ctx, "sleep_first: expects one or two non-negative integers");
     long attempt = spindle_task_attempt(ctx);
+    mark_started(ctx);
     uint64_t ms = attempt == 1 ? args->via.array.ptr[0].via.u64
                   : n == 2     ? args->via.array.ptr[1].via.u64
                                : 0;

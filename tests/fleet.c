@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void fleet_options(spindle_worker_options *o, const char *const *queues, size_t n)
 {
@@ -111,11 +112,21 @@ pid_t fleet_wait_started(const spindle_handle *h, char *worker, size_t cap, long
     pid_t pid = fleet_wait_running(h, worker, cap, timeout_ms);
     if (pid < 0)
         return -1;
-    char key[512];
-    long left = (long)(deadline - harness_ms());
+    char mark[512], key[512];
+    snprintf(mark, sizeof(mark), "%s/started-%s", harness_dir(), spindle_handle_id(h));
     fleet_beat_key(key, sizeof(key), worker);
-    return harness_wait_hfield(key, "task", spindle_handle_id(h), left > 0 ? left : 0) == 0 ? pid
-                                                                                            : -1;
+    for (;;) {
+        if (access(mark, F_OK) == 0)
+            return pid;
+        char *task = harness_hget(key, "task", NULL);
+        int named = task && strcmp(task, spindle_handle_id(h)) == 0;
+        free(task);
+        if (named)
+            return pid;
+        if (harness_ms() >= deadline)
+            return -1;
+        harness_sleep_ms(2);
+    }
 }
 
 int fleet_in_zset(const char *queue, const char *suffix, const spindle_handle *h)

@@ -50,9 +50,11 @@ int fleet_wait_state(const spindle_handle *h, const char *state, long timeout_ms
  * into worker (size cap). Returns the PID in that id (a slot process), or -1 after
  * timeout_ms. */
 pid_t fleet_wait_running(const spindle_handle *h, char *worker, size_t cap, long timeout_ms);
-/* The same, and then until the slot's heartbeat names the task, which it does only once the
- * slot started the function: a claimed task is `running` before that, and a slot stopped in
- * between hands it back unstarted. For tests that signal a slot while its task runs. */
+/* The same, and then until the function itself runs: a claimed task is `running` before
+ * that, and a slot stopped in between hands it back unstarted. For tests that signal a slot
+ * while its task runs. The fixture functions sleep_ms and sleep_first say when they start
+ * (a file in the run's dir, named after the task); for the example library's functions
+ * (spindle-worker binary), the slot's heartbeat naming the task does, one beat later. */
 pid_t fleet_wait_started(const spindle_handle *h, char *worker, size_t cap, long timeout_ms);
 
 /* 1 if id is in the ZSET NS:{queue}:suffix (dead, scheduled). */

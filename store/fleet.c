@@ -33,9 +33,20 @@ int spindle_store_heartbeat(spindle_store *s, const char *worker, long ttl_ms,
 
 int spindle_store_worker_add(spindle_store *s, const char *worker)
 {
+    return spindle_store_workers_add(s, &worker, 1);
+}
+
+int spindle_store_workers_add(spindle_store *s, const char *const *workers, size_t n)
+{
+    if (n == 0)
+        return SPINDLE_OK;
     char key[SPINDLE_KEY_MAX];
-    spindle_key_all_workers(key, s->ns);
-    redisReply *r = spindle_store_callf(s, "registering worker", "SADD %s %s", key, worker);
+    spindle_cmd *cmd = spindle_store_scratch(s);
+    spindle_cmd_str(cmd, "SADD");
+    spindle_cmd_push(cmd, key, spindle_key_all_workers(key, s->ns));
+    for (size_t i = 0; i < n; i++)
+        spindle_cmd_str(cmd, workers[i]);
+    redisReply *r = spindle_store_call(s, "registering workers", cmd);
     if (r == NULL)
         return s->err->code;
     freeReplyObject(r);

@@ -99,6 +99,8 @@ int spindle_store_heartbeat(spindle_store *s, const char *worker, long ttl_ms,
                             const char *const *pairs, size_t npairs);
 /* Adds worker to NS:workers (the listing index). */
 int spindle_store_worker_add(spindle_store *s, const char *worker);
+/* Adds workers[0..n) to NS:workers in one command (none: no command). */
+int spindle_store_workers_add(spindle_store *s, const char *const *workers, size_t n);
 /* Deletes worker's heartbeat and removes it from NS:workers (a clean stop). */
 int spindle_store_worker_remove(spindle_store *s, const char *worker);
 /* Takes the fleet-wide sweep lock for ms if nobody holds it: *got is 1 if this call took it.

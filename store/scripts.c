@@ -45,6 +45,7 @@
     "  redis.call('HSET', k, 'state', st, field, payload, 'finished_at',\n"                        \
     "             string.format('%d', now))\n"                                                     \
     "  redis.call('HDEL', k, 'retry_at')\n"                                                        \
+    "  if st == 'succeeded' then redis.call('HDEL', k, 'error') end\n"                             \
     "  local w = num(f[1], 0)\n"                                                                   \
     "  if w > 0 then\n"                                                                            \
     "    local dk = base .. 'done:' .. id\n"                                                       \
@@ -184,14 +185,15 @@ static const char claim_lua[] =
  * then 5 per task: id attempt state payload jitter. State 'succeeded' or 'failed' (the
  * attempt failed: retried per the task's policy, else failed for good); 'release' hands an
  * unstarted task back: pending again, at the right end of the list so it runs next, its
- * claim undone. Returns one entry per task: 'succeeded', 'failed', 'scheduled' (a retry is
- * due later), 'released', or 0 when refused (the fencing token no longer matches: a newer
- * attempt owns the task). */
+ * claim undone. Released tasks are pushed last to first, so that they keep their claim
+ * order: the first claimed is the next to run, as it would have been. Returns one entry per task:
+ * 'succeeded', 'failed', 'scheduled' (a retry is due later), 'released', or 0 when refused (the
+ * fencing token no longer matches: a newer attempt owns the task). */
 static const char settle_lua[] = LUA_PRELUDE
     "local bad = bad_keys(ARGV[1])\n"
     "if bad then return bad end\n"
     "local now = now_ms()\n"
-    "local out = {}\n"
+    "local out, released = {}, {}\n"
     "if redis.call('TYPE', KEYS[1]).ok == 'list' then\n"
     "  for i = 3, #ARGV, 5 do redis.call('LREM', KEYS[1], 1, ARGV[i]) end\n"
     "end\n"
@@ -206,8 +208,7 @@ static const char settle_lua[] = LUA_PRELUDE
     "    redis.call('HSET', k, 'state', 'pending')\n"
     "    redis.call('HDEL', k, 'started_at', 'worker')\n"
     "    redis.call('HINCRBY', k, 'attempts', -1)\n"
-    "    redis.call('RPUSH', ARGV[1] .. 'pending', id)\n"
-    "    wake(ARGV[1])\n"
+    "    released[#released + 1] = id\n"
     "    out[#out + 1] = 'released'\n"
     "  elseif st == 'failed' then\n"
     "    out[#out + 1] = fail_attempt(ARGV[1], id, k, payload, now, num(ARGV[i + 4], 0))\n"
@@ -216,6 +217,8 @@ static const char settle_lua[] = LUA_PRELUDE
     "    out[#out + 1] = 'succeeded'\n"
     "  end\n"
     "end\n"
+    "for j = #released, 1, -1 do redis.call('RPUSH', ARGV[1] .. 'pending', released[j]) end\n"
+    "if #released > 0 then wake(ARGV[1]) end\n"
     "return out\n";
 
 /* KEYS[1] in-flight list of a worker that is gone, KEYS[2] the queue's workers set.

@@ -53,7 +53,8 @@ static struct {
     char sock[160];
     char url[200];
     pid_t redis_pid;
-    int redis_failed; /* a failed start is not retried by every suite */
+    int redis_failed;  /* a failed start is not retried by every suite */
+    int redis_stopped; /* by harness_redis_stop(): restarted on the same port */
     redisContext *raw;
     child children[MAX_CHILDREN];
     int nchildren;
@@ -321,53 +322,110 @@ static int await_ping(pid_t pid)
     return -1;
 }
 
+static const char *redis_server(void)
+{
+    const char *server = getenv("SPINDLE_TEST_REDIS_SERVER");
+    return server && *server ? server : "redis-server";
+}
+
+/* Starts redis-server on H.port (or the unix socket) and waits for its PING. 0 on success,
+ * with H.redis_pid set. */
+static int launch_redis(void)
+{
+    char logfile[200], port[16];
+    snprintf(logfile, sizeof(logfile), "%s/redis.log", H.dir);
+    snprintf(port, sizeof(port), "%d", H.port);
+    /* In the foreground (we own its PID), no persistence, files in our dir. A dump.rdb left
+     * there by harness_redis_stop(1) is loaded at start. */
+    const char *argv[20] = {redis_server(), "--bind",    "127.0.0.1",    "--port",      port,
+                            "--save",       "",          "--appendonly", "no",          "--dir",
+                            H.dir,          "--logfile", logfile,        "--daemonize", "no"};
+    int argc = 15;
+    if (H.is_unix) {
+        argv[argc++] = "--unixsocket";
+        argv[argc++] = H.sock;
+        argv[argc++] = "--unixsocketperm";
+        argv[argc++] = "700";
+    }
+    argv[argc] = NULL;
+    pid_t pid = spawn(argv, logfile);
+    if (pid < 0)
+        return -1;
+    H.redis_pid = pid;
+    if (await_ping(pid) == 0)
+        return 0;
+    stop_pid(pid, 2000, NULL);
+    H.redis_pid = 0;
+    return -1;
+}
+
 static int start_redis(void)
 {
     if (H.redis_pid > 0)
         return 0;
+    if (H.redis_stopped)
+        return harness_redis_restart();
     if (H.redis_failed || make_dir() != 0)
         return -1;
     H.is_unix = getenv("SPINDLE_TEST_UNIX") && strcmp(getenv("SPINDLE_TEST_UNIX"), "1") == 0;
-    const char *server = getenv("SPINDLE_TEST_REDIS_SERVER");
-    if (server == NULL || *server == '\0')
-        server = "redis-server";
-    char logfile[200];
-    snprintf(logfile, sizeof(logfile), "%s/redis.log", H.dir);
     snprintf(H.sock, sizeof(H.sock), "%s/redis.sock", H.dir);
     for (int attempt = 0; attempt < REDIS_START_ATTEMPTS; attempt++) {
-        char port[16];
         H.port = H.is_unix ? 0 : free_port();
         if (H.port < 0)
             continue;
-        snprintf(port, sizeof(port), "%d", H.port);
-        /* In the foreground (we own its PID), no persistence, files in our dir. */
-        const char *argv[20] = {server,   "--bind",    "127.0.0.1",    "--port",      port,
-                                "--save", "",          "--appendonly", "no",          "--dir",
-                                H.dir,    "--logfile", logfile,        "--daemonize", "no"};
-        int argc = 15;
-        if (H.is_unix) {
-            argv[argc++] = "--unixsocket";
-            argv[argc++] = H.sock;
-            argv[argc++] = "--unixsocketperm";
-            argv[argc++] = "700";
-        }
-        argv[argc] = NULL;
-        pid_t pid = spawn(argv, logfile);
-        if (pid < 0)
-            return -1;
-        H.redis_pid = pid;
-        if (await_ping(pid) == 0) {
+        if (launch_redis() == 0) {
             if (H.is_unix)
                 snprintf(H.url, sizeof(H.url), "unix://%s", H.sock);
             else
                 snprintf(H.url, sizeof(H.url), "redis://127.0.0.1:%d", H.port);
             return 0;
         }
-        stop_pid(pid, 2000, NULL);
-        H.redis_pid = 0;
     }
-    fprintf(stderr, "harness: could not start %s (see %s)\n", server, logfile);
+    fprintf(stderr, "harness: could not start %s (see %s/redis.log)\n", redis_server(), H.dir);
     H.redis_failed = 1;
+    return -1;
+}
+
+int harness_redis_stop(int keep_data)
+{
+    if (H.redis_pid <= 0)
+        return -1;
+    char dump[200];
+    snprintf(dump, sizeof(dump), "%s/dump.rdb", H.dir);
+    int ok = 1;
+    if (keep_data) {
+        redisReply *r = harness_cmd("SAVE");
+        ok = r && r->type == REDIS_REPLY_STATUS;
+        if (r)
+            freeReplyObject(r);
+    } else {
+        unlink(dump);
+    }
+    if (H.raw) {
+        redisFree(H.raw);
+        H.raw = NULL;
+    }
+    stop_pid(H.redis_pid, 5000, NULL);
+    H.redis_pid = 0;
+    H.redis_stopped = 1;
+    return ok ? 0 : -1;
+}
+
+int harness_redis_restart(void)
+{
+    if (H.redis_pid > 0)
+        return 0;
+    if (!H.redis_stopped)
+        return -1;
+    /* The same port: a server that took it meanwhile makes this fail, not move. */
+    for (int attempt = 0; attempt < REDIS_START_ATTEMPTS; attempt++) {
+        if (launch_redis() == 0) {
+            H.redis_stopped = 0;
+            return 0;
+        }
+        harness_sleep_ms(100);
+    }
+    fprintf(stderr, "harness: could not restart %s (see %s/redis.log)\n", redis_server(), H.dir);
     return -1;
 }
 
@@ -636,38 +694,22 @@ spindle_client *harness_client(void)
 
 #define MAX_WORKER_QUEUES 8
 
-/* The body of a forked worker. Never returns. beat: NULL for the library's heartbeat timing,
- * else the heartbeat interval, its TTL and the sweep interval (ms). */
-static void run_forked_worker(harness_registry_fn fill, const char *queues, int prefetch,
-                              const long *beat)
+/* The body of a forked worker: serves with a registry filled by fill and the options in o
+ * (url and ns default to the harness's). Never returns. */
+static void run_forked_worker(harness_registry_fn fill, const spindle_worker_options *o)
 {
     char log[200];
     snprintf(log, sizeof(log), "%s/worker-%ld.log", H.dir, (long)getpid());
     child_log_to(log);
-    char list[512];
-    snprintf(list, sizeof(list), "%s", queues ? queues : "default");
-    const char *names[MAX_WORKER_QUEUES];
-    size_t n = 0;
-    for (char *save = NULL, *q = strtok_r(list, ",", &save); q && n < MAX_WORKER_QUEUES;
-         q = strtok_r(NULL, ",", &save))
-        names[n++] = q;
     spindle_registry *reg = spindle_registry_new();
     if (reg == NULL || fill(reg) != SPINDLE_OK)
         _exit(120);
-    spindle_worker_options o;
-    spindle_worker_options_init(&o);
-    o.url = harness_url();
-    o.ns = harness_ns();
-    o.queues = names;
-    o.nqueues = n;
-    if (prefetch > 0)
-        o.prefetch = prefetch;
-    if (beat) {
-        o.heartbeat_interval_ms = beat[0];
-        o.heartbeat_ttl_ms = beat[1];
-        o.sweep_interval_ms = beat[2];
-    }
-    int code = spindle_worker_main(&o, reg);
+    spindle_worker_options opts = *o;
+    if (opts.url == NULL)
+        opts.url = harness_url();
+    if (opts.ns == NULL)
+        opts.ns = harness_ns();
+    int code = spindle_worker_main(&opts, reg);
     spindle_registry_free(reg);
     /* _exit: the parent's atexit handlers and stdio buffers are not this process's. */
     _exit(code);
@@ -678,11 +720,45 @@ pid_t harness_worker_fork(const char *queues, int prefetch)
     return harness_worker_fork_with(fixture_register_tasks, queues, prefetch);
 }
 
-static pid_t fork_worker(harness_registry_fn fill, const char *queues, int prefetch,
-                         const long *beat)
+/* Default options serving the comma-separated queues (NULL: "default"), split in place into
+ * list (512 bytes) and names (MAX_WORKER_QUEUES), which must outlive o. */
+static void queue_options(const char *queues, char *list, const char **names,
+                          spindle_worker_options *o)
+{
+    snprintf(list, 512, "%s", queues ? queues : "default");
+    size_t n = 0;
+    for (char *save = NULL, *q = strtok_r(list, ",", &save); q && n < MAX_WORKER_QUEUES;
+         q = strtok_r(NULL, ",", &save))
+        names[n++] = q;
+    spindle_worker_options_init(o);
+    o->queues = names;
+    o->nqueues = n;
+}
+
+pid_t harness_worker_fork_with(harness_registry_fn fill, const char *queues, int prefetch)
+{
+    char list[512];
+    const char *names[MAX_WORKER_QUEUES];
+    spindle_worker_options o;
+    queue_options(queues, list, names, &o);
+    if (prefetch > 0)
+        o.prefetch = prefetch;
+    return harness_worker_fork_opts(fill, &o);
+}
+
+pid_t harness_worker_fork_opts(harness_registry_fn fill, const spindle_worker_options *opts)
 {
     if (start_redis() != 0)
         return -1;
+    /* The queues as a list, for nudge(). */
+    char queues[512] = "";
+    size_t off = 0;
+    for (size_t i = 0; i < opts->nqueues && off < sizeof(queues); i++) {
+        int w = snprintf(queues + off, sizeof(queues) - off, "%s%s", i ? "," : "", opts->queues[i]);
+        if (w < 0)
+            break;
+        off += (size_t)w;
+    }
     fflush(NULL);
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -690,24 +766,21 @@ static pid_t fork_worker(harness_registry_fn fill, const char *queues, int prefe
         return -1;
     if (pid == 0) {
         child_prepare(parent);
-        run_forked_worker(fill, queues, prefetch, beat);
+        run_forked_worker(fill ? fill : fixture_register_tasks, opts);
     }
-    track(pid, queues);
+    track(pid, queues[0] ? queues : NULL);
     return pid;
 }
 
-pid_t harness_worker_fork_with(harness_registry_fn fill, const char *queues, int prefetch)
-{
-    return fork_worker(fill, queues, prefetch, NULL);
-}
-
-pid_t harness_worker_fork_beating(const char *queues, long interval_ms, long ttl_ms, long sweep_ms)
-{
-    const long beat[3] = {interval_ms, ttl_ms, sweep_ms};
-    return fork_worker(fixture_register_tasks, queues, 0, beat);
-}
-
 pid_t harness_worker_exec(const char *queues)
+{
+    return harness_worker_exec_args(queues, NULL);
+}
+
+/* Extra arguments harness_worker_exec_args() takes. */
+#define MAX_EXTRA_ARGS 16
+
+pid_t harness_worker_exec_args(const char *queues, const char *const *extra)
 {
     if (start_redis() != 0)
         return -1;
@@ -718,12 +791,20 @@ pid_t harness_worker_exec(const char *queues)
         fprintf(stderr, "harness: %s or %s is missing: build them first\n", bin, lib);
         return -1;
     }
-    const char *argv[12] = {bin,      "--redis", harness_url(), "--namespace", harness_ns(),
-                            "--load", lib,       "--log-level", "info"};
+    const char *argv[12 + MAX_EXTRA_ARGS] = {bin,           "--redis",     harness_url(),
+                                             "--namespace", harness_ns(),  "--load",
+                                             lib,           "--log-level", "info"};
     int argc = 9;
     if (queues) {
         argv[argc++] = "--queues";
         argv[argc++] = queues;
+    }
+    for (int i = 0; extra && extra[i]; i++) {
+        if (i == MAX_EXTRA_ARGS) {
+            fprintf(stderr, "harness: more than %d extra worker arguments\n", MAX_EXTRA_ARGS);
+            return -1;
+        }
+        argv[argc++] = extra[i];
     }
     argv[argc] = NULL;
     pid_t pid = spawn(argv, NULL);
@@ -731,6 +812,71 @@ pid_t harness_worker_exec(const char *queues)
         return -1;
     track(pid, queues);
     return pid;
+}
+
+int harness_worker_signal(pid_t pid, int sig)
+{
+    child *c = find_child(pid);
+    if (c == NULL || c->reaped || pid <= 0)
+        return -1;
+    return kill(pid, sig);
+}
+
+/* The parent pid and state letter of pid from /proc; 0 if it does not exist. */
+static int proc_stat(pid_t pid, pid_t *ppid, char *state)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* "PID (COMM) S PPID …": COMM may hold spaces and parentheses, so parse from the last ')'. */
+    const char *p = strrchr(buf, ')');
+    long pp = 0;
+    if (p == NULL || sscanf(p + 1, " %c %ld", state, &pp) != 2)
+        return 0;
+    *ppid = (pid_t)pp;
+    return 1;
+}
+
+int harness_pid_running(pid_t pid)
+{
+    pid_t ppid;
+    char state;
+    if (pid <= 0 || !proc_stat(pid, &ppid, &state))
+        return 0;
+    return state != 'Z' && state != 'X' && state != 'x';
+}
+
+int harness_slot_signal(pid_t pid, int sig)
+{
+    pid_t ppid;
+    char state;
+    if (pid <= 0 || !proc_stat(pid, &ppid, &state))
+        return -1;
+    child *c = find_child(ppid);
+    if (c == NULL || c->reaped)
+        return -1; /* not a slot of one of our workers: never signal a stranger */
+    return kill(pid, sig);
+}
+
+pid_t harness_worker_id_pid(const char *id)
+{
+    /* HOST:PID:RANDOM, where HOST has no ':' (a hostname). */
+    const char *p = id ? strrchr(id, ':') : NULL;
+    if (p == NULL || p == id)
+        return -1;
+    const char *q = p - 1;
+    while (q > id && *q != ':')
+        q--;
+    if (*q != ':')
+        return -1;
+    char *end = NULL;
+    long v = strtol(q + 1, &end, 10);
+    return end == p && v > 0 ? (pid_t)v : -1;
 }
 
 /* ---- other processes -------------------------------------------------------------------- */
@@ -844,4 +990,56 @@ int harness_suite_cleanup_client(spindle_client **client)
     spindle_client_free(*client);
     *client = NULL;
     return harness_suite_cleanup();
+}
+
+char *harness_worker_log(pid_t pid)
+{
+    char path[200];
+    snprintf(path, sizeof(path), "%s/worker-%ld.log", H.dir, (long)pid);
+    if (access(path, R_OK) != 0)
+        snprintf(path, sizeof(path), "%s/spindle-worker-%ld.log", H.dir, (long)pid);
+    return slurp(path);
+}
+
+int harness_wait_hfield(const char *key, const char *field, const char *value, long timeout_ms)
+{
+    int64_t deadline = harness_ms() + timeout_ms;
+    for (;;) {
+        char *v = harness_hget(key, field, NULL);
+        int same = v && strcmp(v, value) == 0;
+        free(v);
+        if (same)
+            return 0;
+        if (harness_ms() >= deadline)
+            return -1;
+        harness_sleep_ms(5);
+    }
+}
+
+int harness_slowdown(void)
+{
+    const char *env = getenv("SPINDLE_TEST_SLOW");
+    if (env && atoi(env) > 0)
+        return atoi(env);
+    env = getenv("SPINDLE_TEST_VALGRIND");
+    /* Forked workers run on valgrind's emulated CPU too. The suites pass under valgrind
+     * with 1 on an idle developer machine; 4 is headroom for a loaded CI host. */
+    return env && strcmp(env, "1") == 0 ? 4 : 1;
+}
+
+long harness_scaled_ms(long ms)
+{
+    return ms * harness_slowdown();
+}
+
+pid_t harness_worker_fork_beating(const char *queues, long interval_ms, long ttl_ms, long sweep_ms)
+{
+    char list[512];
+    const char *names[MAX_WORKER_QUEUES];
+    spindle_worker_options o;
+    queue_options(queues, list, names, &o);
+    o.heartbeat_interval_ms = interval_ms;
+    o.heartbeat_ttl_ms = ttl_ms;
+    o.sweep_interval_ms = sweep_ms;
+    return harness_worker_fork_opts(NULL, &o);
 }

@@ -44,6 +44,15 @@ const char *harness_ns(void);    /* $SPINDLE_TEST_NS or "spindle" */
 const char *harness_build(void); /* $SPINDLE_TEST_BUILD or "build" */
 const char *harness_dir(void);   /* the run's temp dir */
 
+/* Stops the run's redis-server by its PID (SIGTERM, then SIGKILL), leaving the workers
+ * running, for tests of a Redis outage. keep_data: SAVE first, so that the restart loads the
+ * data back (DIR/dump.rdb); else the data is gone. 0 on success. Until the restart, helpers
+ * that need Redis fail (or restart it, like harness_suite_init()). */
+int harness_redis_stop(int keep_data);
+/* Starts redis-server again on the same port or unix socket and dir, so that clients and
+ * workers reconnect to the same URL. 0 once it answers PING. */
+int harness_redis_restart(void);
+
 /* ---- raw Redis -------------------------------------------------------------------------- */
 
 /* The harness's own connection (5 s socket timeout), for checks the helpers below do not
@@ -53,6 +62,8 @@ redisContext *harness_redis(void);
  * caller frees with freeReplyObject(), or NULL after an I/O error (the next call reconnects). */
 redisReply *harness_cmd(const char *fmt, ...);
 redisReply *harness_cmdargv(int argc, const char **argv, const size_t *lens);
+/* Polls HGET key field every 5 ms until it equals value: 0 if seen within timeout_ms. */
+int harness_wait_hfield(const char *key, const char *field, const char *value, long timeout_ms);
 /* The integer reply of a command; LLONG_MIN if the reply is anything else. */
 long long harness_int(const char *fmt, ...);
 /* HGET of a field as a malloc'd NUL-terminated copy (length in *len if not NULL); NULL if
@@ -97,9 +108,29 @@ pid_t harness_worker_fork(const char *queues, int prefetch);
 /* As harness_worker_fork(queues, 0), with this heartbeat period and TTL and sweep interval
  * (ms) instead of the library's defaults. */
 pid_t harness_worker_fork_beating(const char *queues, long interval_ms, long ttl_ms, long sweep_ms);
+/* Forks a worker with every option of opts (pool, concurrency, timeouts, heartbeat...);
+ * NULL url and ns become the harness's. fill NULL: the fixture registry. opts is read in the
+ * child only, so it may live on the caller's stack. Returns the PID (the supervisor's) or -1. */
+pid_t harness_worker_fork_opts(harness_registry_fn fill, const spindle_worker_options *opts);
 /* Starts BUILD/bin/spindle-worker --load BUILD/lib/spindle-example-tasks.so against the
  * harness's server and namespace. Returns the PID or -1 (binary missing, fork failed). */
 pid_t harness_worker_exec(const char *queues);
+/* The same with extra arguments: a NULL-terminated list of at most 16, borrowed during the
+ * call, e.g. {"--concurrency", "3", "--pool", "thread", NULL}. */
+pid_t harness_worker_exec_args(const char *queues, const char *const *extra);
+/* The log of a worker the harness started, forked or exec'd (its slots write to the same
+ * file), as a malloc'd string; "" if there is none. Caller frees. */
+char *harness_worker_log(pid_t pid);
+/* Sends sig to a worker the harness started and has not reaped. 0, or -1 if not ours. */
+int harness_worker_signal(pid_t pid, int sig);
+/* Sends sig to a slot process of a process-pool worker (its pid from the worker id in a task
+ * hash or heartbeat), but only if its parent is a worker the harness started and has not
+ * reaped: a stale pid reused by a stranger is never signalled. 0, or -1. */
+int harness_slot_signal(pid_t pid, int sig);
+/* 1 while pid is a process that has not ended (a zombie has ended), whoever its parent. */
+int harness_pid_running(pid_t pid);
+/* The PID in a worker id HOST:PID:RANDOM; -1 if the id is malformed. */
+pid_t harness_worker_id_pid(const char *id);
 /* SIGTERM to pid, then waits up to timeout_ms for it to exit; SIGKILL if it did not. Returns
  * 0 if it exited on its own within the time (its wait status in *status if not NULL), -1 if
  * it had to be killed or was not ours. */
@@ -127,11 +158,19 @@ void harness_output_free(harness_output *res);
 
 int64_t harness_ms(void); /* monotonic */
 void harness_sleep_ms(long ms);
+/* How many times slower than native this run is: $SPINDLE_TEST_SLOW if set, 4 under valgrind
+ * (SPINDLE_TEST_VALGRIND=1: forked workers run on its emulated CPU too), else 1. Tests that
+ * time workers multiply their heartbeat settings and their bounds by it. */
+int harness_slowdown(void);
+long harness_scaled_ms(long ms); /* ms * harness_slowdown() */
 
 /* ---- fixture tasks (fixture_tasks.c) ---------------------------------------------------- */
 
 /* Registers the test functions the forked workers serve: add, echo, sleep_ms, fail — the
- * same contracts as examples/tasks.c, so tests can use either kind of worker. */
+ * same contracts as examples/tasks.c, so tests can use either kind of worker — and, for the
+ * fleet suites: sleep_first MS [LATER] (sleeps MS on its first attempt, LATER ms or none on
+ * the others, returns the attempt number), fail_attempt (fails with "attempt N failed"), abort
+ * (abort()), segfault (dies of SIGSEGV). */
 int fixture_register_tasks(spindle_registry *reg);
 
 #endif

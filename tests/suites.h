@@ -33,6 +33,14 @@ int register_stop_tests(void);
 int register_audit_tests(void);
 int register_retry_tests(void);
 int register_listing_tests(void);
+int register_fleet_crash_tests(void);
+int register_fleet_recovery_tests(void);
+int register_fleet_timeout_tests(void);
+int register_retry_policy_tests(void);
+int register_fleet_stop_tests(void);
+int register_fleet_redis_tests(void);
+int register_fleet_check_tests(void);
+int register_fleet_pool_tests(void);
 int register_cli_tests(void);
 
 #endif

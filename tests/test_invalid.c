@@ -163,6 +163,7 @@ static void test_worker_bad_names(void)
     spindle_registry *reg = spindle_registry_new();
     CU_ASSERT_PTR_NOT_NULL_FATAL(reg);
     CU_ASSERT_EQUAL(fixture_register_tasks(reg), SPINDLE_OK);
+    size_t registered = spindle_registry_count(reg);
 
     const char *queues[] = {"default", "bad queue"};
     spindle_worker_options o;
@@ -191,7 +192,7 @@ static void test_worker_bad_names(void)
     /* The registry refuses bad function names too. */
     CU_ASSERT_EQUAL(spindle_registry_add(reg, "bad name", NULL, NULL), SPINDLE_ERR_INVALID);
     CU_ASSERT_PTR_NOT_NULL(strstr(spindle_registry_errstr(reg), "'bad name'"));
-    CU_ASSERT_EQUAL(spindle_registry_count(reg), 4);
+    CU_ASSERT_EQUAL(spindle_registry_count(reg), registered);
     spindle_registry_free(reg);
     CU_ASSERT_EQUAL(dbsize(), 0);
 }

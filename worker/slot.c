@@ -76,6 +76,16 @@ static void log_dropped(const char *queue, const spindle_claimed *c)
                 strcmp(c->skip_reason, "wrongtype") == 0 ? "not a hash" : c->skip_reason);
 }
 
+/* The idle wait: IDLE_WAIT_MS, or half the heartbeat TTL if that is shorter. The supervisor
+ * beats for an idle slot only while its loop shows progress within one TTL (a slot stuck
+ * elsewhere must stop beating); a BRPOP longer than the TTL would let a healthy idle slot's
+ * heartbeat expire once per wait. */
+static long idle_wait_ms(const slot *s)
+{
+    long half_ttl = s->cfg->opts->heartbeat_ttl_ms / 2;
+    return half_ttl < SPINDLE_SLOT_IDLE_WAIT_MS ? half_ttl : SPINDLE_SLOT_IDLE_WAIT_MS;
+}
+
 /* Runs one claimed task with its start and end published to the supervisor. */
 static int run_one(slot *s, const spindle_claimed *c, const char *queue, msgpack_sbuffer *buf)
 {
@@ -130,15 +140,20 @@ static int settle_batch(slot *s, const char *queue, size_t ns)
     return SPINDLE_OK;
 }
 
-/* Waits out a Redis outage with capped exponential back-off, logging once per outage. */
+/* Waits out a Redis outage with capped exponential back-off, logging once per outage. A slot
+ * waiting for Redis is alive, not stuck: it shows progress, so that its supervisor beats
+ * for it as soon as Redis is back, before its next attempt (up to RETRY_MAX_MS later, longer
+ * than a short heartbeat TTL), and the tasks it holds are not taken from it. */
 static void back_off(slot *s)
 {
     if (!s->in_outage) {
         spindle_log(SPINDLE_LOG_ERROR, NULL, "%s; retrying with back-off", s->err.msg);
         s->in_outage = 1;
     }
-    for (int slept = 0; slept < s->delay_ms && !stopping(s); slept += 50)
+    for (int slept = 0; slept < s->delay_ms && !stopping(s); slept += 50) {
+        progress(s);
         usleep(50 * 1000);
+    }
     s->delay_ms = s->delay_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : s->delay_ms * 2;
 }
 
@@ -291,8 +306,8 @@ static int serve_once(slot *s)
     return 0;
 }
 
-/* Connects, registers the queues and the worker, and writes the first heartbeat, waiting
- * out an outage. Returns SPINDLE_OK, or the error if asked to stop first. */
+/* Connects, registers the queues, writes the first heartbeat and registers the worker,
+ * waiting out an outage. Returns SPINDLE_OK, or the error if asked to stop first. */
 static int start(slot *s)
 {
     const spindle_slot_config *cfg = s->cfg;
@@ -303,10 +318,12 @@ static int start(slot *s)
         if (rc == SPINDLE_OK)
             rc = spindle_store_register_queues(&s->store, (const char *const *)cfg->queues,
                                                cfg->nqueues);
-        if (rc == SPINDLE_OK)
-            rc = spindle_store_worker_add(&s->store, s->st->id);
+        /* The heartbeat first: a sweep running meanwhile prunes from NS:workers every id
+         * that has none, a new slot's included. */
         if (rc == SPINDLE_OK)
             rc = spindle_beat(&s->store, cfg->beat, s->st);
+        if (rc == SPINDLE_OK)
+            rc = spindle_store_worker_add(&s->store, s->st->id);
         if (rc != SPINDLE_ERR_IO || stopping(s))
             break;
         back_off(s);
@@ -389,9 +406,9 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
             got = serve_once(&s);
         if (got == 0) {
             /* Sleep until woken, but no longer than until the next scheduled task is due. */
-            long ms = s.next_due_ms >= 0 && s.next_due_ms < SPINDLE_SLOT_IDLE_WAIT_MS
-                          ? s.next_due_ms
-                          : SPINDLE_SLOT_IDLE_WAIT_MS;
+            long ms = idle_wait_ms(&s);
+            if (s.next_due_ms >= 0 && s.next_due_ms < ms)
+                ms = s.next_due_ms;
             int woken;
             if (ms > 0)
                 got = spindle_store_wait_wake(&s.store, (const char *const *)cfg->queues,

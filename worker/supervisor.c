@@ -51,10 +51,13 @@ static void redis_failed(spindle_worker *w, const char *what)
     w->in_outage = 1;
 }
 
+/* The end of an outage also starts the sweep's grace period (see sweep()). */
 static void redis_ok(spindle_worker *w)
 {
-    if (w->in_outage)
+    if (w->in_outage) {
         spindle_log(SPINDLE_LOG_INFO, NULL, "Redis at %s is back", w->store.url_text);
+        w->sweep_after_ms = spindle_mono_ms() + w->opts.heartbeat_ttl_ms;
+    }
     w->in_outage = 0;
 }
 
@@ -279,9 +282,14 @@ static void police(spindle_worker *w, const loop *l)
  * shows progress once per wait on its wake lists (SPINDLE_SLOT_IDLE_WAIT_MS), so it counts
  * as stuck only after a heartbeat TTL on top of that wait: measured from its last progress
  * alone, a TTL shorter than the wait (--heartbeat-ttl 0.6) let the heartbeat of every idle
- * slot expire once a cycle, and the sweep take it for lost. */
+ * slot expire once a cycle, and the sweep take it for lost. Then
+ * adds the ids it beat for to the NS:workers index again: a slot adds itself only at its
+ * start, and the index loses it to a flush, to a restart of a Redis without persistence, or
+ * to a sweep that pruned it while it was presumed dead; `spindle-worker --check` reads it. */
 static void beat(spindle_worker *w)
 {
+    const char *ids[SPINDLE_WORKER_MAX_SLOTS];
+    size_t n = 0;
     int64_t now = spindle_mono_ms();
     for (size_t i = 0; i < w->nslots; i++) {
         pool_slot *ps = &w->slots[i];
@@ -297,14 +305,28 @@ static void beat(spindle_worker *w)
             return;
         }
         redis_ok(w);
+        ids[n++] = ps->st->id;
     }
+    if (spindle_store_workers_add(&w->store, ids, n) != SPINDLE_OK)
+        redis_failed(w, "writing heartbeats");
 }
 
+/* Right after an outage of this supervisor's own, a missing heartbeat proves nothing: if
+ * Redis was down or restarted for longer than the TTL, every worker's heartbeat expired the
+ * same way, this one's slots included. Sweeping then would take every running task back
+ * from live workers, to run it twice. So a supervisor sweeps only once one TTL has passed
+ * since it saw Redis again, time enough for every live worker to beat. */
 static void sweep(spindle_worker *w)
 {
+    if (spindle_mono_ms() < w->sweep_after_ms)
+        return;
     int got = 0;
     if (spindle_store_sweep_lock(&w->store, w->id, w->opts.sweep_interval_ms, &got) != SPINDLE_OK) {
         redis_failed(w, "taking the sweep lock");
+        return;
+    }
+    if (w->in_outage) {
+        redis_ok(w); /* back: the grace period starts now */
         return;
     }
     if (!got)
@@ -342,6 +364,18 @@ static size_t alive_count(const spindle_worker *w)
     return n;
 }
 
+/* Live slots that are running a task (an idle slot is alive too). */
+static size_t running_count(spindle_worker *w)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < w->nslots; i++) {
+        spindle_slot_task t;
+        if (w->slots[i].alive && spindle_slot_snapshot(w->slots[i].st, &t))
+            n += (size_t)t.running;
+    }
+    return n;
+}
+
 /* Handles stop requests: the first asks slots to stop claiming; the shutdown timeout or a
  * second request kills process slots (their tasks go back to pending when buried). A thread
  * cannot be killed: its tasks are put back now, and with the binary's signal handling the
@@ -361,7 +395,7 @@ static void handle_stop(spindle_worker *w, loop *l)
     if (!l->stopping || l->forced || (w->stop_requests < 2 && now < l->deadline))
         return;
     l->forced = 1;
-    size_t n = alive_count(w);
+    size_t n = running_count(w);
     if (n > 0)
         spindle_log(SPINDLE_LOG_WARN, NULL, "stopping now: %zu running task(s) go back to pending",
                     n);

@@ -40,6 +40,7 @@ struct spindle_worker {
     int restart_streak;
     unsigned long sweeps; /* sweeps this worker made (it audits every so many) */
     int in_outage;
+    int64_t sweep_after_ms; /* monotonic: no sweep before, set when an outage ends */
 };
 
 /* Runs the pool until it has stopped: every slot ended and buried. */

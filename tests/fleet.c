@@ -223,3 +223,10 @@ int fleet_count(const char *hay, const char *needle)
         n++;
     return n;
 }
+
+pid_t fleet_worker(const char *const *queues, size_t n)
+{
+    spindle_worker_options o;
+    fleet_options(&o, queues, n);
+    return harness_worker_fork_opts(NULL, &o);
+}

@@ -22,6 +22,8 @@
  * heartbeat settings above and a 2 s shutdown timeout (so that a test that fails mid-task
  * does not hold up the suite's clean-up). */
 void fleet_options(spindle_worker_options *o, const char *const *queues, size_t n);
+/* Forks a worker with fleet_options() on queues and the fixture registry; its PID or -1. */
+pid_t fleet_worker(const char *const *queues, size_t n);
 
 /* A fresh start: stops the workers, flushes the database, replaces *client (whose cache of
  * registered queues would otherwise outlive the flush). 0 on success. */

@@ -32,9 +32,7 @@ static int suite_cleanup(void)
 
 static pid_t start_worker(void)
 {
-    spindle_worker_options o;
-    fleet_options(&o, queue, 1);
-    return harness_worker_fork_opts(NULL, &o);
+    return fleet_worker(queue, 1);
 }
 
 /* The id of the one slot of supervisor sup, once its heartbeat is there; "" if not. */

@@ -72,9 +72,7 @@ static int run_check(void)
 static void test_restart_keeping_data(void)
 {
     CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
-    spindle_worker_options o;
-    fleet_options(&o, queue, 1);
-    pid_t sup = harness_worker_fork_opts(NULL, &o);
+    pid_t sup = fleet_worker(queue, 1);
     CU_ASSERT_FATAL(sup > 0);
     spindle_handle *h = fleet_enqueue(client, queue[0], "sleep_ms", 500, -1, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
@@ -114,9 +112,7 @@ static void test_restart_keeping_data(void)
 static void test_restart_losing_data(void)
 {
     CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
-    spindle_worker_options o;
-    fleet_options(&o, queue, 1);
-    pid_t sup = harness_worker_fork_opts(NULL, &o);
+    pid_t sup = fleet_worker(queue, 1);
     CU_ASSERT_FATAL(sup > 0);
     CU_ASSERT_EQUAL_FATAL(fleet_wait_beats(sup, 1, HARNESS_WAIT_MS), 0);
     CU_ASSERT_EQUAL(run_check(), 0);

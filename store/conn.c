@@ -322,3 +322,20 @@ int spindle_store_bad_reply(spindle_store *s, const char *what, redisReply *r)
         freeReplyObject(r);
     return SPINDLE_ERR_PROTOCOL;
 }
+
+int spindle_store_sadd(spindle_store *s, const char *what, const char *key,
+                       const char *const *members, size_t n)
+{
+    if (n == 0)
+        return SPINDLE_OK;
+    spindle_cmd *cmd = spindle_store_scratch(s);
+    spindle_cmd_str(cmd, "SADD");
+    spindle_cmd_str(cmd, key);
+    for (size_t i = 0; i < n; i++)
+        spindle_cmd_str(cmd, members[i]);
+    redisReply *r = spindle_store_call(s, what, cmd);
+    if (r == NULL)
+        return s->err->code;
+    freeReplyObject(r);
+    return SPINDLE_OK;
+}

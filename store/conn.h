@@ -66,6 +66,10 @@ spindle_cmd *spindle_store_scratch(spindle_store *s);
 /* Sets the socket timeout for the next blocking command: ms + the usual command timeout. */
 void spindle_store_block_timeout(spindle_store *s, long ms);
 
+/* SADD key members[0..n): one round trip (nothing sent when n is 0). what names the step. */
+int spindle_store_sadd(spindle_store *s, const char *what, const char *key,
+                       const char *const *members, size_t n);
+
 /* Turns an unexpected reply shape into SPINDLE_ERR_PROTOCOL with a message; frees r. */
 int spindle_store_bad_reply(spindle_store *s, const char *what, redisReply *r);
 

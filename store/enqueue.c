@@ -51,14 +51,6 @@ int spindle_store_enqueue(spindle_store *s, const char *queue, const spindle_new
 int spindle_store_register_queues(spindle_store *s, const char *const *queues, size_t n)
 {
     char key[SPINDLE_KEY_MAX];
-    spindle_cmd *cmd = spindle_store_scratch(s);
-    spindle_cmd_str(cmd, "SADD");
-    spindle_cmd_push(cmd, key, spindle_key_queues(key, s->ns));
-    for (size_t i = 0; i < n; i++)
-        spindle_cmd_str(cmd, queues[i]);
-    redisReply *r = spindle_store_call(s, "registering queues", cmd);
-    if (r == NULL)
-        return s->err->code;
-    freeReplyObject(r);
-    return SPINDLE_OK;
+    spindle_key_queues(key, s->ns);
+    return spindle_store_sadd(s, "registering queues", key, queues, n);
 }

@@ -38,19 +38,9 @@ int spindle_store_worker_add(spindle_store *s, const char *worker)
 
 int spindle_store_workers_add(spindle_store *s, const char *const *workers, size_t n)
 {
-    if (n == 0)
-        return SPINDLE_OK;
     char key[SPINDLE_KEY_MAX];
-    spindle_cmd *cmd = spindle_store_scratch(s);
-    spindle_cmd_str(cmd, "SADD");
-    spindle_cmd_push(cmd, key, spindle_key_all_workers(key, s->ns));
-    for (size_t i = 0; i < n; i++)
-        spindle_cmd_str(cmd, workers[i]);
-    redisReply *r = spindle_store_call(s, "registering workers", cmd);
-    if (r == NULL)
-        return s->err->code;
-    freeReplyObject(r);
-    return SPINDLE_OK;
+    spindle_key_all_workers(key, s->ns);
+    return spindle_store_sadd(s, "registering workers", key, workers, n);
 }
 
 int spindle_store_worker_remove(spindle_store *s, const char *worker)

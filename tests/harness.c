@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+
 extern char **environ;
 
 /* Attempts at starting redis-server: the free port found by binding port 0 can be taken by
@@ -65,9 +67,7 @@ static struct {
 
 int64_t harness_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return spindle_mono_ms();
 }
 
 void harness_sleep_ms(long ms)

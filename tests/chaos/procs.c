@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 /* The driver starts one redis-server and two supervisors at a time. */
 #define MAX_TRACKED 16
 
@@ -42,9 +43,7 @@ static void untrack(pid_t pid)
 
 int64_t procs_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return spindle_mono_ms();
 }
 
 void procs_sleep_ms(long ms)

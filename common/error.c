@@ -70,6 +70,8 @@ const char *spindle_status_name(int status)
         return "task cancelled";
     case SPINDLE_ERR_TOO_LARGE:
         return "too large";
+    case SPINDLE_ERR_FULL:
+        return "full";
     default:
         return "unknown status";
     }

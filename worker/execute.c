@@ -42,8 +42,9 @@ static const char *unpack_error(msgpack_unpack_return r)
     }
 }
 
-int spindle_execute(const spindle_registry *reg, const spindle_claimed *task, const char *queue,
-                    int in_thread, msgpack_zone *zone, msgpack_sbuffer *out)
+int spindle_execute(const spindle_registry *reg, const spindle_claimed *task,
+                    const spindle_task_ctx *env, int in_thread, msgpack_zone *zone,
+                    msgpack_sbuffer *out)
 {
     msgpack_sbuffer_clear(out);
     if (task->func[0] == '\0')
@@ -74,10 +75,13 @@ int spindle_execute(const spindle_registry *reg, const spindle_claimed *task, co
         return fail(out, "args of '%s' must be a msgpack array", task->func);
 
     spindle_task_ctx ctx = {.id = task->id,
-                            .queue = queue,
+                            .queue = env->queue,
                             .func = task->func,
                             .attempt = task->attempt,
-                            .userdata = e->userdata};
+                            .userdata = e->userdata,
+                            .store = env->store,
+                            .worker_id = env->worker_id,
+                            .cancel = env->cancel};
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
     int rc = e->fn(&ctx, &args, &pk);

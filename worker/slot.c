@@ -96,9 +96,12 @@ static int run_one(slot *s, const spindle_claimed *c, const char *queue, msgpack
     t.started_wall_ms = spindle_wall_ms();
     long timeout_s = c->timeout_s > 0 ? c->timeout_s : s->cfg->opts->default_timeout_s;
     t.timeout_ms = timeout_s > 0 ? timeout_s * 1000 : 0;
+    atomic_store(&s->st->cancel, 0);
     spindle_slot_publish(s->st, &t);
     int64_t t0 = spindle_mono_us();
-    int ok = spindle_execute(s->cfg->reg, c, queue, s->cfg->in_thread, &s->zone, buf);
+    spindle_task_ctx env = {
+        .queue = queue, .store = &s->store, .worker_id = s->st->id, .cancel = &s->st->cancel};
+    int ok = spindle_execute(s->cfg->reg, c, &env, s->cfg->in_thread, &s->zone, buf);
     spindle_slot_task idle = {.running = 0};
     spindle_slot_publish(s->st, &idle);
     progress(s);

@@ -35,6 +35,9 @@ typedef struct spindle_slot_state {
     atomic_int exited;        /* a thread slot returned (process slots are reaped) */
     atomic_llong progress_ms; /* monotonic time the loop last made progress */
     atomic_ulong processed, failed;
+    /* A cancel request for the running task: cleared by the slot before it publishes a task,
+     * set by whoever sees the request (the supervisor, or the slot from a Redis reply). */
+    atomic_int cancel;
     char id[SPINDLE_WORKER_ID_MAX]; /* these three are written once, before ready is set */
     long pid;
     int64_t started_wall_ms;

@@ -1,4 +1,5 @@
-/* What a running task sees of itself (worker.h): ids, attempt, userdata, and failing. */
+/* What a running task sees of itself (worker.h): ids, attempt, userdata, failing, and
+ * whether it was asked to stop. */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -37,4 +38,9 @@ long spindle_task_attempt(const spindle_task_ctx *ctx)
 void *spindle_task_userdata(const spindle_task_ctx *ctx)
 {
     return ctx->userdata;
+}
+
+int spindle_task_cancelled(const spindle_task_ctx *ctx)
+{
+    return ctx->cancel != NULL && atomic_load(ctx->cancel) != 0;
 }

@@ -3,6 +3,7 @@
 #define SPINDLE_WORKER_IMPL_H
 
 #include <signal.h>
+#include <stdatomic.h>
 
 #include <msgpack.h>
 
@@ -26,22 +27,34 @@ struct spindle_registry {
 /* An error message a task sets about itself: 1 KiB is plenty for a human-readable line. */
 #define TASK_ERROR_MAX 1024
 
+/* What a running task is given. The slot fills the environment part (store, worker_id,
+ * queue, cancel) once per task before spindle_execute() fills in the rest; everything is
+ * borrowed for the duration of the call. */
 struct spindle_task_ctx {
     const char *id, *queue, *func;
     long attempt;
     void *userdata;
     int failed;
     char error[TASK_ERROR_MAX];
+    /* The slot's connection, for calls a task makes on Redis (progress, items, channels):
+     * a slot runs one task at a time, so the task may use it freely while it runs. */
+    spindle_store *store;
+    const char *worker_id; /* the slot's id: the task hash's `worker` field while it runs */
+    /* Set (never cleared while the task runs) once a cancel request for this task is seen,
+     * by the supervisor (shared memory) or in a reply from Redis. */
+    atomic_int *cancel;
 };
 
 /* Finds a function by name; NULL if not registered. Borrowed for the life of reg. */
 const registry_entry *spindle_registry_find(const spindle_registry *reg, const char *name);
 
-/* Runs one claimed task with the registry. On success returns 1 with the result's msgpack
- * bytes in out; on failure returns 0 with the error text in out (not NUL-terminated). zone
- * is scratch memory for decoding the args, cleared here. in_thread: the caller is a thread
- * slot, which refuses functions that need a process. */
-int spindle_execute(const spindle_registry *reg, const spindle_claimed *task, const char *queue,
-                    int in_thread, msgpack_zone *zone, msgpack_sbuffer *out);
+/* Runs one claimed task with the registry. env carries the slot's part of the context
+ * (queue, store, worker_id, cancel; see spindle_task_ctx), copied here. On success returns 1
+ * with the result's msgpack bytes in out; on failure returns 0 with the error text in out
+ * (not NUL-terminated). zone is scratch memory for decoding the args, cleared here.
+ * in_thread: the caller is a thread slot, which refuses functions that need a process. */
+int spindle_execute(const spindle_registry *reg, const spindle_claimed *task,
+                    const spindle_task_ctx *env, int in_thread, msgpack_zone *zone,
+                    msgpack_sbuffer *out);
 
 #endif

@@ -24,6 +24,7 @@ enum spindle_status {
     SPINDLE_ERR_TASK_FAILED = -8, /* the task ended in state failed */
     SPINDLE_ERR_CANCELLED = -9,   /* the task ended in state cancelled */
     SPINDLE_ERR_TOO_LARGE = -10,  /* a payload exceeds a configured limit */
+    SPINDLE_ERR_FULL = -11,       /* a bounded channel queue is at its capacity */
 };
 
 /* A short constant name for a status code ("ok", "io", "not found", …). Never NULL. */

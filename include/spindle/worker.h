@@ -40,6 +40,10 @@ const char *spindle_task_func(const spindle_task_ctx *ctx);
 long spindle_task_attempt(const spindle_task_ctx *ctx);
 /* The userdata given to spindle_registry_add() for this function. */
 void *spindle_task_userdata(const spindle_task_ctx *ctx);
+/* 1 once a cancel was requested for the running task (spindle_cancel()), else 0. A memory
+ * read, cheap enough for every loop iteration: a function that sees 1 should stop and
+ * return; the task ends `cancelled` however it returns. */
+int spindle_task_cancelled(const spindle_task_ctx *ctx);
 
 /* A new empty registry. Caller frees with spindle_registry_free(). NULL if out of memory. */
 spindle_registry *spindle_registry_new(void);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "spindle/progress.h"
 #include "store/conn.h"
 
 /* Most queues one worker serves (one BRPOP names all their wake lists). */
@@ -152,5 +153,12 @@ int spindle_store_queue_names(spindle_store *s, redisReply **reply);
 /* Pending length and the number of tasks in in-flight lists of a queue. */
 int spindle_store_queue_counts(spindle_store *s, const char *queue, long long *pending,
                                long long *running);
+
+/* ---- progress (store/progress.c) ---- */
+
+/* Reads the progress fields of a task (zeroed when it has no report). SPINDLE_ERR_NOT_FOUND
+ * if the task hash does not exist. */
+int spindle_store_progress(spindle_store *s, const char *queue, const char *id,
+                           spindle_progress *out);
 
 #endif

@@ -1,0 +1,59 @@
+/* Progress reports in the task hash: the fields progress_done, progress_total, progress_msg,
+ * progress_at and progress_seq (docs/PROTOCOL.md, "Progress").
+ *
+ * Why in the task hash and not a key of their own: a report belongs to the task, expires with
+ * it, and is read together with its state, in one HMGET. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spindle/status.h"
+#include "store/keys.h"
+#include "store/ops.h"
+
+static int64_t int_field(const redisReply *r)
+{
+    if (r->type != REDIS_REPLY_STRING)
+        return 0;
+    char *end = NULL;
+    long long v = strtoll(r->str, &end, 10);
+    return end && *end == '\0' ? (int64_t)v : 0;
+}
+
+int spindle_store_progress(spindle_store *s, const char *queue, const char *id,
+                           spindle_progress *out)
+{
+    memset(out, 0, sizeof(*out));
+    char key[SPINDLE_KEY_MAX];
+    spindle_key_task(key, s->ns, queue, id);
+    redisReply *r = spindle_store_callf(s, "reading task progress",
+                                        "HMGET %s state progress_done progress_total "
+                                        "progress_msg progress_at progress_seq",
+                                        key);
+    if (r == NULL)
+        return s->err->code;
+    if (r->type == REDIS_REPLY_ERROR) {
+        spindle_error_set(s->err, SPINDLE_ERR_PROTOCOL, "task key %s is not a hash: %s", key,
+                          r->str);
+        freeReplyObject(r);
+        return SPINDLE_ERR_PROTOCOL;
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 6)
+        return spindle_store_bad_reply(s, "reading task progress", r);
+    if (r->element[0]->type == REDIS_REPLY_NIL) {
+        freeReplyObject(r);
+        return spindle_error_set(s->err, SPINDLE_ERR_NOT_FOUND,
+                                 "task %s not found in queue '%s' (unknown or expired)", id, queue);
+    }
+    out->done = int_field(r->element[1]);
+    out->total = int_field(r->element[2]);
+    if (r->element[3]->type == REDIS_REPLY_STRING)
+        snprintf(out->message, sizeof(out->message), "%.*s",
+                 (int)(r->element[3]->len < SPINDLE_PROGRESS_MSG_MAX ? r->element[3]->len
+                                                                     : SPINDLE_PROGRESS_MSG_MAX),
+                 r->element[3]->str);
+    out->updated_at_ms = int_field(r->element[4]);
+    out->seq = (long)int_field(r->element[5]);
+    freeReplyObject(r);
+    return SPINDLE_OK;
+}

@@ -98,9 +98,7 @@ static redisReply *run(spindle_store *s, const chan_keys *k, int with_task, cons
         return r;
     if (is(st, "missing"))
         spindle_error_set(s->err, SPINDLE_ERR_NOT_FOUND,
-                          "%s not created (or expired): create it with "
-                          "spindle_channel_create() first",
-                          k->label);
+                          "%s not created (or expired): create it first", k->label);
     else if (is(st, "wrongtype") && r->elements == 3)
         spindle_error_set(s->err, SPINDLE_ERR_PROTOCOL,
                           "%s: key %.*s holds a %.*s, not what a channel keeps there "
@@ -153,9 +151,8 @@ int spindle_store_chan_push(spindle_store *s, const spindle_chan_id *ch, spindle
     if (r == NULL)
         return s->err->code;
     int full = is(r->element[0], "full");
-    long long cap = r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER
-                        ? r->element[1]->integer
-                        : 0;
+    long long cap =
+        r->elements > 1 && r->element[1]->type == REDIS_REPLY_INTEGER ? r->element[1]->integer : 0;
     freeReplyObject(r);
     if (full)
         return spindle_error_set(s->err, SPINDLE_ERR_FULL,
@@ -204,7 +201,8 @@ static int block_pop(spindle_store *s, const chan_keys *k, spindle_chan_dir dir,
     snprintf(secs, sizeof(secs), "%.3f", (double)ms / 1000.0);
     *got = 0;
     spindle_store_block_timeout(s, ms);
-    redisReply *r = spindle_store_callf(s, "waiting for a channel message", "BLPOP %s %s", key, secs);
+    redisReply *r =
+        spindle_store_callf(s, "waiting for a channel message", "BLPOP %s %s", key, secs);
     spindle_store_block_timeout(s, 0);
     if (r == NULL) {
         if (s->err->code == SPINDLE_ERR_REDIS && strstr(s->err->msg, "WRONGTYPE"))
@@ -255,8 +253,9 @@ int spindle_store_chan_pop(spindle_store *s, const spindle_chan_id *ch, spindle_
         if (rc != SPINDLE_OK || got)
             return rc;
     }
-    return spindle_error_set(s->err, SPINDLE_ERR_TIMEOUT, "%s: no message in the %s queue within %ld ms",
-                             k.label, dir_text(dir), timeout_ms);
+    return spindle_error_set(s->err, SPINDLE_ERR_TIMEOUT,
+                             "%s: no message in the %s queue within %ld ms", k.label, dir_text(dir),
+                             timeout_ms);
 }
 
 int spindle_store_chan_pop_all(spindle_store *s, const spindle_chan_id *ch, spindle_chan_dir dir,
@@ -291,8 +290,8 @@ int spindle_store_chan_pop_all(spindle_store *s, const spindle_chan_id *ch, spin
             cap = ncap;
         }
         for (size_t i = 0; i < got; i++) {
-            if (copy_message(s, r->element[i + 1]->str, r->element[i + 1]->len,
-                             &(*msgs)[*n]) != SPINDLE_OK) {
+            if (copy_message(s, r->element[i + 1]->str, r->element[i + 1]->len, &(*msgs)[*n]) !=
+                SPINDLE_OK) {
                 freeReplyObject(r);
                 return spindle_error_wrap(s->err, "%s: %zu messages lost: ", k.label, got - i);
             }
@@ -328,7 +327,8 @@ int spindle_store_chan_delete(spindle_store *s, const spindle_chan_id *ch, int *
 {
     chan_keys k;
     chan_keys_make(s, ch, &k);
-    redisReply *r = spindle_store_callf(s, "deleting a channel", "DEL %s %s %s", k.meta, k.in, k.out);
+    redisReply *r =
+        spindle_store_callf(s, "deleting a channel", "DEL %s %s %s", k.meta, k.in, k.out);
     if (r == NULL)
         return spindle_error_wrap(s->err, "%s: ", k.label);
     if (r->type != REDIS_REPLY_INTEGER)

@@ -8,6 +8,7 @@
  * Tests that need a task running set up Redis first (channel created, input queued, the
  * task's `group` field) and then fork a worker, so that the task never starts before its
  * channel exists. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,7 +90,8 @@ static long long wait_int(const spindle_handle *h)
     if (rc == SPINDLE_OK && spindle_result_value(r)->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
         v = (long long)spindle_result_value(r)->via.u64;
     else
-        fprintf(stderr, "wait: %d %s\n", rc, r && spindle_result_error(r) ? spindle_result_error(r) : spindle_errstr(client));
+        fprintf(stderr, "wait: %d %s\n", rc,
+                r && spindle_result_error(r) ? spindle_result_error(r) : spindle_errstr(client));
     spindle_result_free(r);
     return v;
 }
@@ -105,7 +107,8 @@ static void round_trip(spindle_channel ch, const char *scope, const char *in_key
         ch.task = h;
     if (group) {
         char key[512];
-        redisReply *r = harness_cmd("HSET %s group %s", harness_task_key(key, sizeof(key), h), group);
+        redisReply *r =
+            harness_cmd("HSET %s group %s", harness_task_key(key, sizeof(key), h), group);
         CU_ASSERT_TRUE(r && r->type == REDIS_REPLY_INTEGER);
         if (r)
             freeReplyObject(r);
@@ -166,7 +169,8 @@ static void probe(const char *scope, const char *group, int *erc, int *rrc, char
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     if (group) {
         char key[512];
-        redisReply *r = harness_cmd("HSET %s group %s", harness_task_key(key, sizeof(key), h), group);
+        redisReply *r =
+            harness_cmd("HSET %s group %s", harness_task_key(key, sizeof(key), h), group);
         if (r)
             freeReplyObject(r);
     }
@@ -222,7 +226,8 @@ static void test_full_queue(void)
     CU_ASSERT_EQUAL(send_str(g, "y"), SPINDLE_ERR_FULL);
     CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(client), "input queue is full (capacity 3)"));
     char key[512];
-    CU_ASSERT_EQUAL(harness_int("LLEN %s", harness_key(key, sizeof(key), "g:bounded", "chan:in")), 3);
+    CU_ASSERT_EQUAL(harness_int("LLEN %s", harness_key(key, sizeof(key), "g:bounded", "chan:in")),
+                    3);
     o.capacity_in = 4;
     CU_ASSERT_EQUAL(spindle_channel_create(client, g, &o), SPINDLE_OK);
     CU_ASSERT_EQUAL(send_str(g, "y"), SPINDLE_OK);
@@ -519,13 +524,78 @@ static void test_validation(void)
     ctx.queue = QUEUE;
     spindle_message m;
     int set = 1;
-    CU_ASSERT_EQUAL(spindle_task_channel_read(&ctx, SPINDLE_SCOPE_TASK, 0, &m), SPINDLE_ERR_INVALID);
+    CU_ASSERT_EQUAL(spindle_task_channel_read(&ctx, SPINDLE_SCOPE_TASK, 0, &m),
+                    SPINDLE_ERR_INVALID);
     CU_ASSERT_PTR_NOT_NULL(strstr(spindle_task_channel_errstr(&ctx), "need a Redis connection"));
     CU_ASSERT_EQUAL(spindle_task_channel_write(&ctx, SPINDLE_SCOPE_GLOBAL, "x", 1),
                     SPINDLE_ERR_INVALID);
     CU_ASSERT_EQUAL(spindle_task_channel_event(&ctx, SPINDLE_SCOPE_GROUP, &set),
                     SPINDLE_ERR_INVALID);
     CU_ASSERT_EQUAL(set, 0);
+}
+
+/* Runs `spindle channel WORD...` (a NULL-ended list) against the harness's server into *out,
+ * which the caller frees with harness_output_free(). 0 if it ran. */
+static int run_cli(harness_output *out, ...)
+{
+    char bin[512];
+    snprintf(bin, sizeof(bin), "%s/bin/spindle", harness_build());
+    const char *argv[16] = {bin, "--redis", harness_url(), "--namespace", harness_ns(), "channel"};
+    size_t k = 6;
+    va_list ap;
+    va_start(ap, out);
+    for (const char *w; k < 15 && (w = va_arg(ap, const char *)) != NULL;)
+        argv[k++] = w;
+    va_end(ap);
+    argv[k] = NULL;
+    memset(out, 0, sizeof(*out));
+    return harness_run((char *const *)argv, HARNESS_WAIT_MS, out);
+}
+
+/* `spindle channel` against the same server: create, send typed values, read output. */
+static void test_cli(void)
+{
+    harness_output out;
+    CU_ASSERT_EQUAL_FATAL(run_cli(&out, "send", "--group", "shell", "1", NULL), 0);
+    CU_ASSERT_EQUAL(out.code, 3);
+    harness_output_free(&out);
+    CU_ASSERT_EQUAL_FATAL(run_cli(&out, "create", "--group", "shell", "--capacity-in", "2", NULL),
+                          0);
+    CU_ASSERT_EQUAL(out.code, 0);
+    harness_output_free(&out);
+    CU_ASSERT_EQUAL_FATAL(run_cli(&out, "send", "--group", "shell", "42", "hi", "2.5", NULL), 0);
+    CU_ASSERT_EQUAL(out.code, 1); /* the third is refused: full */
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.err, "full (capacity 2)"));
+    harness_output_free(&out);
+    char in[512], outk[512];
+    harness_key(in, sizeof(in), "g:shell", "chan:in");
+    harness_key(outk, sizeof(outk), "g:shell", "chan:out");
+    redisReply *r = harness_cmd("LRANGE %s 0 -1", in);
+    CU_ASSERT_TRUE(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2);
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        CU_ASSERT_TRUE(r->element[0]->len == 1 && r->element[0]->str[0] == 42);
+        CU_ASSERT_TRUE(r->element[1]->len == 3 && memcmp(r->element[1]->str, "\xa2hi", 3) == 0);
+    }
+    if (r)
+        freeReplyObject(r);
+    CU_ASSERT_EQUAL(harness_int("RPUSH %s %b", outk, "\x92\x01\xc3", (size_t)3), 1);
+    CU_ASSERT_EQUAL_FATAL(run_cli(&out, "recv", "--group", "shell", "--all", NULL), 0);
+    CU_ASSERT_EQUAL(out.code, 0);
+    CU_ASSERT_STRING_EQUAL(out.out, "[1,true]\n");
+    harness_output_free(&out);
+    CU_ASSERT_EQUAL_FATAL(run_cli(&out, "recv", "--group", "shell", "--wait", "0.1", NULL), 0);
+    CU_ASSERT_EQUAL(out.code, 6);
+    harness_output_free(&out);
+    CU_ASSERT_EQUAL_FATAL(run_cli(&out, "set-event", "--group", "shell", NULL), 0);
+    CU_ASSERT_EQUAL(out.code, 0);
+    harness_output_free(&out);
+    CU_ASSERT_EQUAL_FATAL(run_cli(&out, "event", "--group", "shell", NULL), 0);
+    CU_ASSERT_STRING_EQUAL(out.out, "set\n");
+    harness_output_free(&out);
+    CU_ASSERT_EQUAL_FATAL(run_cli(&out, "delete", "--group", "shell", NULL), 0);
+    CU_ASSERT_EQUAL(out.code, 0);
+    harness_output_free(&out);
+    CU_ASSERT_EQUAL(harness_int("EXISTS %s", in), 0);
 }
 
 int register_channel_tests(void)
@@ -544,6 +614,7 @@ int register_channel_tests(void)
         {"keys of the wrong type: PROTOCOL naming the key", test_wrong_key_type},
         {"message over 1 MiB: TOO_LARGE", test_oversize},
         {"meta fields, TTL refreshed by writes and not by reads", test_layout_and_ttl},
+        {"spindle channel: create, send, recv, events, delete", test_cli},
         {NULL, NULL},
     };
     return add_suite("channels", suite_init, suite_cleanup, tests);

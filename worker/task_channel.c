@@ -40,8 +40,8 @@ static int resolve(spindle_task_ctx *ctx, spindle_scope scope, spindle_chan_id *
     case SPINDLE_SCOPE_GLOBAL:
         return SPINDLE_OK;
     }
-    return spindle_error_set(&ctx->chan_err, SPINDLE_ERR_INVALID,
-                             "channel scope %d is not a scope", (int)scope);
+    return spindle_error_set(&ctx->chan_err, SPINDLE_ERR_INVALID, "channel scope %d is not a scope",
+                             (int)scope);
 }
 
 /* Starts a channel call: lends the store the task's error record (*saved keeps the slot's,

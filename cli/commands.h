@@ -18,4 +18,7 @@ int spindle_cli_cmd_retry(spindle_cli *cli, int argc, char **argv);
 int spindle_cli_cmd_dead(spindle_cli *cli, int argc, char **argv);
 int spindle_cli_cmd_workers(spindle_cli *cli, int argc, char **argv);
 
+/* cmd_channel.c */
+int spindle_cli_cmd_channel(spindle_cli *cli, int argc, char **argv);
+
 #endif

@@ -107,6 +107,22 @@ static const spindle_cli_command commands[] = {
      "           \"queues\": [...], \"started_at\", \"beat_at\", \"task\": null or {\"id\",\n"
      "           \"queue\", \"started_at\"}, \"processed\", \"failed\"} objects, times in ms\n"
      "           since the epoch\n"},
+    {"channel", spindle_cli_cmd_channel,
+     "channel ACTION [--task ID [--queue Q] | --group NAME] [OPTIONS] [VALUE...]",
+     "Talk to running tasks: send input, read output, set the cancel event.",
+     "The channel: --task ID (that task's own), --group NAME, or neither (the global one).\n"
+     "Actions:\n"
+     "  create [--capacity-in N] [--capacity-out N] [--ttl SECONDS]\n"
+     "                  create it (defaults 1000, 1000, 3600), or change an existing one\n"
+     "  send VALUE...   one input message per VALUE, typed as 'enqueue' types arguments\n"
+     "                  and sent as msgpack; exits 1 when the queue is full\n"
+     "  recv [--wait SECONDS] [--all]\n"
+     "                  print the oldest output message as JSON (--all: every one, one\n"
+     "                  per line); exits 6 when none came within the wait\n"
+     "  set-event, clear-event, event\n"
+     "                  set or clear the cancel event, or print 'set' or 'clear'\n"
+     "  delete          delete it with its messages\n"
+     "A channel that was not created exits 3.\n"},
     {"help", cmd_help, "help [COMMAND]", "Show this help, or the help of COMMAND.", NULL},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -5,6 +5,7 @@
 
 #include "spindle/admin.h"
 #include "spindle/args.h"
+#include "spindle/channel.h"
 #include "spindle/client.h"
 #include "spindle/progress.h"
 #include "spindle/state.h"

@@ -90,3 +90,19 @@ size_t spindle_key_task_pattern(char *buf, const char *ns)
 {
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{*}:task:*", ns));
 }
+
+size_t spindle_key_chan_task(char *buf, const char *ns, const char *queue, const char *id,
+                             const char *part)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:chan:%s:%s", ns, queue, id, part));
+}
+
+size_t spindle_key_chan_group(char *buf, const char *ns, const char *group, const char *part)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{g:%s}:chan:%s", ns, group, part));
+}
+
+size_t spindle_key_chan_global(char *buf, const char *ns, const char *part)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{global}:chan:%s", ns, part));
+}

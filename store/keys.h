@@ -36,5 +36,14 @@ size_t spindle_key_audit_cursor(char *buf, const char *ns);
 size_t spindle_key_task_pattern(char *buf, const char *ns);
 /* The prefix the scripts append a task id to: "NS:{Q}:task:". */
 size_t spindle_key_task_prefix(char *buf, const char *ns, const char *queue);
+/* A key of a channel (docs/PROTOCOL.md, "Channels"); part is "in", "out" or "meta". All keys
+ * of one channel share a hash slot: a task's share its queue's. */
+size_t spindle_key_chan_task(char *buf, const char *ns, const char *queue, const char *id,
+                             const char *part); /* NS:{Q}:chan:ID:part */
+size_t spindle_key_chan_group(char *buf, const char *ns, const char *group, const char *part);
+/*                                                                            NS:{g:NAME}:chan:part
+ */
+size_t spindle_key_chan_global(char *buf, const char *ns,
+                               const char *part); /* NS:{global}:chan:part */
 
 #endif

@@ -353,11 +353,19 @@ static const char heartbeat_lua[] =
     "redis.call('PEXPIRE', KEYS[1], ARGV[1])\n"
     "return 1\n";
 
+/* Scripts kept in files of their own (store/script_*.c). */
+extern const char spindle_lua_channel[];
+
 static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
-    [SPINDLE_SCRIPT_ENQUEUE] = enqueue_lua,     [SPINDLE_SCRIPT_CLAIM] = claim_lua,
-    [SPINDLE_SCRIPT_SETTLE] = settle_lua,       [SPINDLE_SCRIPT_RECOVER] = recover_lua,
-    [SPINDLE_SCRIPT_RETRY] = retry_lua,         [SPINDLE_SCRIPT_WAIT] = wait_lua,
-    [SPINDLE_SCRIPT_HEARTBEAT] = heartbeat_lua, [SPINDLE_SCRIPT_AUDIT] = audit_lua,
+    [SPINDLE_SCRIPT_ENQUEUE] = enqueue_lua,
+    [SPINDLE_SCRIPT_CLAIM] = claim_lua,
+    [SPINDLE_SCRIPT_SETTLE] = settle_lua,
+    [SPINDLE_SCRIPT_RECOVER] = recover_lua,
+    [SPINDLE_SCRIPT_RETRY] = retry_lua,
+    [SPINDLE_SCRIPT_WAIT] = wait_lua,
+    [SPINDLE_SCRIPT_HEARTBEAT] = heartbeat_lua,
+    [SPINDLE_SCRIPT_AUDIT] = audit_lua,
+    [SPINDLE_SCRIPT_CHANNEL] = spindle_lua_channel,
 };
 
 static const char *const names[SPINDLE_SCRIPT_COUNT] = {
@@ -365,6 +373,7 @@ static const char *const names[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_SETTLE] = "settle",       [SPINDLE_SCRIPT_RECOVER] = "recover",
     [SPINDLE_SCRIPT_RETRY] = "retry",         [SPINDLE_SCRIPT_WAIT] = "wait",
     [SPINDLE_SCRIPT_HEARTBEAT] = "heartbeat", [SPINDLE_SCRIPT_AUDIT] = "audit",
+    [SPINDLE_SCRIPT_CHANNEL] = "channel",
 };
 
 const char *spindle_script_source(enum spindle_script id)

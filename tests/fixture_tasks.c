@@ -7,10 +7,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
 #include "harness.h"
+#include "spindle/channel.h"
 
 /* add N…: the sum of its numeric arguments; a double if any argument is one. */
 static int fx_add(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
@@ -134,6 +136,110 @@ static int fx_segfault(spindle_task_ctx *ctx, const msgpack_object *args, msgpac
     return spindle_task_fail(ctx, "segfault: still alive after SIGSEGV");
 }
 
+/* ---- channels (test_channel.c) ---- */
+
+/* The scope named by a string argument ("task", "group", "global"); -1 if it is none. */
+static int fx_scope(const msgpack_object *a)
+{
+    static const char *const names[] = {"task", "group", "global"};
+    static const spindle_scope scopes[] = {SPINDLE_SCOPE_TASK, SPINDLE_SCOPE_GROUP,
+                                           SPINDLE_SCOPE_GLOBAL};
+    if (a->type != MSGPACK_OBJECT_STR)
+        return -1;
+    for (int i = 0; i < 3; i++)
+        if (a->via.str.size == strlen(names[i]) &&
+            memcmp(a->via.str.ptr, names[i], a->via.str.size) == 0)
+            return (int)scopes[i];
+    return -1;
+}
+
+/* chan_pump SCOPE: reads the input of its SCOPE channel and writes each message back to the
+ * output as "ok:" + message, until the input is empty and the cancel event is set; returns
+ * how many it handled. Gives up (fails) after 30 s (scaled) without the event. */
+static int fx_chan_pump(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    int scope = args->via.array.size == 1 ? fx_scope(&args->via.array.ptr[0]) : -1;
+    if (scope < 0)
+        return spindle_task_fail(ctx, "chan_pump: expects one scope: task, group or global");
+    int64_t deadline = harness_ms() + harness_scaled_ms(30000);
+    long handled = 0;
+    char buf[256];
+    while (harness_ms() < deadline) {
+        spindle_message m;
+        int rc = spindle_task_channel_read(ctx, (spindle_scope)scope, 50, &m);
+        if (rc == SPINDLE_ERR_TIMEOUT) {
+            int set = 0;
+            rc = spindle_task_channel_event(ctx, (spindle_scope)scope, &set);
+            if (rc == SPINDLE_OK && set)
+                return msgpack_pack_long(result, handled);
+            if (rc == SPINDLE_OK)
+                continue;
+        }
+        if (rc != SPINDLE_OK)
+            return spindle_task_fail(ctx, "chan_pump: %s", spindle_task_channel_errstr(ctx));
+        int n = snprintf(buf, sizeof(buf), "ok:%.*s", (int)(m.len < 200 ? m.len : 200), m.data);
+        free(m.data);
+        rc = spindle_task_channel_write(ctx, (spindle_scope)scope, buf, (size_t)n);
+        if (rc != SPINDLE_OK)
+            return spindle_task_fail(ctx, "chan_pump: %s", spindle_task_channel_errstr(ctx));
+        handled++;
+    }
+    return spindle_task_fail(ctx, "chan_pump: no cancel event within 30 s");
+}
+
+/* chan_fill N: writes "0".."N-1" to its own channel's output; on SPINDLE_ERR_FULL it retries
+ * the same message every 10 ms for up to 10 s (scaled). Returns [written before the first
+ * full answer, 1 if a full answer came else 0, written in all]. */
+static int fx_chan_fill(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    if (args->via.array.size != 1 || args->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return spindle_task_fail(ctx, "chan_fill: expects one count");
+    uint64_t n = args->via.array.ptr[0].via.u64;
+    int64_t before_full = -1;
+    uint64_t i = 0;
+    int64_t deadline = harness_ms() + harness_scaled_ms(10000);
+    while (i < n) {
+        char buf[24];
+        int len = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)i);
+        int rc = spindle_task_channel_write(ctx, SPINDLE_SCOPE_TASK, buf, (size_t)len);
+        if (rc == SPINDLE_OK) {
+            i++;
+            continue;
+        }
+        if (rc != SPINDLE_ERR_FULL || harness_ms() > deadline)
+            return spindle_task_fail(ctx, "chan_fill: %s", spindle_task_channel_errstr(ctx));
+        if (before_full < 0)
+            before_full = (int64_t)i;
+        harness_sleep_ms(10);
+    }
+    int rc = msgpack_pack_array(result, 3);
+    rc = rc || msgpack_pack_int64(result, before_full < 0 ? (int64_t)n : before_full);
+    rc = rc || msgpack_pack_int(result, before_full >= 0);
+    rc = rc || msgpack_pack_uint64(result, i);
+    return rc ? spindle_task_fail(ctx, "chan_fill: out of memory") : SPINDLE_OK;
+}
+
+/* chan_probe SCOPE: one event check and one read without waiting on its SCOPE channel;
+ * returns [event status, read status, the read's error message]. */
+static int fx_chan_probe(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    int scope = args->via.array.size == 1 ? fx_scope(&args->via.array.ptr[0]) : -1;
+    if (scope < 0)
+        return spindle_task_fail(ctx, "chan_probe: expects one scope: task, group or global");
+    int set = 0;
+    int erc = spindle_task_channel_event(ctx, (spindle_scope)scope, &set);
+    spindle_message m;
+    int rrc = spindle_task_channel_read(ctx, (spindle_scope)scope, 0, &m);
+    free(m.data);
+    const char *msg = spindle_task_channel_errstr(ctx);
+    int rc = msgpack_pack_array(result, 3);
+    rc = rc || msgpack_pack_int(result, erc);
+    rc = rc || msgpack_pack_int(result, rrc);
+    rc = rc || msgpack_pack_str(result, strlen(msg));
+    rc = rc || msgpack_pack_str_body(result, msg, strlen(msg));
+    return rc ? spindle_task_fail(ctx, "chan_probe: out of memory") : SPINDLE_OK;
+}
+
 int fixture_register_tasks(spindle_registry *reg)
 {
     int rc = spindle_registry_add(reg, "add", fx_add, NULL);
@@ -151,5 +257,11 @@ int fixture_register_tasks(spindle_registry *reg)
         rc = spindle_registry_add(reg, "abort", fx_abort, NULL);
     if (rc == SPINDLE_OK)
         rc = spindle_registry_add(reg, "segfault", fx_segfault, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "chan_pump", fx_chan_pump, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "chan_fill", fx_chan_fill, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "chan_probe", fx_chan_probe, NULL);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <msgpack.h>
 
 #include "common/error.h"
+#include "common/names.h"
 #include "spindle/worker.h"
 #include "store/ops.h"
 
@@ -43,6 +44,11 @@ struct spindle_task_ctx {
     /* Set (never cleared while the task runs) once a cancel request for this task is seen,
      * by the supervisor (shared memory) or in a reply from Redis. */
     atomic_int *cancel;
+    /* Channels (worker/task_channel.c): the message of the last failed channel call, and the
+     * task's group, read from its hash on first use (group_read 1; "" when it has none). */
+    spindle_error chan_err;
+    int group_read;
+    char group[SPINDLE_NAME_MAX + 1];
 };
 
 /* Finds a function by name; NULL if not registered. Borrowed for the life of reg. */

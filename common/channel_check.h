@@ -1,0 +1,18 @@
+/* Checks on what a caller or a task hands to a channel, before anything reaches Redis:
+ * options in range, messages within the size limit. Pure functions, tested without a
+ * server. */
+#ifndef SPINDLE_COMMON_CHANNEL_CHECK_H
+#define SPINDLE_COMMON_CHANNEL_CHECK_H
+
+#include <stddef.h>
+
+#include "common/error.h"
+#include "spindle/channel.h"
+
+/* SPINDLE_OK, or SPINDLE_ERR_INVALID naming the option out of range and its limits. */
+int spindle_channel_options_check(const spindle_channel_options *opts, spindle_error *err);
+/* SPINDLE_OK, SPINDLE_ERR_INVALID for NULL data with a length, or SPINDLE_ERR_TOO_LARGE above
+ * SPINDLE_CHANNEL_MSG_MAX. */
+int spindle_channel_message_check(const void *data, size_t len, spindle_error *err);
+
+#endif

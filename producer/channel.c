@@ -1,0 +1,137 @@
+/* Channels from the caller's side (channel.h): names checked and options validated here,
+ * before anything is sent; the steps themselves are in store/channel.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/channel_check.h"
+#include "producer/client_impl.h"
+#include "store/channel.h"
+
+spindle_channel spindle_channel_of_task(const spindle_handle *h)
+{
+    spindle_channel ch = {.scope = SPINDLE_SCOPE_TASK, .task = h, .group = NULL};
+    return ch;
+}
+
+spindle_channel spindle_channel_of_group(const char *group)
+{
+    spindle_channel ch = {.scope = SPINDLE_SCOPE_GROUP, .task = NULL, .group = group};
+    return ch;
+}
+
+spindle_channel spindle_channel_global(void)
+{
+    spindle_channel ch = {.scope = SPINDLE_SCOPE_GLOBAL, .task = NULL, .group = NULL};
+    return ch;
+}
+
+/* Checks ch and turns it into the store's form. */
+static int resolve(spindle_client *c, spindle_channel ch, spindle_chan_id *id)
+{
+    memset(id, 0, sizeof(*id));
+    id->scope = ch.scope;
+    switch (ch.scope) {
+    case SPINDLE_SCOPE_TASK:
+        if (ch.task == NULL)
+            return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                     "task channel without a task handle");
+        id->queue = ch.task->queue;
+        id->id = ch.task->id;
+        return SPINDLE_OK;
+    case SPINDLE_SCOPE_GROUP:
+        id->group = ch.group;
+        return spindle_name_check(ch.group, "group", &c->err);
+    case SPINDLE_SCOPE_GLOBAL:
+        return SPINDLE_OK;
+    }
+    return spindle_error_set(&c->err, SPINDLE_ERR_INVALID, "channel scope %d is not a scope",
+                             (int)ch.scope);
+}
+
+int spindle_channel_create(spindle_client *c, spindle_channel ch,
+                           const spindle_channel_options *opts)
+{
+    spindle_channel_options dflt;
+    if (opts == NULL) {
+        spindle_channel_options_init(&dflt);
+        opts = &dflt;
+    }
+    spindle_chan_id id;
+    int rc = resolve(c, ch, &id);
+    if (rc == SPINDLE_OK)
+        rc = spindle_channel_options_check(opts, &c->err);
+    if (rc != SPINDLE_OK)
+        return rc;
+    return spindle_store_chan_create(&c->store, &id, opts->capacity_in, opts->capacity_out,
+                                     opts->ttl_s * 1000);
+}
+
+int spindle_channel_send(spindle_client *c, spindle_channel ch, const void *data, size_t len)
+{
+    spindle_chan_id id;
+    int rc = resolve(c, ch, &id);
+    if (rc == SPINDLE_OK)
+        rc = spindle_channel_message_check(data, len, &c->err);
+    if (rc != SPINDLE_OK)
+        return rc;
+    return spindle_store_chan_push(&c->store, &id, SPINDLE_CHAN_IN, data, len);
+}
+
+int spindle_channel_recv(spindle_client *c, spindle_channel ch, long timeout_ms,
+                         spindle_message *out)
+{
+    memset(out, 0, sizeof(*out));
+    spindle_chan_id id;
+    int rc = resolve(c, ch, &id);
+    if (rc != SPINDLE_OK)
+        return rc;
+    return spindle_store_chan_pop(&c->store, &id, SPINDLE_CHAN_OUT, timeout_ms, out);
+}
+
+int spindle_channel_recv_all(spindle_client *c, spindle_channel ch, spindle_message **msgs,
+                             size_t *n)
+{
+    *msgs = NULL;
+    *n = 0;
+    spindle_chan_id id;
+    int rc = resolve(c, ch, &id);
+    if (rc != SPINDLE_OK)
+        return rc;
+    return spindle_store_chan_pop_all(&c->store, &id, SPINDLE_CHAN_OUT, msgs, n);
+}
+
+static int event(spindle_client *c, spindle_channel ch, int op, int *set)
+{
+    spindle_chan_id id;
+    int rc = resolve(c, ch, &id);
+    if (rc != SPINDLE_OK)
+        return rc;
+    return spindle_store_chan_event(&c->store, &id, op, set);
+}
+
+int spindle_channel_set_event(spindle_client *c, spindle_channel ch)
+{
+    return event(c, ch, 1, NULL);
+}
+
+int spindle_channel_clear_event(spindle_client *c, spindle_channel ch)
+{
+    return event(c, ch, -1, NULL);
+}
+
+int spindle_channel_event(spindle_client *c, spindle_channel ch, int *set)
+{
+    *set = 0;
+    return event(c, ch, 0, set);
+}
+
+int spindle_channel_delete(spindle_client *c, spindle_channel ch, int *existed)
+{
+    if (existed)
+        *existed = 0;
+    spindle_chan_id id;
+    int rc = resolve(c, ch, &id);
+    if (rc != SPINDLE_OK)
+        return rc;
+    return spindle_store_chan_delete(&c->store, &id, existed);
+}

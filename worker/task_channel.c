@@ -1,0 +1,110 @@
+/* Channels from the running task's side (channel.h): the task reads its input, writes its
+ * output and checks the cancel event of its own channel, its group's, or the global one.
+ *
+ * Every call goes through begin(), the one place that needs Redis: the slot's connection
+ * (ctx->store), with its error record pointed at the task's own (ctx->chan_err) for the
+ * duration of the call, so that a task's failed channel call never overwrites the slot's
+ * message and the task can read it with spindle_task_channel_errstr(). A context without a
+ * store (an in-process run) is refused there for now. */
+#include <string.h>
+
+#include "common/channel_check.h"
+#include "store/channel.h"
+#include "worker/worker_impl.h"
+
+/* The task's channel for scope, in the store's form. The group is read from the task hash on
+ * first use and remembered, absent or not, for the rest of the run. */
+static int resolve(spindle_task_ctx *ctx, spindle_scope scope, spindle_chan_id *id)
+{
+    memset(id, 0, sizeof(*id));
+    id->scope = scope;
+    switch (scope) {
+    case SPINDLE_SCOPE_TASK:
+        id->queue = ctx->queue;
+        id->id = ctx->id;
+        return SPINDLE_OK;
+    case SPINDLE_SCOPE_GROUP:
+        if (!ctx->group_read) {
+            int rc = spindle_store_task_group(ctx->store, ctx->queue, ctx->id, ctx->group);
+            if (rc == SPINDLE_ERR_NOT_FOUND)
+                ctx->group[0] = '\0';
+            else if (rc != SPINDLE_OK)
+                return rc;
+            ctx->group_read = 1;
+        }
+        if (ctx->group[0] == '\0')
+            return spindle_error_set(&ctx->chan_err, SPINDLE_ERR_NOT_FOUND,
+                                     "task %s is in no group", ctx->id);
+        id->group = ctx->group;
+        return SPINDLE_OK;
+    case SPINDLE_SCOPE_GLOBAL:
+        return SPINDLE_OK;
+    }
+    return spindle_error_set(&ctx->chan_err, SPINDLE_ERR_INVALID, "channel scope %d is not a scope",
+                             (int)scope);
+}
+
+/* Starts a channel call: lends the store the task's error record (*saved keeps the slot's,
+ * for end()) and resolves scope. */
+static int begin(spindle_task_ctx *ctx, spindle_scope scope, spindle_chan_id *id,
+                 spindle_error **saved)
+{
+    spindle_error_clear(&ctx->chan_err);
+    *saved = NULL;
+    if (ctx->store == NULL)
+        return spindle_error_set(&ctx->chan_err, SPINDLE_ERR_INVALID,
+                                 "task %s: channels need a Redis connection, and this task runs "
+                                 "without one",
+                                 ctx->id ? ctx->id : "?");
+    *saved = ctx->store->err;
+    ctx->store->err = &ctx->chan_err;
+    return resolve(ctx, scope, id);
+}
+
+static int end(spindle_task_ctx *ctx, spindle_error *saved, int rc)
+{
+    if (saved)
+        ctx->store->err = saved;
+    return rc;
+}
+
+int spindle_task_channel_read(spindle_task_ctx *ctx, spindle_scope scope, long timeout_ms,
+                              spindle_message *out)
+{
+    memset(out, 0, sizeof(*out));
+    spindle_chan_id id;
+    spindle_error *saved;
+    int rc = begin(ctx, scope, &id, &saved);
+    if (rc == SPINDLE_OK)
+        rc = spindle_store_chan_pop(ctx->store, &id, SPINDLE_CHAN_IN, timeout_ms, out);
+    return end(ctx, saved, rc);
+}
+
+int spindle_task_channel_write(spindle_task_ctx *ctx, spindle_scope scope, const void *data,
+                               size_t len)
+{
+    spindle_chan_id id;
+    spindle_error *saved;
+    int rc = begin(ctx, scope, &id, &saved);
+    if (rc == SPINDLE_OK)
+        rc = spindle_channel_message_check(data, len, &ctx->chan_err);
+    if (rc == SPINDLE_OK)
+        rc = spindle_store_chan_push(ctx->store, &id, SPINDLE_CHAN_OUT, data, len);
+    return end(ctx, saved, rc);
+}
+
+int spindle_task_channel_event(spindle_task_ctx *ctx, spindle_scope scope, int *set)
+{
+    *set = 0;
+    spindle_chan_id id;
+    spindle_error *saved;
+    int rc = begin(ctx, scope, &id, &saved);
+    if (rc == SPINDLE_OK)
+        rc = spindle_store_chan_event(ctx->store, &id, 0, set);
+    return end(ctx, saved, rc);
+}
+
+const char *spindle_task_channel_errstr(const spindle_task_ctx *ctx)
+{
+    return ctx->chan_err.msg;
+}

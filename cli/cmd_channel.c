@@ -137,7 +137,7 @@ static int act(spindle_cli *cli, const char *action, spindle_channel ch, const c
 /* channel ACTION [--task ID [--queue Q] | --group NAME] [options] [VALUE...] */
 int spindle_cli_cmd_channel(spindle_cli *cli, int argc, char **argv)
 {
-    static const char *const actions[] = {"create", "send",        "recv",  "set-event",
+    static const char *const actions[] = {"create",      "send",  "recv",  "set-event",
                                           "clear-event", "event", "delete"};
     channel_args a = {.task = NULL};
     const spindle_cli_opt opts[] = {

@@ -18,8 +18,8 @@ extern "C" {
 
 /* The last progress report stored for a task. */
 typedef struct spindle_progress {
-    int64_t done;  /* units done */
-    int64_t total; /* units in all; 0 when unknown */
+    int64_t done;                               /* units done */
+    int64_t total;                              /* units in all; 0 when unknown */
     char message[SPINDLE_PROGRESS_MSG_MAX + 1]; /* "" if none */
     int64_t updated_at_ms; /* Redis clock, ms since the epoch; 0: no report yet */
     long seq;              /* reports written so far: changes with every stored report */

@@ -6,6 +6,7 @@
 #include "spindle/admin.h"
 #include "spindle/args.h"
 #include "spindle/client.h"
+#include "spindle/middleware.h"
 #include "spindle/progress.h"
 #include "spindle/state.h"
 #include "spindle/status.h"

@@ -46,8 +46,8 @@ static const char *unpack_error(msgpack_unpack_return r)
 
 /* The task itself: lookup, argument checks, the call, the result check. ctx is filled but
  * for its userdata, set here once the function is found. */
-static int run_task(const spindle_registry *reg, const spindle_claimed *task,
-                    spindle_task_ctx *ctx, int in_thread, msgpack_zone *zone, msgpack_sbuffer *out)
+static int run_task(const spindle_registry *reg, const spindle_claimed *task, spindle_task_ctx *ctx,
+                    int in_thread, msgpack_zone *zone, msgpack_sbuffer *out)
 {
     if (task->func[0] == '\0')
         return fail(out, "task hash has no 'func' field");

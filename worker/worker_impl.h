@@ -68,8 +68,8 @@ void spindle_middleware_leave(const spindle_registry *reg, spindle_task_ctx *ctx
 
 /* Runs one claimed task with the registry, inside its middleware chain. env carries the
  * caller's part of the context (queue, store, worker_id, cancel, sync; see spindle_task_ctx),
- * copied here. A slot and a synchronous client both run tasks through this one function. On success returns 1
- * with the result's msgpack bytes in out; on failure returns 0 with the error text in out
+ * copied here. A slot and a synchronous client both run tasks through this one function. On success
+ * returns 1 with the result's msgpack bytes in out; on failure returns 0 with the error text in out
  * (not NUL-terminated). zone is scratch memory for decoding the args, cleared here.
  * in_thread: the caller is a thread slot, which refuses functions that need a process. */
 int spindle_execute(const spindle_registry *reg, const spindle_claimed *task,

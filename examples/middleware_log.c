@@ -63,8 +63,9 @@ static void start_line(line *l, spindle_task_ctx *ctx, const char *event)
     struct tm tm;
     gmtime_r(&tv.tv_sec, &tm);
     l->len = 0;
-    add(l, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ event=%s id=%s queue=%s func=%s attempt=%ld "
-           "pid=%ld",
+    add(l,
+        "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ event=%s id=%s queue=%s func=%s attempt=%ld "
+        "pid=%ld",
         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
         (long)(tv.tv_usec / 1000), event, spindle_task_id(ctx), spindle_task_queue(ctx),
         spindle_task_func(ctx)[0] ? spindle_task_func(ctx) : "-", spindle_task_attempt(ctx),
@@ -112,9 +113,7 @@ static void log_error(spindle_task_ctx *ctx, const char *error, double ms, void 
 
 int example_use_log(spindle_registry *reg)
 {
-    spindle_middleware mw = {.name = "log",
-                             .before = log_before,
-                             .after = log_after,
-                             .on_error = log_error};
+    spindle_middleware mw = {
+        .name = "log", .before = log_before, .after = log_after, .on_error = log_error};
     return spindle_registry_use(reg, &mw);
 }

@@ -5,6 +5,7 @@
 
 #include "spindle/admin.h"
 #include "spindle/args.h"
+#include "spindle/callbacks.h"
 #include "spindle/client.h"
 #include "spindle/middleware.h"
 #include "spindle/progress.h"

@@ -45,4 +45,17 @@ int spindle_client_register_queue(spindle_client *c, const char *queue);
 /* A handle for (id, queue), or NULL with c->err set to SPINDLE_ERR_NOMEM. */
 spindle_handle *spindle_handle_make(spindle_client *c, const char *id, const char *queue);
 
+/* Results (producer/wait.c), shared by the waits. spindle_result_make() builds *out from a
+ * final state and its payload (result bytes or error text) and returns SPINDLE_OK,
+ * SPINDLE_ERR_TASK_FAILED or SPINDLE_ERR_CANCELLED as spindle_wait() would. */
+int spindle_result_make(spindle_client *c, const spindle_handle *h, spindle_state st,
+                        const char *payload, size_t len, spindle_result **out);
+/* Interprets a wait-script reply: returns 1 with *rc set (and *out when final) if the wait is
+ * over (final state, missing task, bad state), 0 if the task is still going. */
+int spindle_result_from_step(spindle_client *c, const spindle_handle *h, redisReply *r, int *rc,
+                             spindle_result **out);
+/* Interprets a done token "STATE:PAYLOAD" as spindle_result_make() does. */
+int spindle_result_from_token(spindle_client *c, const spindle_handle *h, const char *tok,
+                              size_t len, spindle_result **out);
+
 #endif

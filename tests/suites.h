@@ -42,6 +42,7 @@ int register_fleet_redis_tests(void);
 int register_fleet_check_tests(void);
 int register_fleet_pool_tests(void);
 int register_middleware_tests(void);
+int register_wait_many_tests(void);
 int register_cli_tests(void);
 
 #endif

@@ -315,8 +315,7 @@ static int count_lines(const char *log, ...)
         const char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) : strlen(line);
         char buf[4096];
-        snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) ? len : sizeof(buf) - 1),
-                 line);
+        snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) ? len : sizeof(buf) - 1), line);
         va_list ap;
         va_start(ap, log);
         int all = 1;
@@ -380,8 +379,8 @@ static void test_example_middlewares(void)
     CU_ASSERT_EQUAL(count_lines(log, "event=start", "func=fail", NULL), 1);
     char id_field[64];
     snprintf(id_field, sizeof(id_field), "id=%s", hf ? spindle_handle_id(hf) : "?");
-    CU_ASSERT_EQUAL(
-        count_lines(log, "event=error", id_field, "error=\"bad \\\"luck\\\"\"", NULL), 1);
+    CU_ASSERT_EQUAL(count_lines(log, "event=error", id_field, "error=\"bad \\\"luck\\\"\"", NULL),
+                    1);
     CU_ASSERT_EQUAL(count_lines(log, "timing pid=", "tasks=7", "functions=2", NULL), 1);
     CU_ASSERT_EQUAL(count_lines(log, "timing pid=", "func=add count=6 errors=0", NULL), 1);
     CU_ASSERT_EQUAL(count_lines(log, "timing pid=", "func=fail count=1 errors=1", NULL), 1);

@@ -11,6 +11,7 @@
 #include "spindle/progress.h"
 #include "spindle/state.h"
 #include "spindle/status.h"
+#include "spindle/sync.h"
 #include "spindle/version.h"
 #include "spindle/worker.h"
 

@@ -100,6 +100,8 @@ int spindle_result_from_token(spindle_client *c, const spindle_handle *h, const 
 int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms, spindle_result **out)
 {
     *out = NULL;
+    if (c->sync)
+        return spindle_sync_wait(c, h, out);
     int64_t deadline = spindle_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     redisReply *r = NULL;
     int rc = spindle_store_wait_step(&c->store, h->queue, h->id, timeout_ms != 0, &r);

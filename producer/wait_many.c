@@ -34,6 +34,15 @@ typedef struct wait_many {
     size_t ndone, first; /* first: n until a task is seen final */
 } wait_many;
 
+/* Calls on_success or on_failure (if given) for the final result r of task i. */
+static void call_back(const spindle_wait_callbacks *cb, size_t i, const spindle_result *r)
+{
+    if (cb && spindle_result_state(r) == SPINDLE_STATE_SUCCEEDED && cb->on_success)
+        cb->on_success(i, r, cb->userdata);
+    else if (cb && spindle_result_state(r) != SPINDLE_STATE_SUCCEEDED && cb->on_failure)
+        cb->on_failure(i, r, cb->userdata);
+}
+
 static void finish(wait_many *w, size_t i, spindle_result *r)
 {
     w->done[i] = 1;
@@ -41,10 +50,7 @@ static void finish(wait_many *w, size_t i, spindle_result *r)
     w->ndone++;
     if (w->first == w->n)
         w->first = i;
-    if (w->cb && spindle_result_state(r) == SPINDLE_STATE_SUCCEEDED && w->cb->on_success)
-        w->cb->on_success(i, r, w->cb->userdata);
-    else if (w->cb && spindle_result_state(r) != SPINDLE_STATE_SUCCEEDED && w->cb->on_failure)
-        w->cb->on_failure(i, r, w->cb->userdata);
+    call_back(w->cb, i, r);
     spindle_result_free(r);
 }
 
@@ -228,6 +234,25 @@ static int run(wait_many *w, int mode, long timeout_ms)
                              w->n, timeout_ms, mode == SPINDLE_WAIT_ANY ? "any" : "all");
 }
 
+/* A synchronous client's tasks are all final: each gets its callback, in order. */
+static int sync_wait_many(spindle_client *c, spindle_handle *const *handles, size_t n,
+                          const spindle_wait_callbacks *cb, size_t *first)
+{
+    for (size_t i = 0; i < n; i++) {
+        spindle_result *r = NULL;
+        int rc = result_rc(spindle_wait(c, handles[i], 0, &r));
+        if (rc == SPINDLE_ERR_NOT_FOUND)
+            return spindle_error_wrap(&c->err, "wait on handle %zu: ", i);
+        if (rc != SPINDLE_OK)
+            return rc;
+        if (first && i == 0)
+            *first = 0;
+        call_back(cb, i, r);
+        spindle_result_free(r);
+    }
+    return SPINDLE_OK;
+}
+
 int spindle_wait_many(spindle_client *c, spindle_handle *const *handles, size_t n, int mode,
                       long timeout_ms, const spindle_wait_callbacks *cb, size_t *first)
 {
@@ -244,6 +269,8 @@ int spindle_wait_many(spindle_client *c, spindle_handle *const *handles, size_t 
         if (handles[i] == NULL)
             return spindle_error_set(&c->err, SPINDLE_ERR_INVALID, "wait_many: handle %zu is NULL",
                                      i);
+    if (c->sync)
+        return sync_wait_many(c, handles, n, cb, first);
     wait_many w = {.c = c, .h = handles, .n = n, .cb = cb, .first = n};
     w.done = calloc(n, sizeof(*w.done));
     w.registered = calloc(n, sizeof(*w.registered));

@@ -20,6 +20,7 @@ int register_url_tests(void);
 int register_names_tests(void);
 int register_args_tests(void);
 int register_msgpack_check_tests(void);
+int register_sync_tests(void);
 int register_roundtrip_tests(void);
 int register_types_tests(void);
 int register_ttl_tests(void);

@@ -150,8 +150,8 @@ static void test_mixed_outcomes(void)
     CU_ASSERT_TRUE(r && r->type == REDIS_REPLY_INTEGER);
     freeReplyObject(r);
     seen sn = {0};
-    spindle_wait_callbacks cb = {.on_success = on_success, .on_failure = on_failure,
-                                 .userdata = &sn};
+    spindle_wait_callbacks cb = {
+        .on_success = on_success, .on_failure = on_failure, .userdata = &sn};
     size_t first = 99;
     CU_ASSERT_EQUAL(spindle_wait_many(client, h, 4, SPINDLE_WAIT_ALL, HARNESS_WAIT_MS, &cb, &first),
                     SPINDLE_OK);
@@ -176,8 +176,8 @@ static void test_timeout(void)
 {
     spindle_handle *h[2] = {enq(IDLE, "add", 1, NULL), enq(IDLE, "add", 2, NULL)};
     seen sn = {0};
-    spindle_wait_callbacks cb = {.on_success = on_success, .on_failure = on_failure,
-                                 .userdata = &sn};
+    spindle_wait_callbacks cb = {
+        .on_success = on_success, .on_failure = on_failure, .userdata = &sn};
     size_t first = 99;
     int64_t t0 = harness_ms();
     CU_ASSERT_EQUAL(spindle_wait_many(client, h, 2, SPINDLE_WAIT_ANY, 200, &cb, &first),
@@ -248,8 +248,8 @@ static redisContext *own_connection(void)
 
 static void report(writer *w, long done, const char *msg)
 {
-    redisReply *r = redisCommand(w->rc, "HSET %s progress_done %ld progress_total 3 progress_msg %s",
-                                 w->key, done, msg);
+    redisReply *r = redisCommand(
+        w->rc, "HSET %s progress_done %ld progress_total 3 progress_msg %s", w->key, done, msg);
     freeReplyObject(r);
     r = redisCommand(w->rc, "HINCRBY %s progress_seq 1", w->key);
     freeReplyObject(r);

@@ -60,6 +60,8 @@ STATIC := $(BUILD)/lib/libspindle.a
 SHARED := $(BUILD)/lib/libspindle.so
 SONAME := libspindle.so.$(MAJOR)
 TASKS_SO := $(BUILD)/lib/spindle-example-tasks.so
+MIDDLEWARE_SO := $(BUILD)/lib/spindle-example-middleware.so
+MIDDLEWARE_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard examples/middleware*.c))
 WORKER_BIN := $(BUILD)/bin/spindle-worker
 CLI_BIN := $(BUILD)/bin/spindle
 PRODUCER_BIN := $(BUILD)/bin/spindle-example-producer
@@ -72,7 +74,7 @@ RPATH := -Wl,-rpath,'$$ORIGIN/../lib'
 
 .PHONY: all deps demo test test-run valgrind bench chaos install format lint clean
 all: $(STATIC) $(SHARED) $(WORKER_BIN) $(CLI_BIN) $(TASKS_SO) $(PRODUCER_BIN) $(BENCH_BIN) \
-	$(CHAOS_BIN) $(CHAOS_TASKS_SO)
+	$(CHAOS_BIN) $(CHAOS_TASKS_SO) $(MIDDLEWARE_SO)
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -109,6 +111,10 @@ $(BENCH_BIN): $(patsubst %.c,$(OBJ)/%.o,$(wildcard bench/*.c)) $(SHARED)
 $(TASKS_SO): $(OBJ)/examples/tasks.o
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(LDFLAGS) -o $@ $<
+
+$(MIDDLEWARE_SO): $(MIDDLEWARE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ -lpthread
 
 $(CHAOS_BIN): $(CHAOS_OBJ) $(SHARED)
 	@mkdir -p $(dir $@)
@@ -169,7 +175,7 @@ install: all
 	ln -sf libspindle.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf libspindle.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libspindle.so
 	install -m 755 $(WORKER_BIN) $(CLI_BIN) $(DESTDIR)$(PREFIX)/bin/
-	install -m 755 $(TASKS_SO) $(DESTDIR)$(PREFIX)/lib/spindle/
+	install -m 755 $(TASKS_SO) $(MIDDLEWARE_SO) $(DESTDIR)$(PREFIX)/lib/spindle/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' spindle.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/spindle.pc
 

@@ -5,11 +5,14 @@
 
 #include "spindle/admin.h"
 #include "spindle/args.h"
+#include "spindle/callbacks.h"
 #include "spindle/channel.h"
 #include "spindle/client.h"
+#include "spindle/middleware.h"
 #include "spindle/progress.h"
 #include "spindle/state.h"
 #include "spindle/status.h"
+#include "spindle/sync.h"
 #include "spindle/version.h"
 #include "spindle/worker.h"
 

@@ -19,6 +19,8 @@ int spindle_queue_list(spindle_client *c, spindle_queue_stat **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
+    if (c->sync)
+        return spindle_sync_refuse(c, "spindle_queue_list");
     redisReply *names = NULL;
     int rc = spindle_store_queue_names(&c->store, &names);
     if (rc != SPINDLE_OK)

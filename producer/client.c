@@ -19,6 +19,8 @@ spindle_client *spindle_client_new(void)
 
 int spindle_client_connect(spindle_client *c, const spindle_client_options *opts)
 {
+    if (c->sync)
+        return spindle_sync_refuse(c, "spindle_client_connect");
     spindle_client_options dflt;
     if (opts == NULL) {
         spindle_client_options_init(&dflt);
@@ -37,6 +39,8 @@ int spindle_client_connect(spindle_client *c, const spindle_client_options *opts
 
 int spindle_client_reconnect(spindle_client *c)
 {
+    if (c->sync)
+        return spindle_sync_refuse(c, "spindle_client_reconnect");
     if (!c->opened)
         return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
                                  "reconnect: the client was never connected");
@@ -48,6 +52,7 @@ void spindle_client_free(spindle_client *c)
     if (c == NULL)
         return;
     spindle_store_close(&c->store);
+    spindle_sync_free(c->sync);
     free(c);
 }
 

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/names.h"
 #include "spindle/client.h"
+#include "spindle/progress.h"
 #include "store/conn.h"
 
 /* Queues this client has added to NS:queues: a small cache so steady-state enqueues cost one
@@ -18,8 +19,11 @@
  * bulk limit, so an accidental giant buffer is refused with a clear error. */
 #define CLIENT_MAX_ARGS (64u << 20)
 
+struct spindle_sync;
+
 struct spindle_client {
     spindle_store store;
+    struct spindle_sync *sync; /* non-NULL: a synchronous client (producer/sync.c), no Redis */
     spindle_error err;
     int opened; /* spindle_client_connect() validated the options once */
     char registered[CLIENT_QUEUE_CACHE][SPINDLE_NAME_MAX + 1];
@@ -44,5 +48,33 @@ struct spindle_result {
 int spindle_client_register_queue(spindle_client *c, const char *queue);
 /* A handle for (id, queue), or NULL with c->err set to SPINDLE_ERR_NOMEM. */
 spindle_handle *spindle_handle_make(spindle_client *c, const char *id, const char *queue);
+
+/* Synchronous clients (producer/sync.c): the public calls branch here when c->sync is set,
+ * after their own argument checks. Each sets c->err on failure like its Redis twin. */
+struct spindle_task_opts;
+int spindle_sync_enqueue(spindle_client *c, const char *queue, const char *func, const char *args,
+                         size_t len, const struct spindle_task_opts *to, spindle_handle **out);
+int spindle_sync_open(spindle_client *c, const char *id, const char *queue, spindle_handle **out);
+int spindle_sync_status(spindle_client *c, const spindle_handle *h, spindle_state *state);
+int spindle_sync_info(spindle_client *c, const spindle_handle *h, spindle_task_info *info);
+int spindle_sync_wait(spindle_client *c, const spindle_handle *h, spindle_result **out);
+int spindle_sync_retry(spindle_client *c, const spindle_handle *h);
+int spindle_sync_progress(spindle_client *c, const spindle_handle *h, spindle_progress *out);
+/* SPINDLE_ERR_INVALID: what (a call's name) needs Redis and c is synchronous. */
+int spindle_sync_refuse(spindle_client *c, const char *what);
+void spindle_sync_free(struct spindle_sync *s);
+
+/* Results (producer/wait.c), shared by the waits. spindle_result_make() builds *out from a
+ * final state and its payload (result bytes or error text) and returns SPINDLE_OK,
+ * SPINDLE_ERR_TASK_FAILED or SPINDLE_ERR_CANCELLED as spindle_wait() would. */
+int spindle_result_make(spindle_client *c, const spindle_handle *h, spindle_state st,
+                        const char *payload, size_t len, spindle_result **out);
+/* Interprets a wait-script reply: returns 1 with *rc set (and *out when final) if the wait is
+ * over (final state, missing task, bad state), 0 if the task is still going. */
+int spindle_result_from_step(spindle_client *c, const spindle_handle *h, redisReply *r, int *rc,
+                             spindle_result **out);
+/* Interprets a done token "STATE:PAYLOAD" as spindle_result_make() does. */
+int spindle_result_from_token(spindle_client *c, const spindle_handle *h, const char *tok,
+                              size_t len, spindle_result **out);
 
 #endif

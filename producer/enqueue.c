@@ -93,6 +93,8 @@ static int enqueue_one(spindle_client *c, const char *func, const char *args, si
         rc = spindle_name_check(func, "function", &c->err);
     if (rc != SPINDLE_OK)
         return rc;
+    if (c->sync)
+        return spindle_sync_enqueue(c, queue, func, args, len, &to, out);
     spindle_new_task t = {.func = func, .args = args, .args_len = len};
     char id[SPINDLE_ID_LEN + 1];
     spindle_id_new(id);
@@ -142,6 +144,24 @@ int spindle_enqueue_msgpack(spindle_client *c, const char *func, const void *arg
     return rc ? rc : enqueue_one(c, func, args, len, opts, out);
 }
 
+/* A bulk enqueue on a synchronous client: each task runs in turn. */
+static int sync_bulk(spindle_client *c, const char *queue, const spindle_task_spec *specs, size_t n,
+                     const spindle_task_opts *to, spindle_handle **out)
+{
+    if (out)
+        memset(out, 0, n * sizeof(*out));
+    for (size_t i = 0; i < n; i++) {
+        const spindle_task_spec *sp = &specs[i];
+        int has = sp->args && sp->args_len;
+        int rc = spindle_sync_enqueue(c, queue, sp->func, has ? sp->args : empty_array,
+                                      has ? sp->args_len : 1, to, out ? &out[i] : NULL);
+        if (rc != SPINDLE_OK)
+            return spindle_error_wrap(&c->err,
+                                      "bulk enqueue on queue '%s' (%zu of %zu run): ", queue, i, n);
+    }
+    return SPINDLE_OK;
+}
+
 int spindle_enqueue_bulk(spindle_client *c, const spindle_task_spec *specs, size_t n,
                          const spindle_enqueue_options *opts, spindle_handle **out)
 {
@@ -157,6 +177,8 @@ int spindle_enqueue_bulk(spindle_client *c, const spindle_task_spec *specs, size
         if (rc != SPINDLE_OK)
             return spindle_error_wrap(&c->err, "bulk enqueue, task %zu: ", i);
     }
+    if (c->sync)
+        return sync_bulk(c, queue, specs, n, &to, out);
     size_t chunk = n < BULK_CHUNK ? n : BULK_CHUNK;
     spindle_new_task *tasks = malloc((chunk ? chunk : 1) * sizeof(*tasks));
     char(*ids)[SPINDLE_ID_LEN + 1] = malloc((chunk ? chunk : 1) * sizeof(*ids));

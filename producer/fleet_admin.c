@@ -10,6 +10,8 @@ int spindle_dead_list(spindle_client *c, const char *queue, size_t max, spindle_
 {
     *out = NULL;
     *n = 0;
+    if (c->sync)
+        return spindle_sync_refuse(c, "spindle_dead_list");
     int rc = spindle_name_check(queue, "queue", &c->err);
     if (rc != SPINDLE_OK)
         return rc;
@@ -26,6 +28,11 @@ void spindle_dead_list_free(spindle_dead_letter *list, size_t n)
 
 int spindle_worker_list(spindle_client *c, spindle_worker_info **out, size_t *n)
 {
+    if (c->sync) {
+        *out = NULL;
+        *n = 0;
+        return spindle_sync_refuse(c, "spindle_worker_list");
+    }
     int rc = spindle_store_workers(&c->store, out, n);
     if (rc != SPINDLE_OK)
         spindle_error_wrap(&c->err, "listing the workers of namespace '%s': ", c->store.ns);

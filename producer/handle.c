@@ -24,6 +24,8 @@ int spindle_handle_open(spindle_client *c, const char *id, const char *queue, sp
     int rc = spindle_id_check(id, &c->err);
     if (rc != SPINDLE_OK)
         return rc;
+    if (c->sync)
+        return spindle_sync_open(c, id, queue, out);
     char found[SPINDLE_NAME_MAX + 1];
     if (queue) {
         rc = spindle_name_check(queue, "queue", &c->err);
@@ -58,6 +60,8 @@ void spindle_handle_free(spindle_handle *h)
 
 int spindle_status(spindle_client *c, const spindle_handle *h, spindle_state *state)
 {
+    if (c->sync)
+        return spindle_sync_status(c, h, state);
     char text[16];
     int rc = spindle_store_task_state(&c->store, h->queue, h->id, text);
     if (rc != SPINDLE_OK)
@@ -131,6 +135,8 @@ static int apply_field(spindle_client *c, const spindle_handle *h, const redisRe
 
 int spindle_info(spindle_client *c, const spindle_handle *h, spindle_task_info *info)
 {
+    if (c->sync)
+        return spindle_sync_info(c, h, info);
     memset(info, 0, sizeof(*info));
     info->result_ttl_s = -1;
     info->max_retries = -1;

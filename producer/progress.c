@@ -5,5 +5,7 @@
 
 int spindle_progress_get(spindle_client *c, const spindle_handle *h, spindle_progress *out)
 {
+    if (c->sync)
+        return spindle_sync_progress(c, h, out);
     return spindle_store_progress(&c->store, h->queue, h->id, out);
 }

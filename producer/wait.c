@@ -17,9 +17,8 @@
  * a lost token (done list expired, flushed by hand) with at most this much delay. */
 #define WAIT_SLICE_MS 10000
 
-/* Builds a result from a final state and its payload (result bytes or error text). */
-static int make_result(spindle_client *c, const spindle_handle *h, spindle_state st,
-                       const char *payload, size_t len, spindle_result **out)
+int spindle_result_make(spindle_client *c, const spindle_handle *h, spindle_state st,
+                        const char *payload, size_t len, spindle_result **out)
 {
     spindle_result *r = calloc(1, sizeof(*r));
     if (r == NULL)
@@ -64,9 +63,8 @@ static int make_result(spindle_client *c, const spindle_handle *h, spindle_state
     return SPINDLE_OK;
 }
 
-/* Interprets a wait-script reply. Returns 1 and sets *rc when the wait is over. */
-static int from_step(spindle_client *c, const spindle_handle *h, redisReply *r, int *rc,
-                     spindle_result **out)
+int spindle_result_from_step(spindle_client *c, const spindle_handle *h, redisReply *r, int *rc,
+                             spindle_result **out)
 {
     if (r->elements == 0) {
         *rc = spindle_error_set(&c->err, SPINDLE_ERR_NOT_FOUND,
@@ -83,13 +81,12 @@ static int from_step(spindle_client *c, const spindle_handle *h, redisReply *r, 
     if (r->elements < 3)
         return 0;
     const redisReply *p = st == SPINDLE_STATE_SUCCEEDED ? r->element[1] : r->element[2];
-    *rc = make_result(c, h, st, p->str, p->len, out);
+    *rc = spindle_result_make(c, h, st, p->str, p->len, out);
     return 1;
 }
 
-/* Interprets a done token "STATE:PAYLOAD". */
-static int from_token(spindle_client *c, const spindle_handle *h, const char *tok, size_t len,
-                      spindle_result **out)
+int spindle_result_from_token(spindle_client *c, const spindle_handle *h, const char *tok,
+                              size_t len, spindle_result **out)
 {
     const char *colon = memchr(tok, ':', len);
     spindle_state st;
@@ -97,18 +94,20 @@ static int from_token(spindle_client *c, const spindle_handle *h, const char *to
         !spindle_state_is_final(st))
         return spindle_error_set(&c->err, SPINDLE_ERR_PROTOCOL,
                                  "malformed completion token for task %s", h->id);
-    return make_result(c, h, st, colon + 1, len - (size_t)(colon - tok) - 1, out);
+    return spindle_result_make(c, h, st, colon + 1, len - (size_t)(colon - tok) - 1, out);
 }
 
 int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms, spindle_result **out)
 {
     *out = NULL;
+    if (c->sync)
+        return spindle_sync_wait(c, h, out);
     int64_t deadline = spindle_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     redisReply *r = NULL;
     int rc = spindle_store_wait_step(&c->store, h->queue, h->id, timeout_ms != 0, &r);
     if (rc != SPINDLE_OK)
         return rc;
-    int over = from_step(c, h, r, &rc, out);
+    int over = spindle_result_from_step(c, h, r, &rc, out);
     freeReplyObject(r);
     if (over)
         return rc;
@@ -127,7 +126,7 @@ int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms, sp
         if (rc != SPINDLE_OK)
             return rc;
         if (tok) {
-            rc = from_token(c, h, tok, len, out);
+            rc = spindle_result_from_token(c, h, tok, len, out);
             freeReplyObject(r);
             return rc;
         }
@@ -137,7 +136,7 @@ int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms, sp
             rc = spindle_store_wait_step(&c->store, h->queue, h->id, 0, &r);
             if (rc != SPINDLE_OK)
                 return rc;
-            over = from_step(c, h, r, &rc, out);
+            over = spindle_result_from_step(c, h, r, &rc, out);
             freeReplyObject(r);
             if (over)
                 return rc;
@@ -151,14 +150,14 @@ int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms, sp
     if (rc != SPINDLE_OK)
         return rc;
     int missing = r->elements == 0;
-    over = from_step(c, h, r, &rc, out);
+    over = spindle_result_from_step(c, h, r, &rc, out);
     freeReplyObject(r);
     if (missing) {
         const char *tok;
         size_t len;
         int prc = spindle_store_pop_done(&c->store, h->queue, h->id, &r, &tok, &len);
         if (prc == SPINDLE_OK && tok)
-            rc = from_token(c, h, tok, len, out);
+            rc = spindle_result_from_token(c, h, tok, len, out);
         if (r)
             freeReplyObject(r);
         return prc == SPINDLE_OK ? rc : prc;

@@ -154,6 +154,15 @@ int spindle_store_queue_names(spindle_store *s, redisReply **reply);
 int spindle_store_queue_counts(spindle_store *s, const char *queue, long long *pending,
                                long long *running);
 
+/* ---- waiting on many tasks (store/wait_many.c) ---- */
+
+/* BLPOP on the done lists of tasks ids[0..n) of one queue (one hash slot) for up to ms. On a
+ * token, *index is the position of its task in ids and *token points into *reply, which the
+ * caller frees; on a timeout *reply and *token are NULL and *index is n. */
+int spindle_store_block_done_any(spindle_store *s, const char *queue, const char *const *ids,
+                                 size_t n, long ms, redisReply **reply, size_t *index,
+                                 const char **token, size_t *token_len);
+
 /* ---- progress (store/progress.c) ---- */
 
 /* Reads the progress fields of a task (zeroed when it has no report). SPINDLE_ERR_NOT_FOUND

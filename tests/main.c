@@ -57,6 +57,9 @@ int main(void)
         register_fleet_check_tests,
         register_fleet_pool_tests,
         register_channel_tests,
+        register_sync_tests,
+        register_middleware_tests,
+        register_wait_many_tests,
         register_cli_tests,
     };
     for (size_t i = 0; i < sizeof(registrars) / sizeof(registrars[0]); i++) {

@@ -20,6 +20,7 @@ int register_url_tests(void);
 int register_names_tests(void);
 int register_args_tests(void);
 int register_msgpack_check_tests(void);
+int register_sync_tests(void);
 int register_roundtrip_tests(void);
 int register_types_tests(void);
 int register_ttl_tests(void);
@@ -42,6 +43,8 @@ int register_fleet_redis_tests(void);
 int register_fleet_check_tests(void);
 int register_fleet_pool_tests(void);
 int register_channel_tests(void);
+int register_middleware_tests(void);
+int register_wait_many_tests(void);
 int register_cli_tests(void);
 
 #endif

@@ -1,4 +1,5 @@
-/* Running one task: look the function up, decode its args, call it, check its result.
+/* Running one task: look the function up, decode its args, call it, check its result, all
+ * inside the registry's middleware chain (worker/middleware.c).
  *
  * Anything a producer or a hand-written redis-cli command can put in a task hash reaches this
  * file: an unregistered name, args that are not msgpack, not an array, or followed by junk, a
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/msgpack_check.h"
 #include "worker/worker_impl.h"
 
@@ -42,11 +44,11 @@ static const char *unpack_error(msgpack_unpack_return r)
     }
 }
 
-int spindle_execute(const spindle_registry *reg, const spindle_claimed *task,
-                    const spindle_task_ctx *env, int in_thread, msgpack_zone *zone,
-                    msgpack_sbuffer *out)
+/* The task itself: lookup, argument checks, the call, the result check. ctx is filled but
+ * for its userdata, set here once the function is found. */
+static int run_task(const spindle_registry *reg, const spindle_claimed *task, spindle_task_ctx *ctx,
+                    int in_thread, msgpack_zone *zone, msgpack_sbuffer *out)
 {
-    msgpack_sbuffer_clear(out);
     if (task->func[0] == '\0')
         return fail(out, "task hash has no 'func' field");
     const registry_entry *e = spindle_registry_find(reg, task->func);
@@ -74,20 +76,12 @@ int spindle_execute(const spindle_registry *reg, const spindle_claimed *task,
     if (args.type != MSGPACK_OBJECT_ARRAY)
         return fail(out, "args of '%s' must be a msgpack array", task->func);
 
-    spindle_task_ctx ctx = {.id = task->id,
-                            .queue = env->queue,
-                            .func = task->func,
-                            .attempt = task->attempt,
-                            .userdata = e->userdata,
-                            .store = env->store,
-                            .worker_id = env->worker_id,
-                            .cancel = env->cancel};
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
-    int rc = e->fn(&ctx, &args, &pk);
-    if (rc != SPINDLE_OK || ctx.failed) {
-        if (ctx.failed)
-            return fail(out, "%s", ctx.error);
+    int rc = e->fn(ctx, &args, &pk);
+    if (rc != SPINDLE_OK || ctx->failed) {
+        if (ctx->failed)
+            return fail(out, "%s", ctx->error);
         return fail(out, "'%s' returned %d (%s) without a message", task->func, rc,
                     spindle_status_name(rc));
     }
@@ -103,4 +97,36 @@ int spindle_execute(const spindle_registry *reg, const spindle_claimed *task,
                     ur == MSGPACK_UNPACK_EXTRA_BYTES ? "more than one value"
                                                      : "an incomplete value");
     return 1;
+}
+
+int spindle_execute(const spindle_registry *reg, const spindle_claimed *task,
+                    const spindle_task_ctx *env, int in_thread, msgpack_zone *zone,
+                    msgpack_sbuffer *out)
+{
+    msgpack_sbuffer_clear(out);
+    /* The userdata is known before the chain runs, so that a before sees it too. */
+    const registry_entry *e = task->func[0] ? spindle_registry_find(reg, task->func) : NULL;
+    spindle_task_ctx ctx = {.id = task->id,
+                            .queue = env->queue,
+                            .func = task->func,
+                            .attempt = task->attempt,
+                            .userdata = e ? e->userdata : NULL,
+                            .store = env->store,
+                            .worker_id = env->worker_id,
+                            .cancel = env->cancel,
+                            .sync = env->sync};
+    size_t entered = 0;
+    double elapsed_ms = 0;
+    int ok;
+    if (spindle_middleware_enter(reg, &ctx, &entered) != SPINDLE_OK) {
+        ok = fail(out, "%s", ctx.error);
+    } else {
+        int64_t t0 = spindle_mono_us();
+        ok = run_task(reg, task, &ctx, in_thread, zone, out);
+        elapsed_ms = (double)(spindle_mono_us() - t0) / 1000.0;
+    }
+    /* An after may call spindle_task_fail(); the outcome is already in out and stays. */
+    spindle_middleware_leave(reg, &ctx, entered, ok, out->data ? out->data : "", out->size,
+                             elapsed_ms);
+    return ok;
 }

@@ -19,12 +19,20 @@ int spindle_registry_load(spindle_registry *reg, const char *path)
         return spindle_error_set(&reg->err, SPINDLE_ERR_INVALID, "'%s' has no entry point %s()",
                                  path, SPINDLE_PLUGIN_ENTRY);
     }
-    size_t before = spindle_registry_count(reg);
+    /* A library may register functions, middleware, or both. */
+    size_t before = spindle_registry_count(reg) + spindle_registry_middleware_count(reg);
+    /* Cleared first, so that a failed registry call of this entry point can be told from a
+     * failure of its own (a bad configuration it reported itself), which leaves no message. */
+    spindle_error_clear(&reg->err);
     int rc = entry(reg);
+    if (rc != SPINDLE_OK && reg->err.code == SPINDLE_OK)
+        return spindle_error_set(&reg->err, SPINDLE_ERR_INVALID,
+                                 "%s() of '%s' failed with code %d (%s)", SPINDLE_PLUGIN_ENTRY,
+                                 path, rc, spindle_status_name(rc));
     if (rc != SPINDLE_OK)
         return spindle_error_wrap(&reg->err, "%s() of '%s' failed: ", SPINDLE_PLUGIN_ENTRY, path);
-    if (spindle_registry_count(reg) == before)
-        return spindle_error_set(&reg->err, SPINDLE_ERR_INVALID, "'%s' registered no functions",
-                                 path);
+    if (spindle_registry_count(reg) + spindle_registry_middleware_count(reg) == before)
+        return spindle_error_set(&reg->err, SPINDLE_ERR_INVALID,
+                                 "'%s' registered no functions and no middleware", path);
     return SPINDLE_OK;
 }

@@ -18,6 +18,9 @@ void spindle_registry_free(spindle_registry *reg)
     for (size_t i = 0; i < reg->n; i++)
         free(reg->entries[i].name);
     free(reg->entries);
+    for (size_t i = 0; i < reg->nmw; i++)
+        free((char *)reg->mw[i].name);
+    free(reg->mw);
     free(reg);
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/names.h"
+#include "spindle/middleware.h"
 #include "spindle/worker.h"
 #include "store/ops.h"
 
@@ -22,8 +23,12 @@ typedef struct registry_entry {
 struct spindle_registry {
     registry_entry *entries;
     size_t n, cap;
+    spindle_middleware *mw; /* the chain, in registration order (names owned) */
+    size_t nmw, capmw;
     spindle_error err;
 };
+
+struct spindle_sync_task;
 
 /* An error message a task sets about itself: 1 KiB is plenty for a human-readable line. */
 #define TASK_ERROR_MAX 1024
@@ -49,14 +54,28 @@ struct spindle_task_ctx {
     spindle_error chan_err;
     int group_read;
     char group[SPINDLE_NAME_MAX + 1];
+    /* In a synchronous client (include/spindle/sync.h) store is NULL and this points to the
+     * task's in-memory record (common/sync_task.h): a task-side call that would write to Redis
+     * (progress, items, channels, cancel) writes there instead. NULL in a worker's slot. */
+    struct spindle_sync_task *sync;
 };
 
 /* Finds a function by name; NULL if not registered. Borrowed for the life of reg. */
 const registry_entry *spindle_registry_find(const spindle_registry *reg, const char *name);
 
-/* Runs one claimed task with the registry. env carries the slot's part of the context
- * (queue, store, worker_id, cancel; see spindle_task_ctx), copied here. On success returns 1
- * with the result's msgpack bytes in out; on failure returns 0 with the error text in out
+/* Runs the befores of reg's chain in order on ctx. *entered receives how many ran (the
+ * refusing one included). Returns SPINDLE_OK, or the refusal's code with ctx->failed set and
+ * its message in ctx->error (worker/middleware.c). */
+int spindle_middleware_enter(const spindle_registry *reg, spindle_task_ctx *ctx, size_t *entered);
+/* Runs the afters (ok) or on_errors (!ok) of the first `entered` middlewares in reverse order.
+ * payload is the result bytes or the error text (not NUL-terminated). */
+void spindle_middleware_leave(const spindle_registry *reg, spindle_task_ctx *ctx, size_t entered,
+                              int ok, const char *payload, size_t len, double elapsed_ms);
+
+/* Runs one claimed task with the registry, inside its middleware chain. env carries the
+ * caller's part of the context (queue, store, worker_id, cancel, sync; see spindle_task_ctx),
+ * copied here. A slot and a synchronous client both run tasks through this one function. On success
+ * returns 1 with the result's msgpack bytes in out; on failure returns 0 with the error text in out
  * (not NUL-terminated). zone is scratch memory for decoding the args, cleared here.
  * in_thread: the caller is a thread slot, which refuses functions that need a process. */
 int spindle_execute(const spindle_registry *reg, const spindle_claimed *task,

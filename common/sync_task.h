@@ -1,0 +1,53 @@
+/* The in-memory record of one task of a synchronous client (include/spindle/sync.h): what a
+ * task hash holds in Redis, for a client that has no Redis.
+ *
+ * Shared by producer/ (the client keeps the records and answers status, info, wait, retry
+ * and progress from them) and worker/ (a running task's context points to its record through
+ * spindle_task_ctx.sync, with ctx->store NULL). Task-side calls that write to Redis in a
+ * worker write here instead in a synchronous client: a progress report into `progress`
+ * (seq + 1 per report, updated_at_ms from the host clock), an emitted partial result into
+ * `items` with spindle_sync_task_add_item(), a cancel request into `cancel` (the task then ends
+ * cancelled, as the cancel rule of the protocol says). Channels, which need a peer, have no
+ * record here: a synchronous client has no caller running at the same time as its task. */
+#ifndef SPINDLE_COMMON_SYNC_TASK_H
+#define SPINDLE_COMMON_SYNC_TASK_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/names.h"
+#include "spindle/progress.h"
+#include "spindle/state.h"
+
+/* One emitted item: msgpack bytes, owned by the record. */
+typedef struct spindle_sync_item {
+    char *data;
+    size_t len;
+} spindle_sync_item;
+
+struct spindle_sync_task {
+    char id[SPINDLE_ID_LEN + 1];
+    char queue[SPINDLE_NAME_MAX + 1];
+    char func[SPINDLE_NAME_MAX + 1];
+    char *args; /* one msgpack array, owned */
+    size_t args_len;
+    spindle_state state;
+    char *result; /* msgpack bytes of a succeeded task, owned; NULL otherwise */
+    size_t result_len;
+    char *error; /* the last failed attempt's text, owned; NULL if none */
+    long attempts, retried;
+    long max_retries, timeout_s, result_ttl_s, backoff_ms, backoff_max_ms; /* as enqueued */
+    int64_t enqueued_at_ms, started_at_ms, finished_at_ms;                 /* host wall clock */
+    atomic_int cancel; /* the running task's cancel flag (ctx->cancel points here) */
+    spindle_progress progress;
+    spindle_sync_item *items;
+    size_t nitems, capitems;
+};
+
+/* Appends a copy of data[0..len) to t's items. SPINDLE_OK or SPINDLE_ERR_NOMEM. */
+int spindle_sync_task_add_item(struct spindle_sync_task *t, const void *data, size_t len);
+/* Frees t and everything it owns. NULL is a no-op. */
+void spindle_sync_task_free(struct spindle_sync_task *t);
+
+#endif

@@ -41,6 +41,8 @@ int register_fleet_stop_tests(void);
 int register_fleet_redis_tests(void);
 int register_fleet_check_tests(void);
 int register_fleet_pool_tests(void);
+int register_progress_tests(void);
+int register_items_tests(void);
 int register_cli_tests(void);
 
 #endif

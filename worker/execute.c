@@ -81,13 +81,19 @@ int spindle_execute(const spindle_registry *reg, const spindle_claimed *task,
                             .userdata = e->userdata,
                             .store = env->store,
                             .worker_id = env->worker_id,
-                            .cancel = env->cancel};
+                            .cancel = env->cancel,
+                            .progress_interval_ms = env->progress_interval_ms};
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
     int rc = e->fn(&ctx, &args, &pk);
+    /* The last progress report is stored before the task settles, however it ended. */
+    spindle_task_progress_flush(&ctx);
     if (rc != SPINDLE_OK || ctx.failed) {
         if (ctx.failed)
             return fail(out, "%s", ctx.error);
+        if (ctx.call_err.msg[0] && ctx.call_err.code == rc)
+            return fail(out, "'%s' returned %d (%s): %s", task->func, rc, spindle_status_name(rc),
+                        ctx.call_err.msg);
         return fail(out, "'%s' returned %d (%s) without a message", task->func, rc,
                     spindle_status_name(rc));
     }

@@ -8,6 +8,7 @@
 #include <msgpack.h>
 
 #include "common/error.h"
+#include "spindle/progress.h"
 #include "spindle/worker.h"
 #include "store/ops.h"
 
@@ -43,7 +44,24 @@ struct spindle_task_ctx {
     /* Set (never cleared while the task runs) once a cancel request for this task is seen,
      * by the supervisor (shared memory) or in a reply from Redis. */
     atomic_int *cancel;
+    /* Progress coalescing (task_progress.c): at most one write per interval; a report inside
+     * it waits here for the next report past it or for the flush after the function. */
+    long progress_interval_ms; /* from the worker options, via the slot */
+    struct {
+        int pending;         /* a report not yet written */
+        int written;         /* a write was attempted for this task */
+        int64_t last_ms;     /* monotonic time of the last write attempted */
+        int64_t done, total; /* the pending report */
+        size_t msg_len;
+        char msg[SPINDLE_PROGRESS_MSG_MAX + 1];
+    } progress;
+    /* The last failed task-side call's message (spindle_task_errstr()). */
+    spindle_error call_err;
 };
+
+/* Writes the task's pending progress report, if any: called once the function has returned,
+ * before the task settles, so that the last report is always stored. A failure is logged. */
+void spindle_task_progress_flush(spindle_task_ctx *ctx);
 
 /* Finds a function by name; NULL if not registered. Borrowed for the life of reg. */
 const registry_entry *spindle_registry_find(const spindle_registry *reg, const char *name);

@@ -6,10 +6,10 @@
 
 #include "store/conn.h"
 
-/* Interprets r (takes ownership) from the write `what` ("progress", "item") of task id by attempt. On success sets *cancel
- * (1: the hash has a cancel request) and returns SPINDLE_OK; a refusal returns
- * SPINDLE_ERR_NOT_FOUND with a message naming what the task is now. r NULL: the call failed,
- * its error stands (SPINDLE_ERR_REDIS for a key of the wrong type, named by the script). */
+/* Interprets r (takes ownership) from the write `what` ("progress", "item") of task id by attempt.
+ * On success sets *cancel (1: the hash has a cancel request) and returns SPINDLE_OK; a refusal
+ * returns SPINDLE_ERR_NOT_FOUND with a message naming what the task is now. r NULL: the call
+ * failed, its error stands (SPINDLE_ERR_REDIS for a key of the wrong type, named by the script). */
 int spindle_store_fenced_reply(spindle_store *s, const char *what, const char *id, long attempt,
                                redisReply *r, int *cancel);
 

@@ -12,9 +12,8 @@
 #include "store/keys.h"
 #include "store/ops.h"
 
-int spindle_store_item_add(spindle_store *s, const char *queue, const char *id,
-                           const char *worker, long attempt, const char *item, size_t len,
-                           int *cancel)
+int spindle_store_item_add(spindle_store *s, const char *queue, const char *id, const char *worker,
+                           long attempt, const char *item, size_t len, int *cancel)
 {
     char key[SPINDLE_KEY_MAX], ikey[SPINDLE_KEY_MAX];
     spindle_cmd *cmd = spindle_store_scratch(s);
@@ -63,8 +62,8 @@ static int is_entry(const redisReply *e)
     return 1;
 }
 
-int spindle_store_items_read(spindle_store *s, const char *queue, const char *id,
-                             const char *after, long block_ms, long count, redisReply **owner,
+int spindle_store_items_read(spindle_store *s, const char *queue, const char *id, const char *after,
+                             long block_ms, long count, redisReply **owner,
                              const redisReply **entries)
 {
     char ikey[SPINDLE_KEY_MAX];

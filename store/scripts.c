@@ -39,7 +39,7 @@
     "    end\n"                                                                                    \
     "  end\n"                                                                                      \
     "end\n" SPINDLE_LUA_ITEMS_END /* Puts a final state on task id (hash k): result or error,      \
-                                   * waiters' tokens, TTL, and for a failure the dead-letter set                                                                 \
+                                   * waiters' tokens, TTL, and for a failure the dead-letter set   \
                                    * (kept 7 days, at most 10,000 entries). */                     \
     "local function finish(base, id, k, st, payload, now)\n"                                       \
     "  local f = redis.call('HMGET', k, 'waiters', 'ttl', 'items')\n"                              \

@@ -277,12 +277,9 @@ static void test_bad_items_refused(void)
         int rc;
         const char *text;
     } want[] = {
-        {SPINDLE_ERR_INVALID, "negative"},
-        {SPINDLE_ERR_INVALID, "negative"},
-        {SPINDLE_ERR_INVALID, "not valid msgpack"},
-        {SPINDLE_ERR_INVALID, "followed by junk bytes"},
-        {SPINDLE_ERR_TOO_LARGE, "at most 1048576"},
-        {SPINDLE_ERR_INVALID, "empty"},
+        {SPINDLE_ERR_INVALID, "negative"},          {SPINDLE_ERR_INVALID, "negative"},
+        {SPINDLE_ERR_INVALID, "not valid msgpack"}, {SPINDLE_ERR_INVALID, "followed by junk bytes"},
+        {SPINDLE_ERR_TOO_LARGE, "at most 1048576"}, {SPINDLE_ERR_INVALID, "empty"},
     };
     for (int i = 0; i < 6; i++) {
         const msgpack_object *e = &v->via.array.ptr[i];

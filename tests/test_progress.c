@@ -146,8 +146,8 @@ static void test_wait_progress_callback(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     seen s = {0};
     spindle_result *r = NULL;
-    int rc = spindle_wait_progress(client, h, harness_scaled_ms(HARNESS_WAIT_MS), on_progress, &s,
-                                   &r);
+    int rc =
+        spindle_wait_progress(client, h, harness_scaled_ms(HARNESS_WAIT_MS), on_progress, &s, &r);
     CU_ASSERT_EQUAL_FATAL(rc, SPINDLE_OK);
     CU_ASSERT_EQUAL(spindle_result_value(r)->via.u64, 8);
     spindle_result_free(r);
@@ -175,9 +175,9 @@ static void test_wait_progress_timeout(void)
                     SPINDLE_ERR_TIMEOUT);
     CU_ASSERT_PTR_NULL(r);
     CU_ASSERT_TRUE(harness_ms() - t0 >= 140);
-    CU_ASSERT_EQUAL(spindle_wait_progress(client, h, harness_scaled_ms(HARNESS_WAIT_MS), NULL,
-                                          NULL, &r),
-                    SPINDLE_OK);
+    CU_ASSERT_EQUAL(
+        spindle_wait_progress(client, h, harness_scaled_ms(HARNESS_WAIT_MS), NULL, NULL, &r),
+        SPINDLE_OK);
     spindle_result_free(r);
     spindle_handle_free(h);
 }
@@ -258,8 +258,8 @@ static void test_fenced_write_refused(void)
     spindle_handle *h = enqueue("fenced_probe", NULL, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     char worker[160];
-    CU_ASSERT_FATAL(fleet_wait_started(h, worker, sizeof(worker),
-                                       harness_scaled_ms(HARNESS_WAIT_MS)) > 0);
+    CU_ASSERT_FATAL(
+        fleet_wait_started(h, worker, sizeof(worker), harness_scaled_ms(HARNESS_WAIT_MS)) > 0);
     char key[512], ikey[512];
     harness_task_key(key, sizeof(key), h);
     snprintf(ikey, sizeof(ikey), "%s:{%s}:items:%s", harness_ns(), QUEUE, spindle_handle_id(h));
@@ -296,8 +296,8 @@ static void test_cancel_seen_in_reply(void)
     spindle_handle *h = enqueue("until_cancel", NULL, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     char worker[160];
-    CU_ASSERT_FATAL(fleet_wait_started(h, worker, sizeof(worker),
-                                       harness_scaled_ms(HARNESS_WAIT_MS)) > 0);
+    CU_ASSERT_FATAL(
+        fleet_wait_started(h, worker, sizeof(worker), harness_scaled_ms(HARNESS_WAIT_MS)) > 0);
     char key[512], ikey[512];
     harness_task_key(key, sizeof(key), h);
     snprintf(ikey, sizeof(ikey), "%s:{%s}:items:%s", harness_ns(), QUEUE, spindle_handle_id(h));
@@ -325,7 +325,8 @@ static void test_cancel_seen_in_reply(void)
     redisReply *first = harness_cmd("XRANGE %s - + COUNT 1", ikey);
     CU_ASSERT_TRUE(first && first->type == REDIS_REPLY_ARRAY && first->elements == 1 &&
                    first->element[0]->element[1]->elements == 4 &&
-                   strcmp(first->element[0]->element[1]->element[1]->str, "\xa5" "after") == 0);
+                   strcmp(first->element[0]->element[1]->element[1]->str, "\xa5"
+                                                                          "after") == 0);
     freeReplyObject(first);
     spindle_handle_free(h);
 }

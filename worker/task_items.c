@@ -26,8 +26,8 @@ int spindle_task_emit(spindle_task_ctx *ctx, const void *buf, size_t len)
         return spindle_error_set(&ctx->call_err, SPINDLE_ERR_INVALID,
                                  "item of task %s: no Redis connection in this context", ctx->id);
     int cancel = 0;
-    int rc = spindle_store_item_add(ctx->store, ctx->queue, ctx->id, ctx->worker_id,
-                                    ctx->attempt, buf, len, &cancel);
+    int rc = spindle_store_item_add(ctx->store, ctx->queue, ctx->id, ctx->worker_id, ctx->attempt,
+                                    buf, len, &cancel);
     if (rc != SPINDLE_OK)
         return spindle_error_set(&ctx->call_err, rc, "%s", ctx->store->err->msg);
     if (cancel && ctx->cancel)

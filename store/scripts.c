@@ -267,7 +267,8 @@ static const char recover_lua[] =
 
 /* KEYS[1] task key. ARGV[1] queue base, ARGV[2] task id. Puts a failed or cancelled task
  * (dead-lettered or not), or one scheduled for a retry, back on pending now with a fresh
- * retry budget; `attempts` keeps growing, since it is the fencing token. Returns 1, 0 if
+ * retry budget; `attempts` keeps growing, since it is the fencing token. Its items are
+ * dropped (the stream and the `items` mark): the new run emits afresh. Returns 1, 0 if
  * the task is missing, or its state when it cannot be retried. */
 static const char retry_lua[] = LUA_PRELUDE
     "local st = redis.pcall('HGET', KEYS[1], 'state')\n"

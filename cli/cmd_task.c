@@ -3,11 +3,15 @@
  * Redis (so bad input is a usage error even when Redis is down), then makes one or two
  * client calls. */
 #include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/argtype.h"
 #include "cli/commands.h"
 #include "cli/json.h"
+#include "cli/progress_view.h"
 #include "spindle/client.h"
+#include "spindle/progress.h"
 
 /* Appends the typed words argv[0..argc) to args. */
 static int build_args(spindle_args *args, int argc, char **argv, const char *func)
@@ -121,14 +125,28 @@ int spindle_cli_cmd_status(spindle_cli *cli, int argc, char **argv)
         code = spindle_cli_open_task(cli, argv[0], queue, &h);
     if (code != SPINDLE_CLI_CONTINUE)
         return code;
-    /* Without --verbose only the state is read (HGET), as scripts poll this. */
+    /* Without --verbose only the state (HGET) and the progress (HMGET) are read, as scripts
+     * poll this. */
     spindle_task_info info = {.error = NULL};
+    spindle_progress prog;
     int rc =
         verbose ? spindle_info(cli->client, h, &info) : spindle_status(cli->client, h, &info.state);
+    if (rc == SPINDLE_OK)
+        rc = spindle_progress_get(cli->client, h, &prog);
     spindle_handle_free(h);
-    if (rc != SPINDLE_OK)
+    if (rc != SPINDLE_OK) {
+        spindle_task_info_clear(&info);
         return spindle_cli_fail(cli, rc);
+    }
     printf("%s\n", spindle_state_name(info.state));
+    if (prog.seq > 0) {
+        char line[SPINDLE_PROGRESS_MSG_MAX + 128];
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        spindle_cli_progress_text(&prog, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, line,
+                                  sizeof(line));
+        printf("progress: %s\n", line);
+    }
     if (verbose)
         print_details(&info);
     spindle_task_info_clear(&info);
@@ -152,7 +170,13 @@ int spindle_cli_cmd_result(spindle_cli *cli, int argc, char **argv)
     if (code != SPINDLE_CLI_CONTINUE)
         return code;
     spindle_result *r = NULL;
-    int rc = spindle_wait(cli->client, h, wait_ms, &r);
+    /* A progress bar while waiting, for people: only on a terminal, never in a pipe or log. */
+    int bar = wait_ms != 0 && isatty(STDERR_FILENO);
+    int rc = bar ? spindle_wait_progress(cli->client, h, wait_ms, spindle_cli_progress_bar_draw,
+                                         NULL, &r)
+                 : spindle_wait(cli->client, h, wait_ms, &r);
+    if (bar)
+        spindle_cli_progress_bar_clear();
     if (rc == SPINDLE_OK)
         code = spindle_cli_print_json(spindle_msgpack_to_json(spindle_result_value(r)));
     else if ((rc == SPINDLE_ERR_TASK_FAILED || rc == SPINDLE_ERR_CANCELLED) && r)

@@ -10,6 +10,9 @@ int spindle_cli_cmd_enqueue(spindle_cli *cli, int argc, char **argv);
 int spindle_cli_cmd_status(spindle_cli *cli, int argc, char **argv);
 int spindle_cli_cmd_result(spindle_cli *cli, int argc, char **argv);
 
+/* cmd_items.c */
+int spindle_cli_cmd_items(spindle_cli *cli, int argc, char **argv);
+
 /* cmd_queues.c */
 int spindle_cli_cmd_queues(spindle_cli *cli, int argc, char **argv);
 

@@ -52,6 +52,10 @@ static const spindle_cli_command commands[] = {
      "  string   anything else: hello, '', 0x1f, 99999999999999999999\n"},
     {"status", spindle_cli_cmd_status, "status ID [--queue Q] [--verbose]",
      "Print the state of task ID: pending, scheduled, running, succeeded, failed...",
+     "When the task has reported progress, a second line says how far it got:\n"
+     "'progress: DONE/TOTAL (PCT%), MESSAGE, AGE s ago' (TOTAL unknown: 'DONE (total\n"
+     "unknown)'); the age is by this host's clock against Redis's.\n"
+     "\n"
      "Options:\n"
      "  --queue Q   the queue the task is on (default: look in every queue)\n"
      "  --verbose   after the state, one 'field: value' line per field of the task that\n"
@@ -66,10 +70,21 @@ static const spindle_cli_command commands[] = {
      "                   default: do not wait)\n"
      "  --queue Q        the queue the task is on (default: look in every queue)\n"
      "\n"
+     "While it waits, a progress bar is drawn on stderr if stderr is a terminal.\n"
      "A failed task prints its error on stderr and exits 4, a cancelled one exits 5, and a\n"
      "task that has not finished exits 6. Values JSON cannot hold are tagged objects:\n"
      "bytes and non-UTF-8 text {\"$base64\": ...}, msgpack extensions {\"$ext\": TYPE,\n"
      "\"$base64\": ...}, NaN and infinities {\"$float\": \"NaN\"}.\n"},
+    {"items", spindle_cli_cmd_items, "items ID [--follow] [--timeout SECONDS] [--queue Q]",
+     "Print the partial results task ID emitted, one JSON line each, in order.",
+     "Options:\n"
+     "  --follow           wait for more items until the task ends\n"
+     "  --timeout SECONDS  wait at most this long (fractions allowed; implies --follow)\n"
+     "  --queue Q          the queue the task is on (default: look in every queue)\n"
+     "\n"
+     "Exits 0 once the task has ended and every item was printed, and 6 when it has not\n"
+     "ended (no --follow, or the timeout ran out): more items may come. Items are JSON as\n"
+     "in 'spindle result'; a retried task's items of every attempt are printed.\n"},
     {"retry", spindle_cli_cmd_retry, "retry ID [--queue Q]",
      "Run a failed, cancelled or scheduled task again now, with a fresh retry budget.",
      "Options:\n"

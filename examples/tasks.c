@@ -5,12 +5,16 @@
  *   sleep_ms N    sleeps N ms, returns N
  *   fail MSG      fails with MSG
  *   crash         aborts the process (for reliability tests)
+ *   count_to N    emits 1, 2, ... N as partial results (items) with progress reports,
+ *                 pausing 10 ms between numbers so that they can be followed; returns N.
+ *                 Stops early when cancelled.
  *
  * Load it with `spindle-worker --load build/lib/spindle-example-tasks.so`. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "spindle/progress.h"
 #include "spindle/worker.h"
 
 static int task_add(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
@@ -77,6 +81,33 @@ static int task_crash(spindle_task_ctx *ctx, const msgpack_object *args, msgpack
     abort();
 }
 
+static int task_count_to(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    if (args->via.array.size != 1 || args->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return spindle_task_fail(ctx, "count_to: expects one non-negative integer");
+    uint64_t n = args->via.array.ptr[0].via.u64;
+    msgpack_sbuffer item;
+    msgpack_sbuffer_init(&item);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &item, msgpack_sbuffer_write);
+    int rc = SPINDLE_OK;
+    for (uint64_t i = 1; i <= n && rc == SPINDLE_OK; i++) {
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000000};
+        nanosleep(&ts, NULL);
+        msgpack_sbuffer_clear(&item);
+        msgpack_pack_uint64(&pk, i);
+        rc = spindle_task_emit(ctx, item.data, item.size);
+        if (rc == SPINDLE_OK)
+            rc = spindle_task_progress(ctx, (int64_t)i, (int64_t)n, "counting");
+    }
+    msgpack_sbuffer_destroy(&item);
+    if (rc == SPINDLE_ERR_CANCELLED)
+        return rc; /* the task ends cancelled */
+    if (rc != SPINDLE_OK)
+        return spindle_task_fail(ctx, "count_to: %s", spindle_task_errstr(ctx));
+    return msgpack_pack_uint64(result, n);
+}
+
 int spindle_register_tasks(spindle_registry *reg);
 int spindle_register_tasks(spindle_registry *reg)
 {
@@ -89,5 +120,7 @@ int spindle_register_tasks(spindle_registry *reg)
         rc = spindle_registry_add(reg, "fail", task_fail, NULL);
     if (rc == SPINDLE_OK)
         rc = spindle_registry_add(reg, "crash", task_crash, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "count_to", task_count_to, NULL);
     return rc;
 }

@@ -44,6 +44,16 @@ struct spindle_result {
     char *error; /* failed / cancelled */
 };
 
+/* Called by spindle_wait_sliced() before each blocking slice; a status other than SPINDLE_OK
+ * ends the wait with it. */
+typedef int (*spindle_wait_hook)(spindle_client *c, const spindle_handle *h, void *arg);
+
+/* spindle_wait() with the blocking cut into slices of at most slice_ms, and hook (if not
+ * NULL) called before each: for waits that watch the task while they block
+ * (spindle_wait_progress()). Same returns as spindle_wait(). */
+int spindle_wait_sliced(spindle_client *c, const spindle_handle *h, long timeout_ms, long slice_ms,
+                        spindle_wait_hook hook, void *arg, spindle_result **out);
+
 /* Adds queue to NS:queues unless this client already did. */
 int spindle_client_register_queue(spindle_client *c, const char *queue);
 /* A handle for (id, queue), or NULL with c->err set to SPINDLE_ERR_NOMEM. */

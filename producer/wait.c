@@ -99,6 +99,12 @@ int spindle_result_from_token(spindle_client *c, const spindle_handle *h, const 
 
 int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms, spindle_result **out)
 {
+    return spindle_wait_sliced(c, h, timeout_ms, WAIT_SLICE_MS, NULL, NULL, out);
+}
+
+int spindle_wait_sliced(spindle_client *c, const spindle_handle *h, long timeout_ms, long slice_ms,
+                        spindle_wait_hook hook, void *arg, spindle_result **out)
+{
     *out = NULL;
     if (c->sync)
         return spindle_sync_wait(c, h, out);
@@ -111,8 +117,11 @@ int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms, sp
     freeReplyObject(r);
     if (over)
         return rc;
+    int64_t looked = spindle_mono_ms();
     for (;;) {
-        long slice = WAIT_SLICE_MS;
+        if (hook && (rc = hook(c, h, arg)) != SPINDLE_OK)
+            return rc;
+        long slice = slice_ms;
         if (timeout_ms >= 0) {
             int64_t left = deadline - spindle_mono_ms();
             if (left <= 0)
@@ -131,8 +140,9 @@ int spindle_wait(spindle_client *c, const spindle_handle *h, long timeout_ms, sp
             return rc;
         }
         freeReplyObject(r);
-        if (timeout_ms < 0) {
+        if (timeout_ms < 0 && spindle_mono_ms() - looked >= WAIT_SLICE_MS) {
             /* Forever: look again in case the token was lost, staying registered. */
+            looked = spindle_mono_ms();
             rc = spindle_store_wait_step(&c->store, h->queue, h->id, 0, &r);
             if (rc != SPINDLE_OK)
                 return rc;

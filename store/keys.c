@@ -46,6 +46,11 @@ size_t spindle_key_done(char *buf, const char *ns, const char *queue, const char
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:done:%s", ns, queue, id));
 }
 
+size_t spindle_key_items(char *buf, const char *ns, const char *queue, const char *id)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:items:%s", ns, queue, id));
+}
+
 size_t spindle_key_inflight(char *buf, const char *ns, const char *queue, const char *worker)
 {
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:inflight:%s", ns, queue, worker));

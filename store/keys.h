@@ -22,6 +22,8 @@ size_t spindle_key_wake(char *buf, const char *ns, const char *queue);
 size_t spindle_key_workers(char *buf, const char *ns, const char *queue);
 size_t spindle_key_task(char *buf, const char *ns, const char *queue, const char *id);
 size_t spindle_key_done(char *buf, const char *ns, const char *queue, const char *id);
+/* The stream of items (partial results) a task emits, "NS:{Q}:items:ID". */
+size_t spindle_key_items(char *buf, const char *ns, const char *queue, const char *id);
 size_t spindle_key_inflight(char *buf, const char *ns, const char *queue, const char *worker);
 size_t spindle_key_scheduled(char *buf, const char *ns, const char *queue);
 size_t spindle_key_dead(char *buf, const char *ns, const char *queue);

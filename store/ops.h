@@ -170,4 +170,32 @@ int spindle_store_block_done_any(spindle_store *s, const char *queue, const char
 int spindle_store_progress(spindle_store *s, const char *queue, const char *id,
                            spindle_progress *out);
 
+/* A running task's fenced write (see the progress script). The fencing pair is (worker,
+ * attempt). Sets *cancel to 1 if the task hash has a cancel request, else 0.
+ * SPINDLE_ERR_NOT_FOUND when the task is no longer running as that attempt of that worker
+ * (the message says what it is now); SPINDLE_ERR_REDIS for a key of the wrong type. */
+int spindle_store_progress_write(spindle_store *s, const char *queue, const char *id,
+                                 const char *worker, long attempt, int64_t done, int64_t total,
+                                 const char *msg, size_t msg_len, int *cancel);
+
+/* ---- items (store/items.c) ---- */
+
+/* Appends one item (msgpack bytes, checked by the caller) to the task's item stream, fenced
+ * as spindle_store_progress_write(), with the same *cancel and refusals. */
+int spindle_store_item_add(spindle_store *s, const char *queue, const char *id, const char *worker,
+                           long attempt, const char *item, size_t len, int *cancel);
+/* Opens the task's item stream for reading: state (size 16) gets the task's state, "" if
+ * the hash is gone; *has_stream is 1 if the stream exists. Marks a task that is not final
+ * so that its end appends the end entry. SPINDLE_ERR_NOT_FOUND if neither exists;
+ * SPINDLE_ERR_REDIS for a key of the wrong type (the message names it). */
+int spindle_store_items_open(spindle_store *s, const char *queue, const char *id, char *state,
+                             int *has_stream);
+/* XREAD of up to count entries after entry id `after` ("0-0": from the start). block_ms 0:
+ * do not block; > 0: block up to that long. *reply (caller frees) is NULL when nothing
+ * came, else the entries array of the stream: {{id, {field, value, ...}}, ...}, checked to
+ * have that shape; *owner is the whole reply to free. */
+int spindle_store_items_read(spindle_store *s, const char *queue, const char *id, const char *after,
+                             long block_ms, long count, redisReply **owner,
+                             const redisReply **entries);
+
 #endif

@@ -2,12 +2,14 @@
  * progress_at and progress_seq (docs/PROTOCOL.md, "Progress").
  *
  * Why in the task hash and not a key of their own: a report belongs to the task, expires with
- * it, and is read together with its state, in one HMGET. */
+ * it, and is read together with its state, in one HMGET. The write is the fenced progress
+ * script (script_progress.c); the worker coalesces reports before they get here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "spindle/status.h"
+#include "store/fence.h"
 #include "store/keys.h"
 #include "store/ops.h"
 
@@ -56,4 +58,20 @@ int spindle_store_progress(spindle_store *s, const char *queue, const char *id,
     out->seq = (long)int_field(r->element[5]);
     freeReplyObject(r);
     return SPINDLE_OK;
+}
+
+int spindle_store_progress_write(spindle_store *s, const char *queue, const char *id,
+                                 const char *worker, long attempt, int64_t done, int64_t total,
+                                 const char *msg, size_t msg_len, int *cancel)
+{
+    char key[SPINDLE_KEY_MAX];
+    spindle_cmd *cmd = spindle_store_scratch(s);
+    spindle_cmd_push(cmd, key, spindle_key_task(key, s->ns, queue, id));
+    spindle_cmd_long(cmd, attempt);
+    spindle_cmd_str(cmd, worker);
+    spindle_cmd_long(cmd, (long long)done);
+    spindle_cmd_long(cmd, (long long)total);
+    spindle_cmd_push(cmd, msg_len ? msg : "", msg_len);
+    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_PROGRESS, 1, cmd);
+    return spindle_store_fenced_reply(s, "progress report", id, attempt, r, cancel);
 }

@@ -14,6 +14,8 @@
  * Timestamps come from Redis's TIME, so hosts with skewed clocks agree. */
 #include "store/scripts.h"
 
+#include "store/script_progress.h"
+
 /* Shared by the scripts that end or reschedule tasks (settle, recover). Limits are the
  * protocol's: see docs/PROTOCOL.md, "Retries and dead letters". */
 #define LUA_PRELUDE                                                                                \
@@ -36,10 +38,11 @@
     "                               ', not a ' .. ty)\n"                                           \
     "    end\n"                                                                                    \
     "  end\n"                                                                                      \
-    "end\n" /* Puts a final state on task id (hash k): result or error, waiters' tokens, TTL, and  \
-             * for a failure the dead-letter set (kept 7 days, at most 10,000 entries). */         \
+    "end\n" SPINDLE_LUA_ITEMS_END /* Puts a final state on task id (hash k): result or error,      \
+                                   * waiters' tokens, TTL, and for a failure the dead-letter set   \
+                                   * (kept 7 days, at most 10,000 entries). */                     \
     "local function finish(base, id, k, st, payload, now)\n"                                       \
-    "  local f = redis.call('HMGET', k, 'waiters', 'ttl')\n"                                       \
+    "  local f = redis.call('HMGET', k, 'waiters', 'ttl', 'items')\n"                              \
     "  local field = 'error'\n"                                                                    \
     "  if st == 'succeeded' then field = 'result' end\n"                                           \
     "  redis.call('HSET', k, 'state', st, field, payload, 'finished_at',\n"                        \
@@ -73,6 +76,7 @@
     "  elseif ttl == 0 and st == 'succeeded' then redis.call('DEL', k)\n"                          \
     "  elseif ttl > 0 then redis.call('EXPIRE', k, ttl)\n"                                         \
     "  else redis.call('EXPIRE', k, 3600) end\n"                                                   \
+    "  if f[3] then items_end(base, id, k, st) end\n"                                              \
     "end\n" /* A failed attempt: scheduled again after an exponential back-off with jitter (in     \
              * [0,1), from the worker) while retries are left, else failed for good. */            \
     "local function fail_attempt(base, id, k, err, now, jitter)\n"                                 \
@@ -263,7 +267,8 @@ static const char recover_lua[] =
 
 /* KEYS[1] task key. ARGV[1] queue base, ARGV[2] task id. Puts a failed or cancelled task
  * (dead-lettered or not), or one scheduled for a retry, back on pending now with a fresh
- * retry budget; `attempts` keeps growing, since it is the fencing token. Returns 1, 0 if
+ * retry budget; `attempts` keeps growing, since it is the fencing token. Its items are
+ * dropped (the stream and the `items` mark): the new run emits afresh. Returns 1, 0 if
  * the task is missing, or its state when it cannot be retried. */
 static const char retry_lua[] = LUA_PRELUDE
     "local st = redis.pcall('HGET', KEYS[1], 'state')\n"
@@ -277,7 +282,8 @@ static const char retry_lua[] = LUA_PRELUDE
     "redis.call('ZREM', ARGV[1] .. 'scheduled', ARGV[2])\n"
     "redis.call('HSET', KEYS[1], 'state', 'pending', 'retried', 0)\n"
     "redis.call('HDEL', KEYS[1], 'finished_at', 'result', 'retry_at', 'worker', 'started_at',\n"
-    "           'lost')\n"
+    "           'lost', 'items')\n"
+    "redis.call('DEL', ARGV[1] .. 'items:' .. ARGV[2])\n"
     "redis.call('PERSIST', KEYS[1])\n"
     "redis.call('LPUSH', ARGV[1] .. 'pending', ARGV[2])\n"
     "wake(ARGV[1])\n"
@@ -366,6 +372,9 @@ static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_HEARTBEAT] = heartbeat_lua,
     [SPINDLE_SCRIPT_AUDIT] = audit_lua,
     [SPINDLE_SCRIPT_CHANNEL] = spindle_lua_channel,
+    [SPINDLE_SCRIPT_PROGRESS] = spindle_lua_progress,
+    [SPINDLE_SCRIPT_EMIT] = spindle_lua_emit,
+    [SPINDLE_SCRIPT_ITEMS_OPEN] = spindle_lua_items_open,
 };
 
 static const char *const names[SPINDLE_SCRIPT_COUNT] = {
@@ -373,7 +382,8 @@ static const char *const names[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_SETTLE] = "settle",       [SPINDLE_SCRIPT_RECOVER] = "recover",
     [SPINDLE_SCRIPT_RETRY] = "retry",         [SPINDLE_SCRIPT_WAIT] = "wait",
     [SPINDLE_SCRIPT_HEARTBEAT] = "heartbeat", [SPINDLE_SCRIPT_AUDIT] = "audit",
-    [SPINDLE_SCRIPT_CHANNEL] = "channel",
+    [SPINDLE_SCRIPT_CHANNEL] = "channel",     [SPINDLE_SCRIPT_PROGRESS] = "progress",
+    [SPINDLE_SCRIPT_EMIT] = "emit",           [SPINDLE_SCRIPT_ITEMS_OPEN] = "items_open",
 };
 
 const char *spindle_script_source(enum spindle_script id)

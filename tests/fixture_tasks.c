@@ -9,10 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "spindle/channel.h"
+#include "spindle/progress.h"
 
 /* add N…: the sum of its numeric arguments; a double if any argument is one. */
 static int fx_add(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
@@ -240,6 +243,185 @@ static int fx_chan_probe(spindle_task_ctx *ctx, const msgpack_object *args, msgp
     return rc ? spindle_task_fail(ctx, "chan_probe: out of memory") : SPINDLE_OK;
 }
 
+/* The i-th argument as an unsigned integer, or dflt if absent or not one. */
+static uint64_t arg_u64(const msgpack_object *args, uint32_t i, uint64_t dflt)
+{
+    if (i >= args->via.array.size || args->via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return dflt;
+    return args->via.array.ptr[i].via.u64;
+}
+
+/* progress_steps N STEP_MS: reports i/N with message "step i" every STEP_MS ms for i = 1..N;
+ * returns N. */
+static int fx_progress_steps(spindle_task_ctx *ctx, const msgpack_object *args,
+                             msgpack_packer *result)
+{
+    uint64_t n = arg_u64(args, 0, 0), step = arg_u64(args, 1, 0);
+    char msg[32];
+    for (uint64_t i = 1; i <= n; i++) {
+        harness_sleep_ms((long)step);
+        snprintf(msg, sizeof(msg), "step %llu", (unsigned long long)i);
+        int rc = spindle_task_progress(ctx, (int64_t)i, (int64_t)n, msg);
+        if (rc != SPINDLE_OK)
+            return spindle_task_fail(ctx, "progress_steps: %s", spindle_task_errstr(ctx));
+    }
+    return msgpack_pack_uint64(result, n);
+}
+
+/* progress_spin MS: reports progress (i, 0) in a tight loop for MS ms, then a last report
+ * (count, count, "spun"); returns count, the number of reports made. */
+static int fx_progress_spin(spindle_task_ctx *ctx, const msgpack_object *args,
+                            msgpack_packer *result)
+{
+    int64_t end = harness_ms() + (int64_t)arg_u64(args, 0, 0);
+    int64_t count = 0;
+    while (harness_ms() < end)
+        if (spindle_task_progress(ctx, count++, 0, NULL) != SPINDLE_OK)
+            return spindle_task_fail(ctx, "progress_spin: %s", spindle_task_errstr(ctx));
+    count++;
+    if (spindle_task_progress(ctx, count, count, "spun") != SPINDLE_OK)
+        return spindle_task_fail(ctx, "progress_spin: %s", spindle_task_errstr(ctx));
+    return msgpack_pack_int64(result, count);
+}
+
+/* emit_n N [STEP_MS]: emits the numbers 1..N as items, STEP_MS ms apart; returns N. */
+static int fx_emit_n(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    uint64_t n = arg_u64(args, 0, 0), step = arg_u64(args, 1, 0);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    int rc = SPINDLE_OK;
+    for (uint64_t i = 1; i <= n && rc == SPINDLE_OK; i++) {
+        harness_sleep_ms((long)step);
+        msgpack_sbuffer_clear(&sb);
+        msgpack_pack_uint64(&pk, i);
+        rc = spindle_task_emit(ctx, sb.data, sb.size);
+    }
+    msgpack_sbuffer_destroy(&sb);
+    if (rc != SPINDLE_OK)
+        return spindle_task_fail(ctx, "emit_n: %s", spindle_task_errstr(ctx));
+    return msgpack_pack_uint64(result, n);
+}
+
+static int pack_text(msgpack_packer *pk, const char *s)
+{
+    size_t n = strlen(s);
+    return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, s, n);
+}
+
+/* misuse: the task-side calls with bad input, each refused while the task goes on; returns
+ * [[status, message] for: progress(-1, 0), progress(1, -1), emit of bytes that are not
+ * msgpack, emit of two values, emit of SPINDLE_ITEM_MAX + 1 bytes, emit of nothing], then
+ * emits the string "ok" (which must be stored) and reports progress 1/1 "after". */
+static int fx_misuse(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    (void)args;
+    static const char not_msgpack[] = {(char)0xc1};
+    static const char two_values[] = {0x01, 0x02};
+    char *big = calloc(1, SPINDLE_ITEM_MAX + 1);
+    if (big == NULL)
+        return spindle_task_fail(ctx, "misuse: out of memory");
+    int rcs[6];
+    char msgs[6][512];
+    rcs[0] = spindle_task_progress(ctx, -1, 0, NULL);
+    snprintf(msgs[0], sizeof(msgs[0]), "%s", spindle_task_errstr(ctx));
+    rcs[1] = spindle_task_progress(ctx, 1, -1, NULL);
+    snprintf(msgs[1], sizeof(msgs[1]), "%s", spindle_task_errstr(ctx));
+    rcs[2] = spindle_task_emit(ctx, not_msgpack, sizeof(not_msgpack));
+    snprintf(msgs[2], sizeof(msgs[2]), "%s", spindle_task_errstr(ctx));
+    rcs[3] = spindle_task_emit(ctx, two_values, sizeof(two_values));
+    snprintf(msgs[3], sizeof(msgs[3]), "%s", spindle_task_errstr(ctx));
+    rcs[4] = spindle_task_emit(ctx, big, SPINDLE_ITEM_MAX + 1);
+    snprintf(msgs[4], sizeof(msgs[4]), "%s", spindle_task_errstr(ctx));
+    rcs[5] = spindle_task_emit(ctx, NULL, 0);
+    snprintf(msgs[5], sizeof(msgs[5]), "%s", spindle_task_errstr(ctx));
+    free(big);
+    static const char ok[] = {(char)0xa2, 'o', 'k'};
+    if (spindle_task_emit(ctx, ok, sizeof(ok)) != SPINDLE_OK ||
+        spindle_task_progress(ctx, 1, 1, "after") != SPINDLE_OK)
+        return spindle_task_fail(ctx, "misuse: %s", spindle_task_errstr(ctx));
+    int bad = msgpack_pack_array(result, 6);
+    for (int i = 0; i < 6; i++)
+        bad = bad || msgpack_pack_array(result, 2) || msgpack_pack_int(result, rcs[i]) ||
+              pack_text(result, msgs[i]);
+    return bad ? spindle_task_fail(ctx, "misuse: out of memory") : SPINDLE_OK;
+}
+
+/* Writes text to DIR/NAME-ID for the running task (a test reads it). */
+static void write_probe(const spindle_task_ctx *ctx, const char *name, const char *text)
+{
+    char path[300], tmp[310];
+    snprintf(path, sizeof(path), "%s/%s-%s", harness_dir(), name, spindle_task_id(ctx));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL)
+        return;
+    fputs(text, f);
+    fclose(f);
+    rename(tmp, path); /* whole or not at all */
+}
+
+/* Waits up to HARNESS_WAIT_MS (scaled) for DIR/NAME-ID to exist: 0 if it does. */
+static int await_file(const spindle_task_ctx *ctx, const char *name)
+{
+    char path[300];
+    snprintf(path, sizeof(path), "%s/%s-%s", harness_dir(), name, spindle_task_id(ctx));
+    for (int64_t end = harness_ms() + harness_scaled_ms(HARNESS_WAIT_MS); harness_ms() < end;
+         harness_sleep_ms(5))
+        if (access(path, F_OK) == 0)
+            return 0;
+    return -1;
+}
+
+/* fenced_probe: marks itself started, waits for the file go-ID, then reports progress and
+ * emits an item, writes "PROGRESS_STATUS EMIT_STATUS\nPROGRESS_MESSAGE\nEMIT_MESSAGE" to
+ * probe-ID, waits for the file end-ID and returns nil. A test changes the task hash while it
+ * waits, so that both writes are refused by the fence, and restores it before end-ID. */
+static int fx_fenced_probe(spindle_task_ctx *ctx, const msgpack_object *args,
+                           msgpack_packer *result)
+{
+    (void)args;
+    (void)result;
+    mark_started(ctx);
+    if (await_file(ctx, "go") != 0)
+        return spindle_task_fail(ctx, "fenced_probe: no go file");
+    int prc = spindle_task_progress(ctx, 1, 2, "late");
+    char pmsg[512];
+    snprintf(pmsg, sizeof(pmsg), "%s", spindle_task_errstr(ctx));
+    static const char one[] = {0x01};
+    int erc = spindle_task_emit(ctx, one, sizeof(one));
+    char text[1200];
+    snprintf(text, sizeof(text), "%d %d\n%s\n%s\n", prc, erc, pmsg, spindle_task_errstr(ctx));
+    write_probe(ctx, "probe", text);
+    if (await_file(ctx, "end") != 0)
+        return spindle_task_fail(ctx, "fenced_probe: no end file");
+    return SPINDLE_OK;
+}
+
+/* until_cancel: marks itself started and reports progress every 5 ms until a report answers
+ * SPINDLE_ERR_CANCELLED (at most HARNESS_WAIT_MS, scaled); then emits the string "after" and
+ * writes "REPORTS CANCELLED_FLAG EMIT_STATUS" to probe-ID (a file, since a cancelled task
+ * keeps no result). Returns the status of the last report. */
+static int fx_until_cancel(spindle_task_ctx *ctx, const msgpack_object *args,
+                           msgpack_packer *result)
+{
+    (void)args;
+    mark_started(ctx);
+    int rc = SPINDLE_OK;
+    long n = 0;
+    for (int64_t end = harness_ms() + harness_scaled_ms(HARNESS_WAIT_MS);
+         rc == SPINDLE_OK && harness_ms() < end; harness_sleep_ms(5))
+        rc = spindle_task_progress(ctx, ++n, 0, "waiting for a cancel");
+    static const char after[] = {(char)0xa5, 'a', 'f', 't', 'e', 'r'};
+    int erc = spindle_task_emit(ctx, after, sizeof(after));
+    char text[64];
+    snprintf(text, sizeof(text), "%ld %d %d\n", n, spindle_task_cancelled(ctx), erc);
+    write_probe(ctx, "probe", text);
+    return msgpack_pack_int(result, rc);
+}
+
 int fixture_register_tasks(spindle_registry *reg)
 {
     int rc = spindle_registry_add(reg, "add", fx_add, NULL);
@@ -263,5 +445,17 @@ int fixture_register_tasks(spindle_registry *reg)
         rc = spindle_registry_add(reg, "chan_fill", fx_chan_fill, NULL);
     if (rc == SPINDLE_OK)
         rc = spindle_registry_add(reg, "chan_probe", fx_chan_probe, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "progress_steps", fx_progress_steps, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "progress_spin", fx_progress_spin, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "emit_n", fx_emit_n, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "misuse", fx_misuse, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "fenced_probe", fx_fenced_probe, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "until_cancel", fx_until_cancel, NULL);
     return rc;
 }

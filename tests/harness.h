@@ -170,8 +170,9 @@ long harness_scaled_ms(long ms); /* ms * harness_slowdown() */
  * same contracts as examples/tasks.c, so tests can use either kind of worker — and, for the
  * fleet suites: sleep_first MS [LATER] (sleeps MS on its first attempt, LATER ms or none on
  * the others, returns the attempt number), fail_attempt (fails with "attempt N failed"), abort
- * (abort()), segfault (dies of SIGSEGV); for the channel suite, chan_pump, chan_fill and
- * chan_probe (see fixture_tasks.c). */
+ * (abort()), segfault (dies of SIGSEGV). For the channel suite: chan_pump, chan_fill and
+ * chan_probe; for progress and items: progress_steps N STEP_MS, progress_spin MS, emit_n N
+ * [STEP_MS], misuse, fenced_probe and until_cancel (contracts in fixture_tasks.c). */
 int fixture_register_tasks(spindle_registry *reg);
 
 #endif

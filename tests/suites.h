@@ -45,6 +45,8 @@ int register_fleet_pool_tests(void);
 int register_channel_tests(void);
 int register_middleware_tests(void);
 int register_wait_many_tests(void);
+int register_progress_tests(void);
+int register_items_tests(void);
 int register_cli_tests(void);
 
 #endif

@@ -7,6 +7,7 @@
  * --backoff fails twice, shows its retry fields in `status --verbose`, is listed by `dead`
  * (table and JSON), and `retry` runs it again (exit 2 for a succeeded task, 3 for an unknown
  * one); `workers` prints a heartbeat written by hand and leaves out an id without one.
+ * Progress and items: `status` shows the progress line, `items` prints partial results.
  * Every run has --redis and --namespace and no SPINDLE_REDIS_URL in its environment. */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <jansson.h>
 
 #include "common/names.h"
+#include "fleet.h"
 #include "harness.h"
 #include "suites.h"
 
@@ -517,6 +519,56 @@ static void test_queues_columns(void)
     harness_output_free(&o);
 }
 
+/* count_to N (example library): `result --wait` prints N and nothing on stderr (not a
+ * terminal: no progress bar); `status` adds the progress line; `items` prints 1..N as JSON
+ * lines and exits 0 once the task has ended. */
+static void test_status_progress_and_items(void)
+{
+    char id[SPINDLE_ID_LEN + 1];
+    CU_ASSERT_EQUAL_FATAL(enqueue(id, "count_to", "12", NULL, NULL, NULL, NULL), 0);
+    harness_output o = cli("result", id, "--wait", "8", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    CU_ASSERT_STRING_EQUAL(chomp(o.out), "12");
+    CU_ASSERT_STRING_EQUAL(o.err, "");
+    harness_output_free(&o);
+
+    o = cli("status", id, NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.out, "succeeded\nprogress: 12/12 (100%), counting, "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.out, " s ago\n"));
+    harness_output_free(&o);
+
+    o = cli("items", id, NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    CU_ASSERT_STRING_EQUAL(o.out, "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n");
+    harness_output_free(&o);
+}
+
+/* --follow prints items as they come and exits 0 at the task's end; without it, or when
+ * --timeout runs out first, a running task exits 6 after the items stored so far. */
+static void test_items_follow(void)
+{
+    char id[SPINDLE_ID_LEN + 1];
+    CU_ASSERT_EQUAL_FATAL(enqueue(id, "count_to", "30", NULL, NULL, NULL, NULL), 0);
+    harness_output o = cli("items", id, "--follow", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    CU_ASSERT_EQUAL(fleet_count(o.out, "\n"), 30);
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.out, "\n30\n"));
+    harness_output_free(&o);
+
+    CU_ASSERT_EQUAL_FATAL(enqueue(id, "count_to", "100", NULL, NULL, NULL, NULL), 0);
+    o = cli("items", id, "--timeout", "0.2", NULL);
+    CU_ASSERT_EQUAL(o.code, 6);
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "has not ended"));
+    harness_output_free(&o);
+    o = cli("items", id, NULL);
+    CU_ASSERT_EQUAL(o.code, 6);
+    harness_output_free(&o);
+    o = cli("result", id, "--wait", "8", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    harness_output_free(&o);
+}
+
 int register_cli_tests(void)
 {
     static const test_case tests[] = {
@@ -532,6 +584,8 @@ int register_cli_tests(void)
         {"enqueue: retry options checked and written", test_enqueue_retry_options},
         {"workers: table and JSON from a heartbeat", test_workers},
         {"queues: SCHEDULED and DEAD columns", test_queues_columns},
+        {"count_to: status shows progress, items prints them", test_status_progress_and_items},
+        {"items --follow, --timeout, unfinished: exit 6", test_items_follow},
         {NULL, NULL},
     };
     return add_suite("cli (spindle binary)", suite_init, suite_cleanup, tests);

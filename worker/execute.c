@@ -79,9 +79,14 @@ static int run_task(const spindle_registry *reg, const spindle_claimed *task, sp
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
     int rc = e->fn(ctx, &args, &pk);
+    /* The last progress report is stored before the task settles, however it ended. */
+    spindle_task_progress_flush(ctx);
     if (rc != SPINDLE_OK || ctx->failed) {
         if (ctx->failed)
             return fail(out, "%s", ctx->error);
+        if (ctx->call_err.msg[0] && ctx->call_err.code == rc)
+            return fail(out, "'%s' returned %d (%s): %s", task->func, rc, spindle_status_name(rc),
+                        ctx->call_err.msg);
         return fail(out, "'%s' returned %d (%s) without a message", task->func, rc,
                     spindle_status_name(rc));
     }
@@ -114,7 +119,8 @@ int spindle_execute(const spindle_registry *reg, const spindle_claimed *task,
                             .store = env->store,
                             .worker_id = env->worker_id,
                             .cancel = env->cancel,
-                            .sync = env->sync};
+                            .sync = env->sync,
+                            .progress_interval_ms = env->progress_interval_ms};
     size_t entered = 0;
     double elapsed_ms = 0;
     int ok;

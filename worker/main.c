@@ -38,6 +38,8 @@ static void usage(FILE *out)
             "  --heartbeat-interval S, --heartbeat-ttl S, --sweep-interval S\n"
             "                       heartbeat period and TTL and lost-worker sweep period\n"
             "                       (defaults 2, 6 and 3 s; fractions allowed)\n"
+            "  --progress-interval MS  write a task's progress reports at most once per\n"
+            "                       MS ms (default 100; 0: every report)\n"
             "  --check              liveness probe: exit 0 if a worker on this host has a\n"
             "                       fresh heartbeat in Redis, 1 otherwise\n"
             "  --version, --help\n");
@@ -85,6 +87,7 @@ int main(int argc, char **argv)
                                              {"heartbeat-ttl", required_argument, 0, 'T'},
                                              {"sweep-interval", required_argument, 0, 'S'},
                                              {"check", no_argument, 0, 'C'},
+                                             {"progress-interval", required_argument, 0, 'I'},
                                              {0, 0, 0, 0}};
     spindle_worker_options opts;
     spindle_worker_options_init(&opts);
@@ -188,6 +191,15 @@ int main(int argc, char **argv)
             break;
         case 'C':
             check = 1;
+            break;
+        case 'I':
+            opts.progress_interval_ms = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end || opts.progress_interval_ms < 0 ||
+                opts.progress_interval_ms > 86400000L) {
+                fprintf(stderr, "spindle-worker: --progress-interval '%s' is not in 0-86400000\n",
+                        optarg);
+                code = 2;
+            }
             break;
         case 'V':
             printf("spindle-worker %s (protocol %d)\n", SPINDLE_VERSION, SPINDLE_PROTOCOL_VERSION);

@@ -99,8 +99,11 @@ static int run_one(slot *s, const spindle_claimed *c, const char *queue, msgpack
     atomic_store(&s->st->cancel, 0);
     spindle_slot_publish(s->st, &t);
     int64_t t0 = spindle_mono_us();
-    spindle_task_ctx env = {
-        .queue = queue, .store = &s->store, .worker_id = s->st->id, .cancel = &s->st->cancel};
+    spindle_task_ctx env = {.queue = queue,
+                            .store = &s->store,
+                            .worker_id = s->st->id,
+                            .cancel = &s->st->cancel,
+                            .progress_interval_ms = s->cfg->opts->progress_interval_ms};
     int ok = spindle_execute(s->cfg->reg, c, &env, s->cfg->in_thread, &s->zone, buf);
     spindle_slot_task idle = {.running = 0};
     spindle_slot_publish(s->st, &idle);

@@ -36,6 +36,7 @@ void spindle_worker_options_init(spindle_worker_options *opts)
     opts->heartbeat_interval_ms = 2000;
     opts->heartbeat_ttl_ms = 6000;
     opts->sweep_interval_ms = 3000;
+    opts->progress_interval_ms = 100; /* ten writes a second per task at most */
 }
 
 spindle_worker *spindle_worker_new(const spindle_worker_options *opts, spindle_registry *reg)
@@ -161,6 +162,10 @@ static int validate(spindle_worker *w)
                                  "TTL %ld ms; sweep interval %ld ms at least 10",
                                  o->heartbeat_interval_ms, o->heartbeat_ttl_ms,
                                  o->sweep_interval_ms);
+    if (o->progress_interval_ms < 0 || o->progress_interval_ms > 86400000L)
+        return spindle_error_set(&w->err, SPINDLE_ERR_INVALID,
+                                 "progress interval %ld ms is not in 0-86400000",
+                                 o->progress_interval_ms);
     return SPINDLE_OK;
 }
 

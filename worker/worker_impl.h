@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/names.h"
 #include "spindle/middleware.h"
+#include "spindle/progress.h"
 #include "spindle/worker.h"
 #include "store/ops.h"
 
@@ -58,7 +59,24 @@ struct spindle_task_ctx {
      * task's in-memory record (common/sync_task.h): a task-side call that would write to Redis
      * (progress, items, channels, cancel) writes there instead. NULL in a worker's slot. */
     struct spindle_sync_task *sync;
+    /* Progress coalescing (task_progress.c): at most one write per interval; a report inside
+     * it waits here for the next report past it or for the flush after the function. */
+    long progress_interval_ms; /* from the worker options, via the slot */
+    struct {
+        int pending;         /* a report not yet written */
+        int written;         /* a write was attempted for this task */
+        int64_t last_ms;     /* monotonic time of the last write attempted */
+        int64_t done, total; /* the pending report */
+        size_t msg_len;
+        char msg[SPINDLE_PROGRESS_MSG_MAX + 1];
+    } progress;
+    /* The last failed task-side call's message (spindle_task_errstr()). */
+    spindle_error call_err;
 };
+
+/* Writes the task's pending progress report, if any: called once the function has returned,
+ * before the task settles, so that the last report is always stored. A failure is logged. */
+void spindle_task_progress_flush(spindle_task_ctx *ctx);
 
 /* Finds a function by name; NULL if not registered. Borrowed for the life of reg. */
 const registry_entry *spindle_registry_find(const spindle_registry *reg, const char *name);

@@ -113,6 +113,9 @@ typedef struct spindle_worker_options {
     long heartbeat_interval_ms;
     long heartbeat_ttl_ms;
     long sweep_interval_ms;
+    /* Progress reports are coalesced to at most one write per task per this many ms (0:
+     * every report is written). Default 100. */
+    long progress_interval_ms;
 } spindle_worker_options;
 
 enum spindle_pool { SPINDLE_POOL_PROCESS, SPINDLE_POOL_THREAD };

@@ -90,3 +90,8 @@ size_t spindle_key_task_pattern(char *buf, const char *ns)
 {
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{*}:task:*", ns));
 }
+
+size_t spindle_key_cancel_channel(char *buf, const char *ns)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:cancel", ns));
+}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "spindle/client.h"
 #include "spindle/version.h"
 #include "spindle/worker.h"
 
@@ -38,6 +39,9 @@ static void usage(FILE *out)
             "  --heartbeat-interval S, --heartbeat-ttl S, --sweep-interval S\n"
             "                       heartbeat period and TTL and lost-worker sweep period\n"
             "                       (defaults 2, 6 and 3 s; fractions allowed)\n"
+            "  --cancel-grace MS    after a cancel request without a grace of its own, kill\n"
+            "                       a task still running after MS ms (default -1: never;\n"
+            "                       tasks stop when they see spindle_task_cancelled())\n"
             "  --check              liveness probe: exit 0 if a worker on this host has a\n"
             "                       fresh heartbeat in Redis, 1 otherwise\n"
             "  --version, --help\n");
@@ -85,6 +89,7 @@ int main(int argc, char **argv)
                                              {"heartbeat-ttl", required_argument, 0, 'T'},
                                              {"sweep-interval", required_argument, 0, 'S'},
                                              {"check", no_argument, 0, 'C'},
+                                             {"cancel-grace", required_argument, 0, 'G'},
                                              {0, 0, 0, 0}};
     spindle_worker_options opts;
     spindle_worker_options_init(&opts);
@@ -188,6 +193,15 @@ int main(int argc, char **argv)
             break;
         case 'C':
             check = 1;
+            break;
+        case 'G':
+            opts.cancel_grace_ms = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end || opts.cancel_grace_ms < -1 ||
+                opts.cancel_grace_ms > SPINDLE_MAX_CANCEL_GRACE_MS) {
+                fprintf(stderr, "spindle-worker: --cancel-grace '%s' is not -1 or 0-%ld (ms)\n",
+                        optarg, SPINDLE_MAX_CANCEL_GRACE_MS);
+                code = 2;
+            }
             break;
         case 'V':
             printf("spindle-worker %s (protocol %d)\n", SPINDLE_VERSION, SPINDLE_PROTOCOL_VERSION);

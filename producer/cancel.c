@@ -6,8 +6,7 @@
 #include "producer/client_impl.h"
 #include "store/ops.h"
 
-int spindle_cancel(spindle_client *c, const spindle_handle *h, long grace_ms,
-                   spindle_state *state)
+int spindle_cancel(spindle_client *c, const spindle_handle *h, long grace_ms, spindle_state *state)
 {
     if (grace_ms < -1 || grace_ms > SPINDLE_MAX_CANCEL_GRACE_MS)
         return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,

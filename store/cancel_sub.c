@@ -53,8 +53,8 @@ static int subscribe(spindle_cancel_sub *sub)
     spindle_store *s = &sub->store;
     char channel[SPINDLE_KEY_MAX];
     spindle_key_cancel_channel(channel, s->ns);
-    redisReply *r = spindle_store_callf(s, "subscribing to cancel requests", "SUBSCRIBE %s",
-                                        channel);
+    redisReply *r =
+        spindle_store_callf(s, "subscribing to cancel requests", "SUBSCRIBE %s", channel);
     if (r == NULL)
         return s->err->code;
     int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
@@ -64,8 +64,7 @@ static int subscribe(spindle_cancel_sub *sub)
     if (!ok) {
         drop(sub);
         return spindle_error_set(s->err, SPINDLE_ERR_PROTOCOL,
-                                 "subscribing to %s at %s: unexpected reply", channel,
-                                 s->url_text);
+                                 "subscribing to %s at %s: unexpected reply", channel, s->url_text);
     }
     return SPINDLE_OK;
 }
@@ -74,8 +73,7 @@ int spindle_cancel_sub_open(spindle_cancel_sub *sub, const char *url, const char
                             int connect_timeout_ms, int command_timeout_ms, spindle_error *err)
 {
     memset(sub, 0, sizeof(*sub));
-    int rc =
-        spindle_store_open(&sub->store, url, ns, connect_timeout_ms, command_timeout_ms, err);
+    int rc = spindle_store_open(&sub->store, url, ns, connect_timeout_ms, command_timeout_ms, err);
     sub->opened = sub->store.url_text[0] != '\0';
     return rc == SPINDLE_OK ? subscribe(sub) : rc;
 }
@@ -105,8 +103,7 @@ static int take(const redisReply *r, spindle_cancel_msg *m)
     return spindle_cancel_msg_parse(r->element[2]->str, r->element[2]->len, m);
 }
 
-int spindle_cancel_sub_read(spindle_cancel_sub *sub, spindle_cancel_msg *out, size_t cap,
-                            size_t *n)
+int spindle_cancel_sub_read(spindle_cancel_sub *sub, spindle_cancel_msg *out, size_t cap, size_t *n)
 {
     spindle_store *s = &sub->store;
     *n = 0;
@@ -124,8 +121,8 @@ int spindle_cancel_sub_read(spindle_cancel_sub *sub, spindle_cancel_msg *out, si
             r = NULL;
         }
         if (s->rc->err) {
-            spindle_error_set(s->err, SPINDLE_ERR_IO, "cancel subscription at %s: %s",
-                              s->url_text, s->rc->errstr);
+            spindle_error_set(s->err, SPINDLE_ERR_IO, "cancel subscription at %s: %s", s->url_text,
+                              s->rc->errstr);
             drop(sub);
             return SPINDLE_ERR_IO;
         }

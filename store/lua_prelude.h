@@ -7,7 +7,7 @@
 
 /* Shared by the scripts that end or reschedule tasks (settle, recover, cancel). Limits are the
  * protocol's: see docs/PROTOCOL.md, "Retries and dead letters". */
-#define SPINDLE_LUA_PRELUDE                                                                                \
+#define SPINDLE_LUA_PRELUDE                                                                        \
     "local function now_ms()\n"                                                                    \
     "  local t = redis.call('TIME')\n"                                                             \
     "  return t[1] * 1000 + math.floor(t[2] / 1000)\n"                                             \
@@ -83,9 +83,9 @@
     "local function wake(base)\n"                                                                  \
     "  redis.pcall('LPUSH', base .. 'wake', '1')\n"                                                \
     "  redis.pcall('LTRIM', base .. 'wake', 0, 15)\n"                                              \
-    "end\n" /* 1 if a cancel was requested for the task while it ran (docs/PROTOCOL.md,           \
-           * "Cancellation"): every way out of `running` then ends it `cancelled`. k must be   \
-           * known to be a hash. */                                                            \
+    "end\n" /* 1 if a cancel was requested for the task while it ran (docs/PROTOCOL.md,            \
+             * "Cancellation"): every way out of `running` then ends it `cancelled`. k must be     \
+             * known to be a hash. */                                                              \
     "local function cancel_asked(k)\n"                                                             \
     "  return redis.call('HEXISTS', k, 'cancel') == 1\n"                                           \
     "end\n"

@@ -18,7 +18,8 @@
 
 const char spindle_lua_cancel[] = SPINDLE_LUA_PRELUDE
     "local f = redis.pcall('HMGET', KEYS[1], 'state', 'attempts', 'cancel_grace')\n"
-    "if f.err ~= nil then return redis.error_reply('task key ' .. KEYS[1] .. ' is not a hash') end\n"
+    "if f.err ~= nil then return redis.error_reply('task key ' .. KEYS[1] .. ' is not a hash') "
+    "end\n"
     "local st = f[1]\n"
     "if not st then return {'missing', ''} end\n"
     "if st == 'succeeded' or st == 'failed' or st == 'cancelled' then return {'final', st} end\n"

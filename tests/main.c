@@ -56,6 +56,7 @@ int main(void)
         register_fleet_redis_tests,
         register_fleet_check_tests,
         register_fleet_pool_tests,
+        register_cancel_tests,
         register_cli_tests,
     };
     for (size_t i = 0; i < sizeof(registrars) / sizeof(registrars[0]); i++) {

@@ -41,6 +41,7 @@ int register_fleet_stop_tests(void);
 int register_fleet_redis_tests(void);
 int register_fleet_check_tests(void);
 int register_fleet_pool_tests(void);
+int register_cancel_tests(void);
 int register_cli_tests(void);
 
 #endif

@@ -52,8 +52,8 @@ static int same_task(const spindle_slot_task *t, const char *id, long attempt)
 
 /* A cancel request for (queue, id, attempt) was heard (how: "message", "heartbeat check").
  * grace_ms -1: the worker's default. */
-static void heard(spindle_worker *w, const char *queue, const char *id, long attempt,
-                  long grace_ms, const char *how)
+static void heard(spindle_worker *w, const char *queue, const char *id, long attempt, long grace_ms,
+                  const char *how)
 {
     if (!serves(w, queue))
         return;
@@ -104,8 +104,9 @@ static void subscribe(spindle_worker *w)
                                                      w->opts.command_timeout_ms, &w->sub_err);
     sync_fd(w);
     if (rc != SPINDLE_OK) {
-        long wait = w->opts.heartbeat_interval_ms > RESUBSCRIBE_MIN_MS ? w->opts.heartbeat_interval_ms
-                                                                       : RESUBSCRIBE_MIN_MS;
+        long wait = w->opts.heartbeat_interval_ms > RESUBSCRIBE_MIN_MS
+                        ? w->opts.heartbeat_interval_ms
+                        : RESUBSCRIBE_MIN_MS;
         w->sub_retry_ms = spindle_mono_ms() + wait;
         if (!w->sub_warned)
             spindle_log(SPINDLE_LOG_WARN, NULL,
@@ -251,8 +252,7 @@ void spindle_cancel_police(spindle_worker *w)
     }
 }
 
-int spindle_cancel_killed(const pool_slot *ps, const spindle_slot_task *t, char *cause,
-                          size_t len)
+int spindle_cancel_killed(const pool_slot *ps, const spindle_slot_task *t, char *cause, size_t len)
 {
     if (!ps->cancel_noted || !ps->cancel_forced ||
         !same_task(t, ps->cancel_task.id, ps->cancel_task.attempt))

@@ -24,7 +24,6 @@ int spindle_cancel_check(spindle_worker *w);
 void spindle_cancel_police(spindle_worker *w);
 /* Called when slot ps ended: if it was killed for a cancel request while running task t,
  * returns 1 and writes the reason into cause (size len). */
-int spindle_cancel_killed(const pool_slot *ps, const spindle_slot_task *t, char *cause,
-                          size_t len);
+int spindle_cancel_killed(const pool_slot *ps, const spindle_slot_task *t, char *cause, size_t len);
 
 #endif

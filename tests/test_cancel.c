@@ -251,8 +251,8 @@ static void test_scheduled(void)
 
     /* Due now, it would run: it does not. */
     char key[512];
-    redisReply *r = harness_cmd("ZADD %s 0 %s", harness_key(key, sizeof(key), queue[0], "scheduled"),
-                                spindle_handle_id(h));
+    redisReply *r = harness_cmd(
+        "ZADD %s 0 %s", harness_key(key, sizeof(key), queue[0], "scheduled"), spindle_handle_id(h));
     if (r)
         freeReplyObject(r);
     check_still_serving(sup);
@@ -269,8 +269,7 @@ static void test_scheduled(void)
 
 /* A child process that cancels h (with grace_ms) after delay_ms, through a client of its own,
  * and exits 0 if spindle_cancel() reported state want. Returns its pid. */
-static pid_t cancel_later(const spindle_handle *h, long delay_ms, long grace_ms,
-                          spindle_state want)
+static pid_t cancel_later(const spindle_handle *h, long delay_ms, long grace_ms, spindle_state want)
 {
     fflush(NULL);
     pid_t pid = fork();
@@ -601,8 +600,7 @@ static void test_cli(void)
     snprintf(line, sizeof(line), "\ncancel_grace: %s ms\n", grace);
     CU_ASSERT_TRUE(strstr(o.out, line) != NULL);
     harness_output_free(&o);
-    CU_ASSERT_EQUAL(fleet_wait_state(h, "cancelled", HARNESS_WAIT_MS + harness_scaled_ms(3000)),
-                    0);
+    CU_ASSERT_EQUAL(fleet_wait_state(h, "cancelled", HARNESS_WAIT_MS + harness_scaled_ms(3000)), 0);
     o = cli("result", spindle_handle_id(h), NULL);
     CU_ASSERT_EQUAL(o.code, 5);
     harness_output_free(&o);

@@ -110,8 +110,7 @@ static void subscribe(spindle_worker *w)
         w->sub_retry_ms = spindle_mono_ms() + wait;
         if (!w->sub_warned)
             spindle_log(SPINDLE_LOG_WARN, NULL,
-                        "%s; cancel requests are seen by heartbeat checks until it is back",
-                        w->sub_err.msg);
+                        "%s; heartbeat checks stand in for it until it reconnects", w->sub_err.msg);
         w->sub_warned = 1;
         return;
     }

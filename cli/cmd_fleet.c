@@ -34,6 +34,36 @@ int spindle_cli_cmd_retry(spindle_cli *cli, int argc, char **argv)
     return rc == SPINDLE_OK ? SPINDLE_EXIT_OK : spindle_cli_fail(cli, rc);
 }
 
+/* cancel ID [--queue Q] [--grace MS] */
+int spindle_cli_cmd_cancel(spindle_cli *cli, int argc, char **argv)
+{
+    const char *queue = NULL;
+    long grace = -1;
+    const spindle_cli_opt opts[] = {
+        {.name = "--queue", .str = &queue},
+        {.name = "--grace", .num = &grace, .max = SPINDLE_MAX_CANCEL_GRACE_MS},
+        {.name = NULL},
+    };
+    spindle_handle *h = NULL;
+    int code = spindle_cli_parse(cli, &argc, argv, opts, 0, 1, 1);
+    if (code == SPINDLE_CLI_CONTINUE)
+        code = spindle_cli_open_task(cli, argv[0], queue, &h);
+    if (code != SPINDLE_CLI_CONTINUE)
+        return code;
+    spindle_state st;
+    int rc = spindle_cancel(cli->client, h, grace, &st);
+    spindle_handle_free(h);
+    if (rc != SPINDLE_OK)
+        return spindle_cli_fail(cli, rc);
+    if (st == SPINDLE_STATE_CANCELLED)
+        printf("cancelled\n");
+    else if (st == SPINDLE_STATE_RUNNING)
+        printf("cancel requested; it will end cancelled\n");
+    else
+        printf("already %s\n", spindle_state_name(st));
+    return SPINDLE_EXIT_OK;
+}
+
 /* ---- dead ------------------------------------------------------------------------------- */
 
 /* text cut to at most ERROR_CELL_MAX bytes, on a UTF-8 character boundary, with "..." when

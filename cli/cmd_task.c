@@ -105,6 +105,10 @@ static void print_details(const spindle_task_info *in)
         printf("ttl: %ld s\n", in->result_ttl_s);
     if (in->expires_in_s >= 0)
         printf("expires_in: %ld s\n", in->expires_in_s);
+    if (in->cancel_requested_at_ms)
+        printf("cancel_requested_at: %s\n", spindle_cli_format_time(in->cancel_requested_at_ms, t));
+    if (in->cancel_grace_ms >= 0)
+        printf("cancel_grace: %ld ms\n", in->cancel_grace_ms);
     if (in->error)
         printf("error: %s\n", in->error);
 }
@@ -133,6 +137,9 @@ int spindle_cli_cmd_status(spindle_cli *cli, int argc, char **argv)
         verbose ? spindle_info(cli->client, h, &info) : spindle_status(cli->client, h, &info.state);
     if (rc == SPINDLE_OK)
         rc = spindle_progress_get(cli->client, h, &prog);
+    /* A running task may have a cancel request pending: worth a second read to say so. */
+    if (rc == SPINDLE_OK && !verbose && info.state == SPINDLE_STATE_RUNNING)
+        rc = spindle_info(cli->client, h, &info);
     spindle_handle_free(h);
     if (rc != SPINDLE_OK) {
         spindle_task_info_clear(&info);
@@ -147,6 +154,9 @@ int spindle_cli_cmd_status(spindle_cli *cli, int argc, char **argv)
                                   sizeof(line));
         printf("progress: %s\n", line);
     }
+    char t[SPINDLE_CLI_TIME_MAX];
+    if (!verbose && info.state == SPINDLE_STATE_RUNNING && info.cancel_requested_at_ms)
+        printf("cancel requested at %s\n", spindle_cli_format_time(info.cancel_requested_at_ms, t));
     if (verbose)
         print_details(&info);
     spindle_task_info_clear(&info);

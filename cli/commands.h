@@ -18,6 +18,7 @@ int spindle_cli_cmd_queues(spindle_cli *cli, int argc, char **argv);
 
 /* cmd_fleet.c */
 int spindle_cli_cmd_retry(spindle_cli *cli, int argc, char **argv);
+int spindle_cli_cmd_cancel(spindle_cli *cli, int argc, char **argv);
 int spindle_cli_cmd_dead(spindle_cli *cli, int argc, char **argv);
 int spindle_cli_cmd_workers(spindle_cli *cli, int argc, char **argv);
 

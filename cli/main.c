@@ -61,8 +61,11 @@ static const spindle_cli_command commands[] = {
      "  --verbose   after the state, one 'field: value' line per field of the task that\n"
      "              is set, named as in the task hash: func, enqueued_at, started_at,\n"
      "              finished_at, worker, attempts, retries, retried, retry_at, backoff,\n"
-     "              backoff_max, lost, timeout, ttl, expires_in, and last error (which may\n"
-     "              span lines). Times are UTC.\n"},
+     "              backoff_max, lost, timeout, ttl, expires_in, cancel_requested_at,\n"
+     "              cancel_grace, and last error (which may span lines). Times are UTC.\n"
+     "\n"
+     "A running task with a cancel request prints a second line, 'cancel requested at\n"
+     "TIME'.\n"},
     {"result", spindle_cli_cmd_result, "result ID [--wait SECONDS] [--queue Q]",
      "Print the result of task ID as JSON.",
      "Options:\n"
@@ -93,6 +96,17 @@ static const spindle_cli_command commands[] = {
      "Prints nothing. The task goes back on pending (out of the dead letters, or ahead of\n"
      "its scheduled retry) and keeps its attempts count. Exits 3 for an unknown or expired\n"
      "task, and 2 for a task whose state cannot be retried (pending, running, succeeded).\n"},
+    {"cancel", spindle_cli_cmd_cancel, "cancel ID [--queue Q] [--grace MS]",
+     "Cancel task ID: at once if it has not started, else ask its worker to stop it.",
+     "Options:\n"
+     "  --queue Q    the queue the task is on (default: look in every queue)\n"
+     "  --grace MS   if the task still runs MS ms after the request, its process is\n"
+     "               killed (0: at once); default: the worker's --cancel-grace\n"
+     "\n"
+     "Prints what happened: 'cancelled' (it had not started, or was cancelled before),\n"
+     "'cancel requested; it will end cancelled' (it is running: it ends cancelled however\n"
+     "it ends), or 'already succeeded' / 'already failed' (it had ended; left as it was).\n"
+     "Exits 0 in all those cases, 3 for an unknown or expired task.\n"},
     {"dead", spindle_cli_cmd_dead, "dead QUEUE [--limit N] [--json]",
      "List the dead letters of QUEUE (tasks that failed for good), newest first.",
      "Options:\n"

@@ -2,7 +2,7 @@
  *
  *   add N…        the sum of its numeric args (an integer unless a float is among them)
  *   echo X…       its args, as an array
- *   sleep_ms N    sleeps N ms, returns N
+ *   sleep_ms N    sleeps N ms, returns N; stops early when cancelled (spindle cancel ID)
  *   fail MSG      fails with MSG
  *   crash         aborts the process (for reliability tests)
  *   count_to N    emits 1, 2, ... N as partial results (items) with progress reports,
@@ -58,9 +58,13 @@ static int task_sleep_ms(spindle_task_ctx *ctx, const msgpack_object *args, msgp
     if (args->via.array.size != 1 || args->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
         return spindle_task_fail(ctx, "sleep_ms: expects one non-negative integer (ms)");
     uint64_t ms = args->via.array.ptr[0].via.u64;
-    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
+    /* In steps of 10 ms, stopping early when the task is cancelled. */
+    for (uint64_t slept = 0; slept < ms && !spindle_task_cancelled(ctx); slept += 10) {
+        uint64_t step = ms - slept < 10 ? ms - slept : 10;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step * 1000000};
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+    }
     return msgpack_pack_uint64(result, ms);
 }
 

@@ -122,6 +122,10 @@ static int apply_field(spindle_client *c, const spindle_handle *h, const redisRe
         info->retry_at_ms = field_i64(v);
     } else if (strcmp(f, "lost") == 0) {
         info->lost = (long)field_i64(v);
+    } else if (strcmp(f, "cancel") == 0) {
+        info->cancel_requested_at_ms = field_i64(v);
+    } else if (strcmp(f, "cancel_grace") == 0) {
+        info->cancel_grace_ms = (long)field_i64(v);
     } else if (strcmp(f, "worker") == 0) {
         snprintf(info->worker, sizeof(info->worker), "%s", v->str);
     } else if (strcmp(f, "error") == 0) {
@@ -140,6 +144,7 @@ int spindle_info(spindle_client *c, const spindle_handle *h, spindle_task_info *
     memset(info, 0, sizeof(*info));
     info->result_ttl_s = -1;
     info->max_retries = -1;
+    info->cancel_grace_ms = -1;
     info->state = (spindle_state)-1;
     redisReply *hash = NULL;
     long long ttl = -1;

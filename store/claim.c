@@ -84,7 +84,8 @@ static enum spindle_outcome outcome_of(const redisReply *e)
     } map[] = {{"succeeded", SPINDLE_OUTCOME_SUCCEEDED},
                {"failed", SPINDLE_OUTCOME_FAILED},
                {"scheduled", SPINDLE_OUTCOME_SCHEDULED},
-               {"released", SPINDLE_OUTCOME_RELEASED}};
+               {"released", SPINDLE_OUTCOME_RELEASED},
+               {"cancelled", SPINDLE_OUTCOME_CANCELLED}};
     if (e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS)
         for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
             if (strcmp(e->str, map[i].name) == 0)
@@ -105,9 +106,10 @@ int spindle_store_settle(spindle_store *s, const char *queue, const char *worker
         int jl = snprintf(jitter, sizeof(jitter), "%.4f", v[i].jitter);
         spindle_cmd_str(cmd, v[i].id);
         spindle_cmd_long(cmd, v[i].attempt);
-        spindle_cmd_str(cmd, v[i].succeeded > 0    ? "succeeded"
-                             : v[i].succeeded == 0 ? "failed"
-                                                   : "release");
+        spindle_cmd_str(cmd, v[i].succeeded > 0                           ? "succeeded"
+                             : v[i].succeeded == 0                        ? "failed"
+                             : v[i].succeeded == SPINDLE_SETTLE_CANCELLED ? "cancelled"
+                                                                          : "release");
         spindle_cmd_push(cmd, v[i].payload, v[i].payload_len);
         spindle_cmd_copy(cmd, jitter, jl > 0 ? (size_t)jl : 0);
     }

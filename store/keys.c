@@ -111,3 +111,8 @@ size_t spindle_key_chan_global(char *buf, const char *ns, const char *part)
 {
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{global}:chan:%s", ns, part));
 }
+
+size_t spindle_key_cancel_channel(char *buf, const char *ns)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:cancel", ns));
+}

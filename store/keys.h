@@ -36,6 +36,9 @@ size_t spindle_key_sweep_lock(char *buf, const char *ns);
 size_t spindle_key_audit_cursor(char *buf, const char *ns);
 /* The SCAN pattern matching every task hash of the namespace. */
 size_t spindle_key_task_pattern(char *buf, const char *ns);
+/* The pub/sub channel on which cancel requests for running tasks are announced to the
+ * workers of the namespace, "NS:cancel" (docs/PROTOCOL.md, "Cancellation"). */
+size_t spindle_key_cancel_channel(char *buf, const char *ns);
 /* The prefix the scripts append a task id to: "NS:{Q}:task:". */
 size_t spindle_key_task_prefix(char *buf, const char *ns, const char *queue);
 /* A key of a channel (docs/PROTOCOL.md, "Channels"); part is "in", "out" or "meta". All keys

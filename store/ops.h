@@ -56,12 +56,18 @@ typedef struct spindle_claimed {
 int spindle_store_claim(spindle_store *s, const char *queue, const char *worker, int max,
                         spindle_claimed *out, int *n, long *next_due_ms, redisReply **reply);
 
+/* spindle_settlement.succeeded for a task the worker ended for its cancel request (a failed
+ * attempt if the task has none). */
+#define SPINDLE_SETTLE_CANCELLED (-2)
+
 typedef struct spindle_settlement {
     const char *id;
     long attempt;
     int succeeded; /* 1: payload is the result (msgpack); 0: the error text (the attempt
                       failed: retried per the task's policy); -1: hand the unstarted task
-                      back to the front of pending */
+                      back to the front of pending; SPINDLE_SETTLE_CANCELLED: the worker
+                      ended it for a cancel request, payload the reason. Whatever is given,
+                      a task with a cancel request ends `cancelled` */
     const char *payload;
     size_t payload_len;
     double jitter; /* in [0, 1): spreads the retry back-off of tasks failing together */
@@ -74,6 +80,7 @@ enum spindle_outcome {
     SPINDLE_OUTCOME_FAILED,    /* failed for good (and dead-lettered) */
     SPINDLE_OUTCOME_SCHEDULED, /* failed; a retry is due later */
     SPINDLE_OUTCOME_RELEASED,  /* handed back to pending */
+    SPINDLE_OUTCOME_CANCELLED, /* a cancel was requested: ended `cancelled` */
 };
 
 /* Settles n tasks of queue held by worker; outcome[i] says what became of each. One script
@@ -197,5 +204,31 @@ int spindle_store_items_open(spindle_store *s, const char *queue, const char *id
 int spindle_store_items_read(spindle_store *s, const char *queue, const char *id, const char *after,
                              long block_ms, long count, redisReply **owner,
                              const redisReply **entries);
+/* ---- cancellation (store/cancel.c) ---- */
+
+/* What spindle_store_cancel() did. */
+enum spindle_cancel_what {
+    SPINDLE_CANCEL_MISSING,   /* no such task (unknown or expired) */
+    SPINDLE_CANCEL_DONE,      /* it had not started: now `cancelled` */
+    SPINDLE_CANCEL_REQUESTED, /* it runs: marked, and announced on NS:cancel */
+    SPINDLE_CANCEL_FINAL,     /* it had ended already: left as it was */
+};
+
+/* Cancels task id of queue in one script call (docs/PROTOCOL.md, "Cancellation"). grace_ms
+ * < 0: no grace given (the worker's default applies). *what says what happened; state (size
+ * 16) receives the state after the call. SPINDLE_OK even for a missing task (*what says). */
+int spindle_store_cancel(spindle_store *s, const char *queue, const char *id, long grace_ms,
+                         enum spindle_cancel_what *what, char *state);
+
+/* One running task a worker asks about: is a cancel requested for this attempt? */
+typedef struct spindle_cancel_probe {
+    const char *queue, *id; /* borrowed */
+    long attempt;
+    int requested; /* out: 1 if the hash is `running` this attempt and has `cancel` */
+    long grace_ms; /* out: its `cancel_grace`, -1 if none */
+} spindle_cancel_probe;
+
+/* Answers n probes in one pipelined round trip (HMGET of each task hash). */
+int spindle_store_cancel_probe(spindle_store *s, spindle_cancel_probe *p, size_t n);
 
 #endif

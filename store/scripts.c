@@ -14,89 +14,8 @@
  * Timestamps come from Redis's TIME, so hosts with skewed clocks agree. */
 #include "store/scripts.h"
 
+#include "store/lua_prelude.h"
 #include "store/script_progress.h"
-
-/* Shared by the scripts that end or reschedule tasks (settle, recover). Limits are the
- * protocol's: see docs/PROTOCOL.md, "Retries and dead letters". */
-#define LUA_PRELUDE                                                                                \
-    "local function now_ms()\n"                                                                    \
-    "  local t = redis.call('TIME')\n"                                                             \
-    "  return t[1] * 1000 + math.floor(t[2] / 1000)\n"                                             \
-    "end\n"                                                                                        \
-    "local function num(v, d) return tonumber(v or '') or d end\n" /* Refuses, before anything is  \
-                                                                    * written, a queue whose keys  \
-                                                                    * were overwritten by hand     \
-                                                                    * with the wrong type: a       \
-                                                                    * script failing halfway would \
-                                                                    * lose tasks. */               \
-    "local function bad_keys(base)\n"                                                              \
-    "  local want = {pending = 'list', scheduled = 'zset', dead = 'zset'}\n"                       \
-    "  for name, ty in pairs(want) do\n"                                                           \
-    "    local got = redis.call('TYPE', base .. name).ok\n"                                        \
-    "    if got ~= 'none' and got ~= ty then\n"                                                    \
-    "      return redis.error_reply('key ' .. base .. name .. ' holds a ' .. got ..\n"             \
-    "                               ', not a ' .. ty)\n"                                           \
-    "    end\n"                                                                                    \
-    "  end\n"                                                                                      \
-    "end\n" SPINDLE_LUA_ITEMS_END /* Puts a final state on task id (hash k): result or error,      \
-                                   * waiters' tokens, TTL, and for a failure the dead-letter set   \
-                                   * (kept 7 days, at most 10,000 entries). */                     \
-    "local function finish(base, id, k, st, payload, now)\n"                                       \
-    "  local f = redis.call('HMGET', k, 'waiters', 'ttl', 'items')\n"                              \
-    "  local field = 'error'\n"                                                                    \
-    "  if st == 'succeeded' then field = 'result' end\n"                                           \
-    "  redis.call('HSET', k, 'state', st, field, payload, 'finished_at',\n"                        \
-    "             string.format('%d', now))\n"                                                     \
-    "  redis.call('HDEL', k, 'retry_at')\n"                                                        \
-    "  if st == 'succeeded' then redis.call('HDEL', k, 'error') end\n"                             \
-    "  local w = num(f[1], 0)\n"                                                                   \
-    "  if w > 0 then\n"                                                                            \
-    "    local dk = base .. 'done:' .. id\n"                                                       \
-    "    for _ = 1, math.min(w, 64) do redis.call('LPUSH', dk, st .. ':' .. payload) end\n"        \
-    "    redis.call('EXPIRE', dk, 60)\n"                                                           \
-    "    redis.call('HDEL', k, 'waiters')\n"                                                       \
-    "  end\n"                                                                                      \
-    "  local ttl = num(f[2], 3600)\n"                                                              \
-    "  if st == 'failed' then\n"                                                                   \
-    "    local dead = base .. 'dead'\n"                                                            \
-    "    redis.call('ZADD', dead, now, id)\n"                                                      \
-    "    redis.call('EXPIRE', k, math.max(ttl, 604800))\n"                                         \
-    "    local old = redis.call('ZRANGEBYSCORE', dead, '-inf', now - 604800000)\n"                 \
-    "    local n = redis.call('ZCARD', dead)\n"                                                    \
-    "    if n > 10000 then\n"                                                                      \
-    "      for _, x in ipairs(redis.call('ZRANGE', dead, 0, n - 10001)) do\n"                      \
-    "        old[#old + 1] = x\n"                                                                  \
-    "      end\n"                                                                                  \
-    "    end\n"                                                                                    \
-    "    for _, x in ipairs(old) do\n"                                                             \
-    "      redis.call('ZREM', dead, x)\n"                                                          \
-    "      local xk = base .. 'task:' .. x\n"                                                      \
-    "      if redis.pcall('HGET', xk, 'state') == 'failed' then redis.call('DEL', xk) end\n"       \
-    "    end\n"                                                                                    \
-    "  elseif ttl == 0 and st == 'succeeded' then redis.call('DEL', k)\n"                          \
-    "  elseif ttl > 0 then redis.call('EXPIRE', k, ttl)\n"                                         \
-    "  else redis.call('EXPIRE', k, 3600) end\n"                                                   \
-    "  if f[3] then items_end(base, id, k, st) end\n"                                              \
-    "end\n" /* A failed attempt: scheduled again after an exponential back-off with jitter (in     \
-             * [0,1), from the worker) while retries are left, else failed for good. */            \
-    "local function fail_attempt(base, id, k, err, now, jitter)\n"                                 \
-    "  local f = redis.call('HMGET', k, 'retries', 'retried', 'backoff', 'backoff_max')\n"         \
-    "  local retried = num(f[2], 0)\n"                                                             \
-    "  if retried < num(f[1], 0) then\n"                                                           \
-    "    local d = math.min(num(f[4], 600000), num(f[3], 1000) * 2 ^ retried)\n"                   \
-    "    local due = now + math.floor(d / 2 + d / 2 * jitter)\n"                                   \
-    "    redis.call('HSET', k, 'state', 'scheduled', 'error', err,\n"                              \
-    "               'retry_at', string.format('%d', due), 'retried', retried + 1)\n"               \
-    "    redis.call('ZADD', base .. 'scheduled', due, id)\n"                                       \
-    "    return 'scheduled'\n"                                                                     \
-    "  end\n"                                                                                      \
-    "  finish(base, id, k, 'failed', err, now)\n"                                                  \
-    "  return 'failed'\n"                                                                          \
-    "end\n"                                                                                        \
-    "local function wake(base)\n"                                                                  \
-    "  redis.pcall('LPUSH', base .. 'wake', '1')\n"                                                \
-    "  redis.pcall('LTRIM', base .. 'wake', 0, 15)\n"                                              \
-    "end\n"
 
 /* KEYS[1] pending, KEYS[2] wake. ARGV[1] task key prefix; ARGV[2..6] the options shared by
  * the batch: ttl timeout retries backoff backoff_max ('' = field absent); then 3 per task:
@@ -190,10 +109,13 @@ static const char claim_lua[] =
  * attempt failed: retried per the task's policy, else failed for good); 'release' hands an
  * unstarted task back: pending again, at the right end of the list so it runs next, its
  * claim undone. Released tasks are pushed last to first, so that they keep their claim
- * order: the first claimed is the next to run, as it would have been. Returns one entry per task:
- * 'succeeded', 'failed', 'scheduled' (a retry is due later), 'released', or 0 when refused (the
- * fencing token no longer matches: a newer attempt owns the task). */
-static const char settle_lua[] = LUA_PRELUDE
+ * order: the first claimed is the next to run, as it would have been. 'cancelled': the worker
+ * ended the task for a cancel request, payload the reason (a failed attempt if the hash has
+ * no `cancel`). A task whose hash has `cancel` ends `cancelled` whatever the state given.
+ * Returns one entry per task: 'succeeded', 'failed', 'scheduled' (a retry is due later),
+ * 'released', 'cancelled', or 0 when refused (the fencing token no longer matches: a newer
+ * attempt owns the task). */
+static const char settle_lua[] = SPINDLE_LUA_PRELUDE
     "local bad = bad_keys(ARGV[1])\n"
     "if bad then return bad end\n"
     "local now = now_ms()\n"
@@ -208,13 +130,22 @@ static const char settle_lua[] = LUA_PRELUDE
     "  if cur.err ~= nil or cur[1] ~= 'running' or cur[2] ~= ARGV[i + 1]\n"
     "     or cur[3] ~= ARGV[2] then\n"
     "    out[#out + 1] = 0\n"
+    "  elseif cancel_asked(k) then\n"
+    "    local why = 'cancelled while running'\n"
+    "    if st == 'release' then why = 'cancelled before it started'\n"
+    "    elseif st == 'cancelled' then why = payload\n"
+    "    elseif st == 'failed' then\n"
+    "      why = 'cancelled while running (the attempt failed: ' .. payload .. ')'\n"
+    "    end\n"
+    "    finish(ARGV[1], id, k, 'cancelled', why, now)\n"
+    "    out[#out + 1] = 'cancelled'\n"
     "  elseif st == 'release' then\n"
     "    redis.call('HSET', k, 'state', 'pending')\n"
     "    redis.call('HDEL', k, 'started_at', 'worker')\n"
     "    redis.call('HINCRBY', k, 'attempts', -1)\n"
     "    released[#released + 1] = id\n"
     "    out[#out + 1] = 'released'\n"
-    "  elseif st == 'failed' then\n"
+    "  elseif st == 'failed' or st == 'cancelled' then\n"
     "    out[#out + 1] = fail_attempt(ARGV[1], id, k, payload, now, num(ARGV[i + 4], 0))\n"
     "  else\n"
     "    finish(ARGV[1], id, k, 'succeeded', payload, now)\n"
@@ -230,47 +161,51 @@ static const char settle_lua[] = LUA_PRELUDE
  * stopped: its tasks go back as they were) or 'lost' (its heartbeat expired: each task's
  * `lost` count grows, and a task lost more than 5 times fails for good, since it is likely
  * what kills its workers). Every task the worker still holds goes back to the front of
- * pending in claim order; ids whose task is no longer the worker's are dropped. Then the
+ * pending in claim order (or ends `cancelled` if a cancel was requested for it); ids whose
+ * task is no longer the worker's are dropped. Then the
  * list is deleted and the worker leaves the set. Returns {requeued, failed}. */
-static const char recover_lua[] =
-    LUA_PRELUDE "local bad = bad_keys(ARGV[1])\n"
-                "if bad then return bad end\n"
-                "local now = now_ms()\n"
-                "local ids = {}\n"
-                "if redis.call('TYPE', KEYS[1]).ok == 'list' then\n"
-                "  ids = redis.call('LRANGE', KEYS[1], 0, -1)\n"
-                "end\n"
-                "local back, failed = 0, 0\n"
-                "for _, id in ipairs(ids) do\n"
-                "  local k = ARGV[1] .. 'task:' .. id\n"
-                "  local cur = redis.pcall('HMGET', k, 'state', 'worker', 'lost')\n"
-                "  if cur.err == nil and cur[1] == 'running' and cur[2] == ARGV[2] then\n"
-                "    local lost = num(cur[3], 0)\n"
-                "    if ARGV[3] == 'lost' then lost = lost + 1 end\n"
-                "    if lost > 5 then\n"
-                "      finish(ARGV[1], id, k, 'failed', 'its worker was lost ' .. lost ..\n"
-                "             ' times (last: ' .. ARGV[2] .. ')', now)\n"
-                "      failed = failed + 1\n"
-                "    else\n"
-                "      redis.call('HSET', k, 'state', 'pending')\n"
-                "      if lost > 0 then redis.call('HSET', k, 'lost', lost) end\n"
-                "      redis.call('HDEL', k, 'started_at', 'worker')\n"
-                "      redis.call('RPUSH', ARGV[1] .. 'pending', id)\n"
-                "      back = back + 1\n"
-                "    end\n"
-                "  end\n"
-                "end\n"
-                "redis.call('DEL', KEYS[1])\n"
-                "redis.call('SREM', KEYS[2], ARGV[2])\n"
-                "if back > 0 then wake(ARGV[1]) end\n"
-                "return {back, failed}\n";
+static const char recover_lua[] = SPINDLE_LUA_PRELUDE
+    "local bad = bad_keys(ARGV[1])\n"
+    "if bad then return bad end\n"
+    "local now = now_ms()\n"
+    "local ids = {}\n"
+    "if redis.call('TYPE', KEYS[1]).ok == 'list' then\n"
+    "  ids = redis.call('LRANGE', KEYS[1], 0, -1)\n"
+    "end\n"
+    "local back, failed = 0, 0\n"
+    "for _, id in ipairs(ids) do\n"
+    "  local k = ARGV[1] .. 'task:' .. id\n"
+    "  local cur = redis.pcall('HMGET', k, 'state', 'worker', 'lost')\n"
+    "  if cur.err == nil and cur[1] == 'running' and cur[2] == ARGV[2] then\n"
+    "    local lost = num(cur[3], 0)\n"
+    "    if ARGV[3] == 'lost' then lost = lost + 1 end\n"
+    "    if cancel_asked(k) then\n"
+    "      finish(ARGV[1], id, k, 'cancelled', 'cancelled while running (its worker ' ..\n"
+    "             (ARGV[3] == 'lost' and 'was lost' or 'stopped') .. ')', now)\n"
+    "    elseif lost > 5 then\n"
+    "      finish(ARGV[1], id, k, 'failed', 'its worker was lost ' .. lost ..\n"
+    "             ' times (last: ' .. ARGV[2] .. ')', now)\n"
+    "      failed = failed + 1\n"
+    "    else\n"
+    "      redis.call('HSET', k, 'state', 'pending')\n"
+    "      if lost > 0 then redis.call('HSET', k, 'lost', lost) end\n"
+    "      redis.call('HDEL', k, 'started_at', 'worker')\n"
+    "      redis.call('RPUSH', ARGV[1] .. 'pending', id)\n"
+    "      back = back + 1\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "redis.call('SREM', KEYS[2], ARGV[2])\n"
+    "if back > 0 then wake(ARGV[1]) end\n"
+    "return {back, failed}\n";
 
 /* KEYS[1] task key. ARGV[1] queue base, ARGV[2] task id. Puts a failed or cancelled task
  * (dead-lettered or not), or one scheduled for a retry, back on pending now with a fresh
  * retry budget; `attempts` keeps growing, since it is the fencing token. Its items are
  * dropped (the stream and the `items` mark): the new run emits afresh. Returns 1, 0 if
  * the task is missing, or its state when it cannot be retried. */
-static const char retry_lua[] = LUA_PRELUDE
+static const char retry_lua[] = SPINDLE_LUA_PRELUDE
     "local st = redis.pcall('HGET', KEYS[1], 'state')\n"
     "if type(st) == 'table' then return redis.error_reply('task key ' .. KEYS[1] ..\n"
     "  ' is not a hash') end\n"
@@ -282,7 +217,7 @@ static const char retry_lua[] = LUA_PRELUDE
     "redis.call('ZREM', ARGV[1] .. 'scheduled', ARGV[2])\n"
     "redis.call('HSET', KEYS[1], 'state', 'pending', 'retried', 0)\n"
     "redis.call('HDEL', KEYS[1], 'finished_at', 'result', 'retry_at', 'worker', 'started_at',\n"
-    "           'lost', 'items')\n"
+    "           'lost', 'items', 'cancel', 'cancel_grace')\n"
     "redis.call('DEL', ARGV[1] .. 'items:' .. ARGV[2])\n"
     "redis.call('PERSIST', KEYS[1])\n"
     "redis.call('LPUSH', ARGV[1] .. 'pending', ARGV[2])\n"
@@ -293,41 +228,46 @@ static const char retry_lua[] = LUA_PRELUDE
  * found by the audit's SCAN. Repairs a task that is in no list its state calls for: a
  * `running` task absent from its worker's in-flight list (or with no worker) and a `pending`
  * task absent from pending go to the front of pending (when pending is short enough to
- * search: 10,000); a `scheduled` task absent from the scheduled set is put back in it.
+ * search: 10,000), or ends `cancelled` if it is `running` with a cancel requested; a
+ * `scheduled` task absent from the scheduled set is put back in it.
  * Returns the number of tasks repaired. */
-static const char audit_lua[] =
-    LUA_PRELUDE "local bad = bad_keys(ARGV[1])\n"
-                "if bad then return bad end\n"
-                "local pending = ARGV[1] .. 'pending'\n"
-                "local short = redis.call('LLEN', pending) <= 10000\n"
-                "local fixed = 0\n"
-                "for i = 2, #ARGV do\n"
-                "  local id = ARGV[i]\n"
-                "  local k = ARGV[1] .. 'task:' .. id\n"
-                "  local f = redis.pcall('HMGET', k, 'state', 'worker', 'retry_at')\n"
-                "  if f.err == nil and f[1] then\n"
-                "    local lost = false\n"
-                "    if f[1] == 'running' then\n"
-                "      local inflight = ARGV[1] .. 'inflight:' .. (f[2] or '')\n"
-                "      lost = not f[2] or redis.call('TYPE', inflight).ok ~= 'list'\n"
-                "             or not redis.call('LPOS', inflight, id)\n"
-                "    elseif f[1] == 'pending' and short then\n"
-                "      lost = not redis.call('LPOS', pending, id)\n"
-                "    elseif f[1] == 'scheduled' and\n"
-                "           not redis.call('ZSCORE', ARGV[1] .. 'scheduled', id) then\n"
-                "      redis.call('ZADD', ARGV[1] .. 'scheduled', num(f[3], now_ms()), id)\n"
-                "      fixed = fixed + 1\n"
-                "    end\n"
-                "    if lost then\n"
-                "      redis.call('HSET', k, 'state', 'pending')\n"
-                "      redis.call('HDEL', k, 'worker', 'started_at')\n"
-                "      redis.call('RPUSH', pending, id)\n"
-                "      wake(ARGV[1])\n"
-                "      fixed = fixed + 1\n"
-                "    end\n"
-                "  end\n"
-                "end\n"
-                "return fixed\n";
+static const char audit_lua[] = SPINDLE_LUA_PRELUDE
+    "local bad = bad_keys(ARGV[1])\n"
+    "if bad then return bad end\n"
+    "local pending = ARGV[1] .. 'pending'\n"
+    "local short = redis.call('LLEN', pending) <= 10000\n"
+    "local fixed = 0\n"
+    "for i = 2, #ARGV do\n"
+    "  local id = ARGV[i]\n"
+    "  local k = ARGV[1] .. 'task:' .. id\n"
+    "  local f = redis.pcall('HMGET', k, 'state', 'worker', 'retry_at')\n"
+    "  if f.err == nil and f[1] then\n"
+    "    local lost = false\n"
+    "    if f[1] == 'running' then\n"
+    "      local inflight = ARGV[1] .. 'inflight:' .. (f[2] or '')\n"
+    "      lost = not f[2] or redis.call('TYPE', inflight).ok ~= 'list'\n"
+    "             or not redis.call('LPOS', inflight, id)\n"
+    "    elseif f[1] == 'pending' and short then\n"
+    "      lost = not redis.call('LPOS', pending, id)\n"
+    "    elseif f[1] == 'scheduled' and\n"
+    "           not redis.call('ZSCORE', ARGV[1] .. 'scheduled', id) then\n"
+    "      redis.call('ZADD', ARGV[1] .. 'scheduled', num(f[3], now_ms()), id)\n"
+    "      fixed = fixed + 1\n"
+    "    end\n"
+    "    if lost and cancel_asked(k) then\n"
+    "      finish(ARGV[1], id, k, 'cancelled',\n"
+    "             'cancelled while running (found in no in-flight list)', now_ms())\n"
+    "      fixed = fixed + 1\n"
+    "    elseif lost then\n"
+    "      redis.call('HSET', k, 'state', 'pending')\n"
+    "      redis.call('HDEL', k, 'worker', 'started_at')\n"
+    "      redis.call('RPUSH', pending, id)\n"
+    "      wake(ARGV[1])\n"
+    "      fixed = fixed + 1\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return fixed\n";
 
 /* KEYS[1] task key. ARGV[1]: '1' to register as a waiter if the task is not final, '-1' to
  * unregister, '0' to only read. Returns {} for a missing task, {state, result, error} for a
@@ -361,6 +301,7 @@ static const char heartbeat_lua[] =
 
 /* Scripts kept in files of their own (store/script_*.c). */
 extern const char spindle_lua_channel[];
+extern const char spindle_lua_cancel[];
 
 static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_ENQUEUE] = enqueue_lua,
@@ -375,6 +316,7 @@ static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_PROGRESS] = spindle_lua_progress,
     [SPINDLE_SCRIPT_EMIT] = spindle_lua_emit,
     [SPINDLE_SCRIPT_ITEMS_OPEN] = spindle_lua_items_open,
+    [SPINDLE_SCRIPT_CANCEL] = spindle_lua_cancel,
 };
 
 static const char *const names[SPINDLE_SCRIPT_COUNT] = {
@@ -384,6 +326,7 @@ static const char *const names[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_HEARTBEAT] = "heartbeat", [SPINDLE_SCRIPT_AUDIT] = "audit",
     [SPINDLE_SCRIPT_CHANNEL] = "channel",     [SPINDLE_SCRIPT_PROGRESS] = "progress",
     [SPINDLE_SCRIPT_EMIT] = "emit",           [SPINDLE_SCRIPT_ITEMS_OPEN] = "items_open",
+    [SPINDLE_SCRIPT_CANCEL] = "cancel",
 };
 
 const char *spindle_script_source(enum spindle_script id)

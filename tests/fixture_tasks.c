@@ -59,14 +59,16 @@ static void mark_started(const spindle_task_ctx *ctx)
         fclose(f);
 }
 
-/* sleep_ms N: sleeps N ms and returns N. */
+/* sleep_ms N: sleeps N ms and returns N; stops early, checking every 10 ms, when cancelled.
+ * sleep_first (below) ignores cancellation. */
 static int fx_sleep_ms(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
 {
     if (args->via.array.size != 1 || args->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
         return spindle_task_fail(ctx, "sleep_ms: expects one non-negative integer (ms)");
     uint64_t ms = args->via.array.ptr[0].via.u64;
     mark_started(ctx);
-    harness_sleep_ms((long)ms);
+    for (uint64_t slept = 0; slept < ms && !spindle_task_cancelled(ctx); slept += 10)
+        harness_sleep_ms((long)(ms - slept < 10 ? ms - slept : 10));
     return msgpack_pack_uint64(result, ms);
 }
 

@@ -62,6 +62,7 @@ int main(void)
         register_wait_many_tests,
         register_progress_tests,
         register_items_tests,
+        register_cancel_tests,
         register_cli_tests,
     };
     for (size_t i = 0; i < sizeof(registrars) / sizeof(registrars[0]); i++) {

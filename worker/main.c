@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "spindle/client.h"
 #include "spindle/version.h"
 #include "spindle/worker.h"
 
@@ -40,6 +41,9 @@ static void usage(FILE *out)
             "                       (defaults 2, 6 and 3 s; fractions allowed)\n"
             "  --progress-interval MS  write a task's progress reports at most once per\n"
             "                       MS ms (default 100; 0: every report)\n"
+            "  --cancel-grace MS    after a cancel request without a grace of its own, kill\n"
+            "                       a task still running after MS ms (default -1: never;\n"
+            "                       tasks stop when they see spindle_task_cancelled())\n"
             "  --check              liveness probe: exit 0 if a worker on this host has a\n"
             "                       fresh heartbeat in Redis, 1 otherwise\n"
             "  --version, --help\n");
@@ -88,6 +92,7 @@ int main(int argc, char **argv)
                                              {"sweep-interval", required_argument, 0, 'S'},
                                              {"check", no_argument, 0, 'C'},
                                              {"progress-interval", required_argument, 0, 'I'},
+                                             {"cancel-grace", required_argument, 0, 'G'},
                                              {0, 0, 0, 0}};
     spindle_worker_options opts;
     spindle_worker_options_init(&opts);
@@ -198,6 +203,15 @@ int main(int argc, char **argv)
                 opts.progress_interval_ms > 86400000L) {
                 fprintf(stderr, "spindle-worker: --progress-interval '%s' is not in 0-86400000\n",
                         optarg);
+                code = 2;
+            }
+            break;
+        case 'G':
+            opts.cancel_grace_ms = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end || opts.cancel_grace_ms < -1 ||
+                opts.cancel_grace_ms > SPINDLE_MAX_CANCEL_GRACE_MS) {
+                fprintf(stderr, "spindle-worker: --cancel-grace '%s' is not -1 or 0-%ld (ms)\n",
+                        optarg, SPINDLE_MAX_CANCEL_GRACE_MS);
                 code = 2;
             }
             break;

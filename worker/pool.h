@@ -19,6 +19,12 @@ typedef struct pool_slot {
     int timed_out;                     /* killed (or failed, for a thread) for a timeout */
     spindle_slot_task timed_out_task;  /* the task that timed out */
     int stalled;                       /* killed because its loop stopped making progress */
+    /* A cancel request heard for the task it runs (worker/cancel.c). */
+    int cancel_noted;
+    spindle_slot_task cancel_task; /* the task it was for */
+    int64_t cancel_heard_ms;       /* monotonic */
+    long cancel_grace_ms;          /* -1: cooperative only */
+    int cancel_forced;             /* killed (or ended, for a thread) when the grace ran out */
 } pool_slot;
 
 /* Why a slot ended, for the task it was running. */

@@ -60,6 +60,8 @@ int pool_process_start(pool_slot *ps, const spindle_slot_config *cfg, pid_t supe
         signal(SIGINT, SIG_IGN);
         signal(SIGTERM, SIG_IGN);
         signal(SIGPIPE, SIG_IGN);
+        if (cfg->supervisor_fd >= 0)
+            close(cfg->supervisor_fd);
         int rc = spindle_slot_run(cfg, ps->st);
         _exit(rc == SPINDLE_OK ? 0 : 1);
     }

@@ -86,7 +86,9 @@ static long idle_wait_ms(const slot *s)
     return half_ttl < SPINDLE_SLOT_IDLE_WAIT_MS ? half_ttl : SPINDLE_SLOT_IDLE_WAIT_MS;
 }
 
-/* Runs one claimed task with its start and end published to the supervisor. */
+/* Runs one claimed task with its start and end published to the supervisor. Returns 1 if it
+ * succeeded, 0 if it failed, -1 if it was cancelled before it started: it did not run, and
+ * is handed back (the settle script then ends it `cancelled`). */
 static int run_one(slot *s, const spindle_claimed *c, const char *queue, msgpack_sbuffer *buf)
 {
     spindle_slot_task t = {.running = 1, .attempt = c->attempt};
@@ -96,8 +98,8 @@ static int run_one(slot *s, const spindle_claimed *c, const char *queue, msgpack
     t.started_wall_ms = spindle_wall_ms();
     long timeout_s = c->timeout_s > 0 ? c->timeout_s : s->cfg->opts->default_timeout_s;
     t.timeout_ms = timeout_s > 0 ? timeout_s * 1000 : 0;
-    atomic_store(&s->st->cancel, 0);
-    spindle_slot_publish(s->st, &t);
+    if (spindle_slot_begin(s->st, &t, s->cfg->cancelled))
+        return -1;
     int64_t t0 = spindle_mono_us();
     spindle_task_ctx env = {.queue = queue,
                             .store = &s->store,
@@ -111,6 +113,10 @@ static int run_one(slot *s, const spindle_claimed *c, const char *queue, msgpack
     if (ok)
         spindle_log(SPINDLE_LOG_DEBUG, c->id, "%s succeeded in %.3f ms (attempt %ld)", c->func,
                     (double)(spindle_mono_us() - t0) / 1000.0, c->attempt);
+    else if (atomic_load(&s->st->cancel))
+        spindle_log(SPINDLE_LOG_INFO, c->id,
+                    "%s stopped after a cancel request (attempt %ld): %.*s", c->func, c->attempt,
+                    (int)buf->size, buf->data ? buf->data : "");
     else
         spindle_log(SPINDLE_LOG_WARN, c->id, "%s failed (attempt %ld): %.*s", c->func, c->attempt,
                     (int)buf->size, buf->data ? buf->data : "");
@@ -127,6 +133,12 @@ static int settle_batch(slot *s, const char *queue, size_t ns)
         return rc;
     for (size_t i = 0; i < ns; i++) {
         const spindle_settlement *set = &s->settle[i];
+        if (s->outcome[i] == SPINDLE_OUTCOME_CANCELLED) {
+            spindle_log(SPINDLE_LOG_INFO, set->id, "cancelled %s (attempt %ld)",
+                        set->succeeded < 0 ? "before it started" : "while running", set->attempt);
+            atomic_fetch_add(&s->st->processed, 1);
+            continue;
+        }
         if (set->succeeded < 0)
             continue;
         if (s->outcome[i] == SPINDLE_OUTCOME_REFUSED) {
@@ -236,6 +248,11 @@ static int run_batch(slot *s, const char *queue, int n, size_t *nsettle)
             continue;
         }
         set->succeeded = run_one(s, c, queue, buf);
+        if (set->succeeded < 0) { /* cancelled before it started: the settle ends it */
+            set->payload = "";
+            set->payload_len = 0;
+            continue;
+        }
         set->payload = buf->data ? buf->data : "";
         set->payload_len = buf->size;
         ran++;

@@ -10,6 +10,7 @@
 
 #include "spindle/worker.h"
 #include "worker/beat.h"
+#include "worker/cancel_ring.h"
 #include "worker/slot_state.h"
 
 /* How long an idle slot blocks on its queues' wake lists before it looks again (ms): bounds
@@ -25,6 +26,11 @@ typedef struct spindle_slot_config {
     const spindle_registry *reg;
     const spindle_beat_info *beat;
     int in_thread; /* 1 in a thread pool: functions that need a process are refused */
+    /* Tasks the supervisor heard were cancelled: a slot does not start those (shared). */
+    struct spindle_cancel_ring *cancelled;
+    /* A descriptor of the supervisor's that a forked slot closes at once (its cancel
+     * subscription, which must not outlive the supervisor's own use of it); -1: none. */
+    int supervisor_fd;
 } spindle_slot_config;
 
 /* Serves until st->stop is set, then hands back what it has not started and returns

@@ -4,6 +4,12 @@
 #include <sched.h>
 #include <string.h>
 
+#include "worker/cancel_ring.h"
+
+/* Most yields spent waiting for the cancel lock: its holders keep it for well under a
+ * microsecond, so running out means the other side died holding it. */
+#define LOCK_SPINS 100000
+
 void spindle_slot_state_reset(spindle_slot_state *st)
 {
     memset(st, 0, sizeof(*st));
@@ -14,6 +20,46 @@ void spindle_slot_state_reset(spindle_slot_state *st)
     atomic_init(&st->progress_ms, 0);
     atomic_init(&st->processed, 0);
     atomic_init(&st->failed, 0);
+    atomic_init(&st->cancel, 0);
+    atomic_init(&st->cancel_lock, 0);
+}
+
+static int lock(spindle_slot_state *st)
+{
+    for (int spin = 0; spin < LOCK_SPINS; spin++) {
+        if (atomic_exchange(&st->cancel_lock, 1) == 0)
+            return 0;
+        sched_yield();
+    }
+    return -1;
+}
+
+int spindle_slot_begin(spindle_slot_state *st, const spindle_slot_task *task,
+                       struct spindle_cancel_ring *ring)
+{
+    /* Only the supervisor takes the lock otherwise, and it never dies holding it while the
+     * slot lives (the slot dies with it): a slot that cannot get it goes on regardless. */
+    int locked = lock(st) == 0;
+    atomic_store(&st->cancel, 0);
+    int cancelled = spindle_cancel_ring_has(ring, task->id, task->attempt);
+    if (!cancelled)
+        spindle_slot_publish(st, task);
+    if (locked)
+        atomic_store(&st->cancel_lock, 0);
+    return cancelled;
+}
+
+int spindle_slot_flag_cancel(spindle_slot_state *st, const char *id, long attempt)
+{
+    if (lock(st) != 0)
+        return -1;
+    spindle_slot_task t;
+    int same =
+        spindle_slot_snapshot(st, &t) && t.running && t.attempt == attempt && strcmp(t.id, id) == 0;
+    if (same)
+        atomic_store(&st->cancel, 1);
+    atomic_store(&st->cancel_lock, 0);
+    return same;
 }
 
 void spindle_slot_publish(spindle_slot_state *st, const spindle_slot_task *task)

@@ -38,16 +38,32 @@ typedef struct spindle_slot_state {
     /* A cancel request for the running task: cleared by the slot before it publishes a task,
      * set by whoever sees the request (the supervisor, or the slot from a Redis reply). */
     atomic_int cancel;
+    /* Held (1) by the slot while it clears `cancel` and publishes a task, and by the
+     * supervisor while it matches a request to the published task and sets `cancel`: so a
+     * request for one task can never set the flag of the next. */
+    atomic_int cancel_lock;
     char id[SPINDLE_WORKER_ID_MAX]; /* these three are written once, before ready is set */
     long pid;
     int64_t started_wall_ms;
     spindle_slot_task task; /* under seq */
 } spindle_slot_state;
 
+struct spindle_cancel_ring;
+
 /* Clears a slot state for a new slot. */
 void spindle_slot_state_reset(spindle_slot_state *st);
 /* The slot publishes the task it starts, or that it finished (running = 0). */
 void spindle_slot_publish(spindle_slot_state *st, const spindle_slot_task *task);
+/* The slot starts task: under the cancel lock, clears the cancel flag, publishes the task,
+ * and looks it up in the ring of cancelled tasks (NULL: none). Returns 0 once the task is
+ * published, or 1 if it was cancelled before it started: it is then not published, and must
+ * not run. */
+int spindle_slot_begin(spindle_slot_state *st, const spindle_slot_task *task,
+                       struct spindle_cancel_ring *ring);
+/* The supervisor heard that task (id, attempt) was cancelled: sets the slot's cancel flag if
+ * that task is the one the slot has published. Returns 1 if it did, 0 if the slot runs
+ * something else, -1 if the lock could not be taken (the slot died holding it). */
+int spindle_slot_flag_cancel(spindle_slot_state *st, const char *id, long attempt);
 /* A consistent copy of the published task: 1. 0 (and *out cleared) if the slot died in the
  * middle of publishing, so what it was running is unknown. */
 int spindle_slot_snapshot(spindle_slot_state *st, spindle_slot_task *out);

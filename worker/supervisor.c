@@ -2,8 +2,11 @@
  *
  *   reap     slots that ended: record what they ran (a grave), restart them
  *   bury     graves: fail the task a dead slot was running, put back the rest it held
- *   police   kill a slot whose task ran past its timeout or whose loop stalled
- *   beat     write each live slot's heartbeat
+ *   police   kill a slot whose task ran past its timeout or whose loop stalled, or that
+ *            ignored a cancel request past its grace
+ *   beat     write each live slot's heartbeat, and check the tasks they run for cancel
+ *            requests the subscription missed
+ *   wait     until the next tick, handling cancel requests as they arrive (cancel.c)
  *   sweep    under the fleet-wide lock, recover workers whose heartbeat expired
  *   stop     on request: slots stop claiming; after the shutdown timeout (or a second
  *            request) they are killed and what they ran goes back to pending. */
@@ -16,6 +19,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "worker/cancel.h"
 #include "worker/supervisor.h"
 
 /* How often the supervisor looks at its slots (ms): the resolution of hard timeouts. */
@@ -67,7 +71,7 @@ static int bury(spindle_worker *w, const grave *g)
     if (g->fail_task && g->task.running) {
         spindle_settlement set = {.id = g->task.id,
                                   .attempt = g->task.attempt,
-                                  .succeeded = 0,
+                                  .succeeded = g->cancel_task ? SPINDLE_SETTLE_CANCELLED : 0,
                                   .payload = g->cause,
                                   .payload_len = strlen(g->cause),
                                   .jitter = (double)rand() / ((double)RAND_MAX + 1.0)};
@@ -77,8 +81,9 @@ static int bury(spindle_worker *w, const grave *g)
             return rc;
         if (rc == SPINDLE_OK && out != SPINDLE_OUTCOME_REFUSED)
             spindle_log(SPINDLE_LOG_WARN, g->task.id, "attempt %ld %s: %s", g->task.attempt,
-                        out == SPINDLE_OUTCOME_SCHEDULED ? "failed, retry scheduled"
-                                                         : "failed for good",
+                        out == SPINDLE_OUTCOME_SCHEDULED   ? "failed, retry scheduled"
+                        : out == SPINDLE_OUTCOME_CANCELLED ? "ended cancelled"
+                                                           : "failed for good",
                         g->cause);
     }
     for (size_t q = 0; q < w->nqueues; q++) {
@@ -152,8 +157,15 @@ static void on_end(spindle_worker *w, loop *l, size_t i, int status)
         g.task.running = 0; /* already failed by police() */
     int clean = !processes(w) || (WIFEXITED(status) && WEXITSTATUS(status) == 0);
     /* Stopped on purpose (forced stop): its task goes back to pending, not failed. */
+    if (ps->cancel_forced && !processes(w) && spindle_cancel_killed(ps, &g.task, g.cause, 1))
+        g.task.running = 0; /* already ended by spindle_cancel_police() */
     g.fail_task = g.task.running && !l->forced;
-    describe_death(ps, status, g.cause, sizeof(g.cause));
+    /* Killed for a cancel request: a death on purpose, which says nothing of the slot's
+     * health (no restart back-off), and its task ends `cancelled`. */
+    int on_purpose = processes(w) && spindle_cancel_killed(ps, &g.task, g.cause, sizeof(g.cause));
+    g.cancel_task = on_purpose;
+    if (!on_purpose)
+        describe_death(ps, status, g.cause, sizeof(g.cause));
     w->processed += atomic_load(&st->processed);
     w->failed += atomic_load(&st->failed);
     atomic_store(&st->processed, 0);
@@ -163,6 +175,10 @@ static void on_end(spindle_worker *w, loop *l, size_t i, int status)
     if (l->stopping)
         return;
     int64_t now = spindle_mono_ms();
+    if (on_purpose) {
+        ps->restart_at_ms = now;
+        return;
+    }
     if (!clean)
         spindle_log(SPINDLE_LOG_ERROR, g.task.running ? g.task.id : NULL, "slot %s ended: %s",
                     g.id[0] ? g.id : "(starting)", g.task.running ? g.cause : "between tasks");
@@ -202,6 +218,8 @@ static void start_slots(spindle_worker *w, const loop *l)
         pool_slot *ps = &w->slots[i];
         if (ps->alive || ps->restart_at_ms > now)
             continue;
+        ps->cancel_noted = 0;
+        ps->cancel_forced = 0;
         int rc = processes(w) ? pool_process_start(ps, &w->cfg, getpid(), &w->err)
                               : pool_thread_start(ps, &w->cfg, &w->err);
         if (rc != SPINDLE_OK) {
@@ -309,6 +327,8 @@ static void beat(spindle_worker *w)
     }
     if (spindle_store_workers_add(&w->store, ids, n) != SPINDLE_OK)
         redis_failed(w, "writing heartbeats");
+    else if (spindle_cancel_check(w) != SPINDLE_OK)
+        redis_failed(w, "checking for cancel requests");
 }
 
 /* Right after an outage of this supervisor's own, a missing heartbeat proves nothing: if
@@ -426,6 +446,7 @@ int spindle_supervise(spindle_worker *w)
     int64_t now = spindle_mono_ms();
     l.next_beat = now + w->opts.heartbeat_interval_ms;
     l.next_sweep = now; /* sweep once at start: this host may have died with tasks */
+    spindle_cancel_start(w);
     for (;;) {
         handle_stop(w, &l);
         reap(w, &l, 0);
@@ -437,6 +458,7 @@ int spindle_supervise(spindle_worker *w)
         if (l.stopping && alive_count(w) == 0 && (w->ngraves == 0 || l.forced))
             break;
         police(w, &l);
+        spindle_cancel_police(w);
         now = spindle_mono_ms();
         if (now >= l.next_beat) {
             beat(w);
@@ -446,8 +468,9 @@ int spindle_supervise(spindle_worker *w)
             sweep(w);
             l.next_sweep = now + w->opts.sweep_interval_ms;
         }
-        usleep(TICK_MS * 1000);
+        spindle_cancel_wait(w, TICK_MS);
     }
+    spindle_cancel_stop(w);
     if (w->ngraves > 0)
         spindle_log(SPINDLE_LOG_ERROR, NULL,
                     "Redis unreachable at stop: %zu slot(s) left tasks in their in-flight lists; "

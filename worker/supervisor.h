@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include "common/error.h"
+#include "store/cancel_sub.h"
 #include "store/ops.h"
 #include "worker/pool.h"
 
@@ -17,6 +18,7 @@ typedef struct grave {
     char id[SPINDLE_WORKER_ID_MAX];
     spindle_slot_task task; /* what it was running, if task.running */
     int fail_task;          /* 1: settle that task as a failed attempt with cause */
+    int cancel_task;        /* 1: ...as ended for its cancel request (cause: the reason) */
     char cause[256];
 } grave;
 
@@ -41,6 +43,13 @@ struct spindle_worker {
     unsigned long sweeps; /* sweeps this worker made (it audits every so many) */
     int in_outage;
     int64_t sweep_after_ms; /* monotonic: no sweep before, set when an outage ends */
+    /* Cancellation (cancel.c): the ring the slots read, the subscription to NS:cancel and
+     * its error record, and when to try subscribing again while it is down. */
+    spindle_cancel_ring *cancelled;
+    spindle_cancel_sub sub;
+    spindle_error sub_err;
+    int64_t sub_retry_ms;
+    int sub_warned;
 };
 
 /* Runs the pool until it has stopped: every slot ended and buried. */

@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/names.h"
+#include "spindle/client.h"
 #include "worker/pool.h"
 #include "worker/supervisor.h"
 
@@ -37,6 +38,7 @@ void spindle_worker_options_init(spindle_worker_options *opts)
     opts->heartbeat_ttl_ms = 6000;
     opts->sweep_interval_ms = 3000;
     opts->progress_interval_ms = 100; /* ten writes a second per task at most */
+    opts->cancel_grace_ms = -1;
 }
 
 spindle_worker *spindle_worker_new(const spindle_worker_options *opts, spindle_registry *reg)
@@ -89,6 +91,7 @@ void spindle_worker_free(spindle_worker *w)
     free(w->slots);
     free(w->graves);
     pool_table_free(w->table, w->nslots, w->opts.pool == SPINDLE_POOL_PROCESS);
+    spindle_cancel_ring_free(w->cancelled, w->opts.pool == SPINDLE_POOL_PROCESS);
     free(w);
 }
 
@@ -166,6 +169,10 @@ static int validate(spindle_worker *w)
         return spindle_error_set(&w->err, SPINDLE_ERR_INVALID,
                                  "progress interval %ld ms is not in 0-86400000",
                                  o->progress_interval_ms);
+    if (o->cancel_grace_ms < -1 || o->cancel_grace_ms > SPINDLE_MAX_CANCEL_GRACE_MS)
+        return spindle_error_set(&w->err, SPINDLE_ERR_INVALID,
+                                 "cancel grace %ld ms is not -1 (never forced) or in 0-%ld",
+                                 o->cancel_grace_ms, SPINDLE_MAX_CANCEL_GRACE_MS);
     return SPINDLE_OK;
 }
 
@@ -219,12 +226,17 @@ static int prepare(spindle_worker *w)
             break;
         off += (size_t)n;
     }
+    w->cancelled = spindle_cancel_ring_new(processes);
+    if (w->cancelled == NULL)
+        return spindle_error_set(&w->err, SPINDLE_ERR_NOMEM, "worker pool: out of memory");
     w->cfg = (spindle_slot_config){.opts = &w->opts,
                                    .queues = w->queues,
                                    .nqueues = w->nqueues,
                                    .reg = w->reg,
                                    .beat = &w->beat,
-                                   .in_thread = !processes};
+                                   .in_thread = !processes,
+                                   .cancelled = w->cancelled,
+                                   .supervisor_fd = -1};
     return SPINDLE_OK;
 }
 

@@ -133,6 +133,25 @@ int spindle_is_ready(spindle_client *c, const spindle_handle *h, int *ready);
  * succeeded: the message names it). One round trip. */
 int spindle_retry(spindle_client *c, const spindle_handle *h);
 
+/* Largest cancel grace accepted, in ms (about 24.8 days), for the same reason as
+ * SPINDLE_MAX_BACKOFF_MS. */
+#define SPINDLE_MAX_CANCEL_GRACE_MS 2147483647L
+
+/* Cancels a task, atomically with respect to its worker (docs/PROTOCOL.md, "Cancellation").
+ * A pending or scheduled task ends `cancelled` at once and never runs. A running task is
+ * marked and its worker told: the function sees spindle_task_cancelled() become 1, and the
+ * task WILL end `cancelled` however it ends (returning, failing, crashing, its worker lost).
+ * grace_ms: -1 the worker's default (--cancel-grace; by default cooperative only), 0 kill
+ * the task's process at once, > 0 kill it if it still runs after that many ms (up to
+ * SPINDLE_MAX_CANCEL_GRACE_MS); a thread-pool worker cannot kill, so it ends the task and
+ * ignores the function's late result. *state (may be NULL) receives the state after the
+ * call: SPINDLE_STATE_CANCELLED (cancelled now, or earlier), SPINDLE_STATE_RUNNING (a cancel
+ * was requested: it will end `cancelled`), or SPINDLE_STATE_SUCCEEDED / _FAILED when the
+ * task had already ended that way (the completion won; it is left as it is). Returns
+ * SPINDLE_OK in all those cases, SPINDLE_ERR_NOT_FOUND for an unknown or expired task,
+ * SPINDLE_ERR_INVALID for a grace out of range. One round trip. */
+int spindle_cancel(spindle_client *c, const spindle_handle *h, long grace_ms, spindle_state *state);
+
 /* Everything the task hash says, decoded. Times are ms since the epoch, 0 when not set. */
 typedef struct spindle_task_info {
     spindle_state state;
@@ -149,6 +168,10 @@ typedef struct spindle_task_info {
     long retried;        /* retries scheduled so far (0 after spindle_retry()) */
     int64_t retry_at_ms; /* when the scheduled retry is due; 0 unless state is scheduled */
     long lost;           /* times the task was taken back from a worker presumed dead */
+    /* When a cancel was requested while the task ran (Redis's clock), 0 if never; and the
+     * grace given with it, -1 if none. */
+    int64_t cancel_requested_at_ms;
+    long cancel_grace_ms;
 } spindle_task_info;
 
 /* Fills *info. Free what it owns with spindle_task_info_clear(). */

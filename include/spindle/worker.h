@@ -116,6 +116,11 @@ typedef struct spindle_worker_options {
     /* Progress reports are coalesced to at most one write per task per this many ms (0:
      * every report is written). Default 100. */
     long progress_interval_ms;
+    /* How long a running task gets to stop after a cancel request that gives no grace of its
+     * own (spindle_cancel() with -1), in ms, before its process is killed (a thread pool
+     * ends the task and ignores the function's late result). Default -1: never forced, the
+     * function is trusted to check spindle_task_cancelled(). */
+    long cancel_grace_ms;
 } spindle_worker_options;
 
 enum spindle_pool { SPINDLE_POOL_PROCESS, SPINDLE_POOL_THREAD };

@@ -1,0 +1,98 @@
+/* The Lua functions shared by the scripts that end, reschedule or cancel tasks (scripts.c,
+ * script_cancel.c): a macro, so that each script is one string literal built at compile time.
+ * Why a header: the scripts live in several files (one per feature), and a task must end the
+ * same way whichever script ends it. */
+#ifndef SPINDLE_STORE_LUA_PRELUDE_H
+#define SPINDLE_STORE_LUA_PRELUDE_H
+
+#include "store/script_progress.h" /* SPINDLE_LUA_ITEMS_END, used by finish() */
+
+/* Shared by the scripts that end or reschedule tasks (settle, recover, cancel). Limits are the
+ * protocol's: see docs/PROTOCOL.md, "Retries and dead letters". */
+#define SPINDLE_LUA_PRELUDE                                                                        \
+    "local function now_ms()\n"                                                                    \
+    "  local t = redis.call('TIME')\n"                                                             \
+    "  return t[1] * 1000 + math.floor(t[2] / 1000)\n"                                             \
+    "end\n"                                                                                        \
+    "local function num(v, d) return tonumber(v or '') or d end\n" /* Refuses, before anything is  \
+                                                                    * written, a queue whose keys  \
+                                                                    * were overwritten by hand     \
+                                                                    * with the wrong type: a       \
+                                                                    * script failing halfway would \
+                                                                    * lose tasks. */               \
+    "local function bad_keys(base)\n"                                                              \
+    "  local want = {pending = 'list', scheduled = 'zset', dead = 'zset'}\n"                       \
+    "  for name, ty in pairs(want) do\n"                                                           \
+    "    local got = redis.call('TYPE', base .. name).ok\n"                                        \
+    "    if got ~= 'none' and got ~= ty then\n"                                                    \
+    "      return redis.error_reply('key ' .. base .. name .. ' holds a ' .. got ..\n"             \
+    "                               ', not a ' .. ty)\n"                                           \
+    "    end\n"                                                                                    \
+    "  end\n"                                                                                      \
+    "end\n" SPINDLE_LUA_ITEMS_END /* finish() puts a final state on task id (hash k): result       \
+                                   * or error, waiters' tokens, TTL, the end of its items, and     \
+                                   * for a failure the dead-letter set (7 days, 10,000 at most).   \
+                                   */                                                              \
+    "local function finish(base, id, k, st, payload, now)\n"                                       \
+    "  local f = redis.call('HMGET', k, 'waiters', 'ttl', 'items')\n"                              \
+    "  local field = 'error'\n"                                                                    \
+    "  if st == 'succeeded' then field = 'result' end\n"                                           \
+    "  redis.call('HSET', k, 'state', st, field, payload, 'finished_at',\n"                        \
+    "             string.format('%d', now))\n"                                                     \
+    "  redis.call('HDEL', k, 'retry_at')\n"                                                        \
+    "  if st == 'succeeded' then redis.call('HDEL', k, 'error') end\n"                             \
+    "  local w = num(f[1], 0)\n"                                                                   \
+    "  if w > 0 then\n"                                                                            \
+    "    local dk = base .. 'done:' .. id\n"                                                       \
+    "    for _ = 1, math.min(w, 64) do redis.call('LPUSH', dk, st .. ':' .. payload) end\n"        \
+    "    redis.call('EXPIRE', dk, 60)\n"                                                           \
+    "    redis.call('HDEL', k, 'waiters')\n"                                                       \
+    "  end\n"                                                                                      \
+    "  local ttl = num(f[2], 3600)\n"                                                              \
+    "  if st == 'failed' then\n"                                                                   \
+    "    local dead = base .. 'dead'\n"                                                            \
+    "    redis.call('ZADD', dead, now, id)\n"                                                      \
+    "    redis.call('EXPIRE', k, math.max(ttl, 604800))\n"                                         \
+    "    local old = redis.call('ZRANGEBYSCORE', dead, '-inf', now - 604800000)\n"                 \
+    "    local n = redis.call('ZCARD', dead)\n"                                                    \
+    "    if n > 10000 then\n"                                                                      \
+    "      for _, x in ipairs(redis.call('ZRANGE', dead, 0, n - 10001)) do\n"                      \
+    "        old[#old + 1] = x\n"                                                                  \
+    "      end\n"                                                                                  \
+    "    end\n"                                                                                    \
+    "    for _, x in ipairs(old) do\n"                                                             \
+    "      redis.call('ZREM', dead, x)\n"                                                          \
+    "      local xk = base .. 'task:' .. x\n"                                                      \
+    "      if redis.pcall('HGET', xk, 'state') == 'failed' then redis.call('DEL', xk) end\n"       \
+    "    end\n"                                                                                    \
+    "  elseif ttl == 0 and st == 'succeeded' then redis.call('DEL', k)\n"                          \
+    "  elseif ttl > 0 then redis.call('EXPIRE', k, ttl)\n"                                         \
+    "  else redis.call('EXPIRE', k, 3600) end\n"                                                   \
+    "  if f[3] then items_end(base, id, k, st) end\n"                                              \
+    "end\n" /* A failed attempt: scheduled again after an exponential back-off with jitter (in     \
+             * [0,1), from the worker) while retries are left, else failed for good. */            \
+    "local function fail_attempt(base, id, k, err, now, jitter)\n"                                 \
+    "  local f = redis.call('HMGET', k, 'retries', 'retried', 'backoff', 'backoff_max')\n"         \
+    "  local retried = num(f[2], 0)\n"                                                             \
+    "  if retried < num(f[1], 0) then\n"                                                           \
+    "    local d = math.min(num(f[4], 600000), num(f[3], 1000) * 2 ^ retried)\n"                   \
+    "    local due = now + math.floor(d / 2 + d / 2 * jitter)\n"                                   \
+    "    redis.call('HSET', k, 'state', 'scheduled', 'error', err,\n"                              \
+    "               'retry_at', string.format('%d', due), 'retried', retried + 1)\n"               \
+    "    redis.call('ZADD', base .. 'scheduled', due, id)\n"                                       \
+    "    return 'scheduled'\n"                                                                     \
+    "  end\n"                                                                                      \
+    "  finish(base, id, k, 'failed', err, now)\n"                                                  \
+    "  return 'failed'\n"                                                                          \
+    "end\n"                                                                                        \
+    "local function wake(base)\n"                                                                  \
+    "  redis.pcall('LPUSH', base .. 'wake', '1')\n"                                                \
+    "  redis.pcall('LTRIM', base .. 'wake', 0, 15)\n"                                              \
+    "end\n" /* 1 if a cancel was requested for the task while it ran (docs/PROTOCOL.md,            \
+             * "Cancellation"): every way out of `running` then ends it `cancelled`. k must be     \
+             * known to be a hash. */                                                              \
+    "local function cancel_asked(k)\n"                                                             \
+    "  return redis.call('HEXISTS', k, 'cancel') == 1\n"                                           \
+    "end\n"
+
+#endif

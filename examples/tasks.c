@@ -2,7 +2,8 @@
  *
  *   add N…        the sum of its numeric args (an integer unless a float is among them)
  *   echo X…       its args, as an array
- *   sleep_ms N    sleeps N ms, returns N; stops early when cancelled (spindle cancel ID)
+ *   sleep_ms N    sleeps N ms, returns N; reports progress every 10 ms (spindle status ID)
+ *                 and stops early when cancelled (spindle cancel ID)
  *   fail MSG      fails with MSG
  *   crash         aborts the process (for reliability tests)
  *   count_to N    emits 1, 2, ... N as partial results (items) with progress reports,
@@ -58,12 +59,18 @@ static int task_sleep_ms(spindle_task_ctx *ctx, const msgpack_object *args, msgp
     if (args->via.array.size != 1 || args->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
         return spindle_task_fail(ctx, "sleep_ms: expects one non-negative integer (ms)");
     uint64_t ms = args->via.array.ptr[0].via.u64;
-    /* In steps of 10 ms, stopping early when the task is cancelled. */
-    for (uint64_t slept = 0; slept < ms && !spindle_task_cancelled(ctx); slept += 10) {
+    /* In steps of 10 ms, each followed by a progress report (coalesced by the worker, so
+     * this costs Redis about ten writes a second); a report answers "cancelled" once the task
+     * is asked to stop. */
+    for (uint64_t slept = 0; slept < ms;) {
         uint64_t step = ms - slept < 10 ? ms - slept : 10;
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)step * 1000000};
         while (nanosleep(&ts, &ts) != 0)
             ;
+        slept += step;
+        if (spindle_task_progress(ctx, (int64_t)slept, (int64_t)ms, "sleeping") ==
+            SPINDLE_ERR_CANCELLED)
+            break;
     }
     return msgpack_pack_uint64(result, ms);
 }

@@ -13,6 +13,14 @@ int spindle_cancel(spindle_client *c, const spindle_handle *h, long grace_ms, sp
                                  "cancel of task %s: grace %ld ms is not -1 (the worker's "
                                  "default) or in 0-%ld",
                                  h->id, grace_ms, SPINDLE_MAX_CANCEL_GRACE_MS);
+    if (c->sync) {
+        /* A synchronous client's tasks are final when enqueue returns: the completion won. */
+        spindle_state st;
+        int rc = spindle_sync_status(c, h, &st);
+        if (rc == SPINDLE_OK && state)
+            *state = st;
+        return rc;
+    }
     enum spindle_cancel_what what;
     char text[16];
     int rc = spindle_store_cancel(&c->store, h->queue, h->id, grace_ms, &what, text);

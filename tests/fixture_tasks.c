@@ -72,6 +72,26 @@ static int fx_sleep_ms(spindle_task_ctx *ctx, const msgpack_object *args, msgpac
     return msgpack_pack_uint64(result, ms);
 }
 
+/* progress_sleep N: sleeps N ms in steps of 10 ms, reporting progress after each step, and
+ * stops at the first report that answers SPINDLE_ERR_CANCELLED; returns the ms slept. */
+static int fx_progress_sleep(spindle_task_ctx *ctx, const msgpack_object *args,
+                             msgpack_packer *result)
+{
+    if (args->via.array.size != 1 || args->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return spindle_task_fail(ctx, "progress_sleep: expects one non-negative integer (ms)");
+    uint64_t ms = args->via.array.ptr[0].via.u64, slept = 0;
+    mark_started(ctx);
+    while (slept < ms) {
+        uint64_t step = ms - slept < 10 ? ms - slept : 10;
+        harness_sleep_ms((long)step);
+        slept += step;
+        if (spindle_task_progress(ctx, (int64_t)slept, (int64_t)ms, "sleeping") ==
+            SPINDLE_ERR_CANCELLED)
+            break;
+    }
+    return msgpack_pack_uint64(result, slept);
+}
+
 /* fail MSG: fails with MSG. */
 static int fx_fail(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
 {
@@ -431,6 +451,8 @@ int fixture_register_tasks(spindle_registry *reg)
         rc = spindle_registry_add(reg, "echo", fx_echo, NULL);
     if (rc == SPINDLE_OK)
         rc = spindle_registry_add(reg, "sleep_ms", fx_sleep_ms, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "progress_sleep", fx_progress_sleep, NULL);
     if (rc == SPINDLE_OK)
         rc = spindle_registry_add(reg, "fail", fx_fail, NULL);
     if (rc == SPINDLE_OK)

@@ -21,6 +21,7 @@
 #include <CUnit/CUnit.h>
 
 #include "fleet.h"
+#include "spindle/progress.h"
 #include "store/cancel_sub.h"
 #include "suites.h"
 #include "worker/cancel_ring.h"
@@ -324,6 +325,38 @@ static void test_cooperative(void)
     spindle_task_info_clear(&info);
     check_still_serving(sup);
     CU_ASSERT_TRUE(harness_pid_running(slot)); /* stopped by itself, not killed */
+    spindle_handle_free(h);
+}
+
+/* A task reporting progress every 10 ms (progress_sleep) stops within 100 ms (scaled) of the
+ * request: its next report answers "cancelled", and it ends `cancelled` with its last report
+ * stored (the worker flushes it before the task settles). */
+static void test_progress_stops(void)
+{
+    CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
+    pid_t sup = worker(SPINDLE_POOL_PROCESS, -1);
+    CU_ASSERT_FATAL(sup > 0);
+    spindle_handle *h = fleet_enqueue(client, queue[0], "progress_sleep", 20000, -1, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    char wid[160];
+    CU_ASSERT_FATAL(fleet_wait_started(h, wid, sizeof(wid), HARNESS_WAIT_MS) > 0);
+    pid_t canceller = cancel_later(h, 300, -1, SPINDLE_STATE_RUNNING);
+    CU_ASSERT_FATAL(canceller > 0);
+    spindle_result *r = NULL;
+    CU_ASSERT_EQUAL(spindle_wait(client, h, HARNESS_WAIT_MS, &r), SPINDLE_ERR_CANCELLED);
+    spindle_result_free(r);
+    CU_ASSERT_TRUE(reaped_ok(canceller));
+    long long took = cancel_to_end_ms(h);
+    CU_ASSERT_TRUE(took >= 0 && took <= harness_scaled_ms(100));
+    if (took < 0 || took > harness_scaled_ms(100))
+        fprintf(stderr, "\n  ended %lld ms after the cancel request\n", took);
+    spindle_progress p;
+    CU_ASSERT_EQUAL_FATAL(spindle_progress_get(client, h, &p), SPINDLE_OK);
+    CU_ASSERT_TRUE(p.seq >= 1);
+    CU_ASSERT_EQUAL(p.total, 20000);
+    CU_ASSERT_TRUE(p.done >= 300 && p.done < 20000);
+    CU_ASSERT_STRING_EQUAL(p.message, "sleeping");
+    check_still_serving(sup);
     spindle_handle_free(h);
 }
 
@@ -635,6 +668,7 @@ int register_cancel_tests(void)
         {"pending: cancelled at once, never runs", test_pending},
         {"scheduled: cancelled at once, never retried", test_scheduled},
         {"cooperative: stops within 100 ms, waiter told", test_cooperative},
+        {"progress every 10 ms: stops within 100 ms of the request", test_progress_stops},
         {"forced, process pool: killed after the grace", test_forced_process},
         {"forced, thread pool: ended, late result refused", test_forced_thread},
         {"cancel racing completion: both sides agree", test_race},

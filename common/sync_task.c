@@ -21,7 +21,7 @@ int spindle_sync_task_add_item(struct spindle_sync_task *t, const void *data, si
         return SPINDLE_ERR_NOMEM;
     if (len)
         memcpy(copy, data, len);
-    t->items[t->nitems++] = (spindle_sync_item){.data = copy, .len = len};
+    t->items[t->nitems++] = (spindle_sync_item){.data = copy, .len = len, .attempt = t->attempts};
     return SPINDLE_OK;
 }
 

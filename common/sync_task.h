@@ -7,8 +7,10 @@
  * worker write here instead in a synchronous client: a progress report into `progress`
  * (seq + 1 per report, updated_at_ms from the host clock), an emitted partial result into
  * `items` with spindle_sync_task_add_item(), a cancel request into `cancel` (the task then ends
- * cancelled, as the cancel rule of the protocol says). Channels, which need a peer, have no
- * record here: a synchronous client has no caller running at the same time as its task. */
+ * cancelled, as the cancel rule of the protocol says). Channels are the client's, not the
+ * task's: the record lends the task the client's table (`chans`, common/sync_channel.h), so
+ * that what the caller put in before enqueue is there for the task, and what the task wrote
+ * is there for the caller afterwards. */
 #ifndef SPINDLE_COMMON_SYNC_TASK_H
 #define SPINDLE_COMMON_SYNC_TASK_H
 
@@ -24,7 +26,10 @@
 typedef struct spindle_sync_item {
     char *data;
     size_t len;
+    long attempt; /* the attempt that emitted it */
 } spindle_sync_item;
+
+struct spindle_sync_chans;
 
 struct spindle_sync_task {
     char id[SPINDLE_ID_LEN + 1];
@@ -43,9 +48,11 @@ struct spindle_sync_task {
     spindle_progress progress;
     spindle_sync_item *items;
     size_t nitems, capitems;
+    struct spindle_sync_chans *chans; /* the client's channels, borrowed for its life */
 };
 
-/* Appends a copy of data[0..len) to t's items. SPINDLE_OK or SPINDLE_ERR_NOMEM. */
+/* Appends a copy of data[0..len) to t's items, as emitted by attempt t->attempts.
+ * SPINDLE_OK or SPINDLE_ERR_NOMEM. */
 int spindle_sync_task_add_item(struct spindle_sync_task *t, const void *data, size_t len);
 /* Frees t and everything it owns. NULL is a no-op. */
 void spindle_sync_task_free(struct spindle_sync_task *t);

@@ -1,9 +1,11 @@
 /* Channels from the caller's side (channel.h): names checked and options validated here,
- * before anything is sent; the steps themselves are in store/channel.c. */
+ * before anything is sent; the steps themselves are in store/channel.c, or, for a
+ * synchronous client, in its in-memory table (common/sync_channel.h), after the same checks. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/channel_check.h"
+#include "common/sync_channel.h"
 #include "producer/client_impl.h"
 #include "store/channel.h"
 
@@ -48,6 +50,22 @@ static int resolve(spindle_client *c, spindle_channel ch, spindle_chan_id *id)
                              (int)ch.scope);
 }
 
+/* The name a synchronous client's table knows the channel by (sync_channel.h). */
+static const char *sync_name(const spindle_chan_id *id)
+{
+    return id->scope == SPINDLE_SCOPE_TASK ? id->id : id->group;
+}
+
+/* A task's channel in a synchronous client needs its task, as in Redis. */
+static int sync_create(spindle_client *c, const spindle_chan_id *id,
+                       const spindle_channel_options *opts)
+{
+    if (id->scope == SPINDLE_SCOPE_TASK && spindle_sync_record(c, id->id, id->queue) == NULL)
+        return spindle_error_wrap(&c->err, "channel of task %s: ", id->id);
+    return spindle_sync_chan_create(spindle_sync_channels(c), id->scope, sync_name(id),
+                                    opts->capacity_in, opts->capacity_out, &c->err);
+}
+
 int spindle_channel_create(spindle_client *c, spindle_channel ch,
                            const spindle_channel_options *opts)
 {
@@ -62,6 +80,8 @@ int spindle_channel_create(spindle_client *c, spindle_channel ch,
         rc = spindle_channel_options_check(opts, &c->err);
     if (rc != SPINDLE_OK)
         return rc;
+    if (c->sync)
+        return sync_create(c, &id, opts);
     return spindle_store_chan_create(&c->store, &id, opts->capacity_in, opts->capacity_out,
                                      opts->ttl_s * 1000);
 }
@@ -74,6 +94,9 @@ int spindle_channel_send(spindle_client *c, spindle_channel ch, const void *data
         rc = spindle_channel_message_check(data, len, &c->err);
     if (rc != SPINDLE_OK)
         return rc;
+    if (c->sync)
+        return spindle_sync_chan_push(spindle_sync_channels(c), id.scope, sync_name(&id),
+                                      SPINDLE_SYNC_IN, data, len, &c->err);
     return spindle_store_chan_push(&c->store, &id, SPINDLE_CHAN_IN, data, len);
 }
 
@@ -85,6 +108,9 @@ int spindle_channel_recv(spindle_client *c, spindle_channel ch, long timeout_ms,
     int rc = resolve(c, ch, &id);
     if (rc != SPINDLE_OK)
         return rc;
+    if (c->sync)
+        return spindle_sync_chan_pop(spindle_sync_channels(c), id.scope, sync_name(&id),
+                                     SPINDLE_SYNC_OUT, timeout_ms, out, &c->err);
     return spindle_store_chan_pop(&c->store, &id, SPINDLE_CHAN_OUT, timeout_ms, out);
 }
 
@@ -97,6 +123,9 @@ int spindle_channel_recv_all(spindle_client *c, spindle_channel ch, spindle_mess
     int rc = resolve(c, ch, &id);
     if (rc != SPINDLE_OK)
         return rc;
+    if (c->sync)
+        return spindle_sync_chan_pop_all(spindle_sync_channels(c), id.scope, sync_name(&id),
+                                         SPINDLE_SYNC_OUT, msgs, n, &c->err);
     return spindle_store_chan_pop_all(&c->store, &id, SPINDLE_CHAN_OUT, msgs, n);
 }
 
@@ -106,6 +135,9 @@ static int event(spindle_client *c, spindle_channel ch, int op, int *set)
     int rc = resolve(c, ch, &id);
     if (rc != SPINDLE_OK)
         return rc;
+    if (c->sync)
+        return spindle_sync_chan_event(spindle_sync_channels(c), id.scope, sync_name(&id), op, set,
+                                       &c->err);
     return spindle_store_chan_event(&c->store, &id, op, set);
 }
 
@@ -133,5 +165,9 @@ int spindle_channel_delete(spindle_client *c, spindle_channel ch, int *existed)
     int rc = resolve(c, ch, &id);
     if (rc != SPINDLE_OK)
         return rc;
+    if (c->sync) {
+        spindle_sync_chan_delete(spindle_sync_channels(c), id.scope, sync_name(&id), existed);
+        return SPINDLE_OK;
+    }
     return spindle_store_chan_delete(&c->store, &id, existed);
 }

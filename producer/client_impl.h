@@ -70,6 +70,14 @@ int spindle_sync_info(spindle_client *c, const spindle_handle *h, spindle_task_i
 int spindle_sync_wait(spindle_client *c, const spindle_handle *h, spindle_result **out);
 int spindle_sync_retry(spindle_client *c, const spindle_handle *h);
 int spindle_sync_progress(spindle_client *c, const spindle_handle *h, spindle_progress *out);
+/* The record of task id (in queue, unless queue is NULL), borrowed for the client's life
+ * (records are never moved or freed before it), or NULL with c->err set (NOT_FOUND). */
+struct spindle_sync_task;
+const struct spindle_sync_task *spindle_sync_record(spindle_client *c, const char *id,
+                                                    const char *queue);
+/* The client's in-memory channels (common/sync_channel.h), borrowed for its life. */
+struct spindle_sync_chans;
+struct spindle_sync_chans *spindle_sync_channels(spindle_client *c);
 /* SPINDLE_ERR_INVALID: what (a call's name) needs Redis and c is synchronous. */
 int spindle_sync_refuse(spindle_client *c, const char *what);
 void spindle_sync_free(struct spindle_sync *s);

@@ -7,13 +7,18 @@
  * has opened the stream, the task's end wakes its XREAD. A task that ended some other way
  * (the mark removed by a retry, the stream expired or edited by hand) is caught by looking
  * at the task's state whenever a read comes back empty: a final state and nothing left to
- * read is the end too. */
+ * read is the end too.
+ *
+ * A synchronous client's reader (sync.h) reads the task's in-memory record instead: its task
+ * is always final by the time a reader exists, so the reader gives the record's items in
+ * order, then the end, and never waits. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/clock.h"
 #include "common/msgpack_check.h"
+#include "common/sync_task.h"
 #include "producer/client_impl.h"
 #include "spindle/progress.h"
 #include "store/ops.h"
@@ -35,6 +40,8 @@ struct spindle_items_reader {
     size_t next;
     int ended;
     spindle_state final;
+    int sync;         /* a synchronous client's reader: reads the task's record */
+    size_t sync_next; /* its next item in the record */
 };
 
 struct spindle_item {
@@ -63,23 +70,24 @@ static const redisReply *entry_field(const redisReply *fields, const char *name)
     return NULL;
 }
 
+/* An item holding a copy of data[0..len), checked to be one msgpack value. */
 static int make_item(spindle_client *c, const spindle_items_reader *r, const char *eid,
-                     const redisReply *v, const redisReply *a, spindle_item **out)
+                     const char *data, size_t len, long attempt, spindle_item **out)
 {
-    const char *bad = spindle_msgpack_check(v->str, v->len, SPINDLE_MSGPACK_MAX_DEPTH);
+    const char *bad = spindle_msgpack_check(data, len, SPINDLE_MSGPACK_MAX_DEPTH);
     if (bad)
         return spindle_error_set(&c->err, SPINDLE_ERR_PROTOCOL,
                                  "item %s of task %s is %s (%zu bytes); skipped", eid, r->id, bad,
-                                 v->len);
+                                 len);
     spindle_item *it = calloc(1, sizeof(*it));
-    if (it == NULL || (it->raw = malloc(v->len)) == NULL) {
+    if (it == NULL || (it->raw = malloc(len)) == NULL) {
         free(it);
         return spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "item %s of task %s: out of memory",
                                  eid, r->id);
     }
-    memcpy(it->raw, v->str, v->len);
-    it->len = v->len;
-    it->attempt = a ? strtol(a->str, NULL, 10) : 0;
+    memcpy(it->raw, data, len);
+    it->len = len;
+    it->attempt = attempt;
     snprintf(it->id, sizeof(it->id), "%s", eid);
     msgpack_unpacked_init(&it->value);
     size_t off = 0;
@@ -115,7 +123,8 @@ static int take(spindle_client *c, spindle_items_reader *r, spindle_item **out)
                                  "entry %s in the items of task %s has neither 'v' nor 'end'; "
                                  "skipped",
                                  eid, r->id);
-    return make_item(c, r, eid, v, entry_field(fields, "a"), out);
+    const redisReply *a = entry_field(fields, "a");
+    return make_item(c, r, eid, v->str, v->len, a ? strtol(a->str, NULL, 10) : 0, out);
 }
 
 static int read_batch(spindle_client *c, spindle_items_reader *r, long block_ms)
@@ -148,14 +157,42 @@ static int look_at_task(spindle_client *c, spindle_items_reader *r)
     return SPINDLE_OK;
 }
 
+/* The next item of a synchronous client's task, then its end. The record is looked up on
+ * every call, since a retry may have run the task again (and added items) meanwhile. Item
+ * ids are stream-shaped, "0-N" for the Nth item, so they still sort in emit order. */
+static int sync_next(spindle_client *c, spindle_items_reader *r, spindle_item **out)
+{
+    const struct spindle_sync_task *t = spindle_sync_record(c, r->id, r->queue);
+    if (t == NULL)
+        return SPINDLE_ERR_NOT_FOUND;
+    if (r->sync_next >= t->nitems) {
+        r->ended = 1;
+        r->final = t->state;
+        return SPINDLE_OK;
+    }
+    const spindle_sync_item *src = &t->items[r->sync_next++];
+    char eid[ENTRY_ID_MAX];
+    snprintf(eid, sizeof(eid), "0-%zu", r->sync_next);
+    snprintf(r->last, sizeof(r->last), "%s", eid);
+    return make_item(c, r, eid, src->data, src->len, src->attempt, out);
+}
+
 int spindle_items_open(spindle_client *c, const spindle_handle *h, spindle_items_reader **out)
 {
     *out = NULL;
-    char state[16];
+    char state[16] = "";
     int has = 0;
-    int rc = spindle_store_items_open(&c->store, h->queue, h->id, state, &has);
-    if (rc != SPINDLE_OK)
-        return rc;
+    const struct spindle_sync_task *t = NULL;
+    if (c->sync) {
+        if ((t = spindle_sync_record(c, h->id, h->queue)) == NULL)
+            return SPINDLE_ERR_NOT_FOUND;
+        snprintf(state, sizeof(state), "%s", spindle_state_name(t->state));
+        has = t->nitems > 0;
+    } else {
+        int rc = spindle_store_items_open(&c->store, h->queue, h->id, state, &has);
+        if (rc != SPINDLE_OK)
+            return rc;
+    }
     spindle_items_reader *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "items of %s: out of memory", h->id);
@@ -163,6 +200,7 @@ int spindle_items_open(spindle_client *c, const spindle_handle *h, spindle_items
     snprintf(r->queue, sizeof(r->queue), "%s", h->queue);
     snprintf(r->last, sizeof(r->last), "0-0");
     r->final = SPINDLE_STATE_RUNNING;
+    r->sync = t != NULL;
     spindle_state st;
     if (!has && spindle_state_parse(state, strlen(state), &st) == SPINDLE_OK &&
         spindle_state_is_final(st)) {
@@ -181,6 +219,8 @@ int spindle_items_next(spindle_client *c, spindle_items_reader *r, long timeout_
     for (;;) {
         if (r->ended)
             return SPINDLE_OK;
+        if (r->sync)
+            return sync_next(c, r, out);
         if (r->entries && r->next < r->entries->elements)
             return take(c, r, out);
         long block = ITEMS_SLICE_MS;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/sync_channel.h"
 #include "common/sync_task.h"
 #include "producer/client_impl.h"
 #include "spindle/sync.h"
@@ -25,6 +26,8 @@ struct spindle_sync {
     size_t n, cap;
     msgpack_zone zone;
     msgpack_sbuffer out;
+    spindle_sync_chans chans; /* the channels, lent to every task's record */
+    int running;              /* a task is running: its enqueue or retry has not returned */
 };
 
 spindle_client *spindle_client_new_sync(spindle_registry *reg)
@@ -57,6 +60,7 @@ void spindle_sync_free(struct spindle_sync *s)
     for (size_t i = 0; i < s->n; i++)
         spindle_sync_task_free(s->tasks[i]);
     free(s->tasks);
+    spindle_sync_chans_free(&s->chans);
     msgpack_zone_destroy(&s->zone);
     msgpack_sbuffer_destroy(&s->out);
     free(s);
@@ -83,7 +87,7 @@ static int set_text(spindle_client *c, const struct spindle_sync_task *t, char *
 }
 
 /* Runs t until it is final: attempts retried at once while its retries last. */
-static int run(spindle_client *c, struct spindle_sync_task *t)
+static int run_attempts(spindle_client *c, struct spindle_sync_task *t)
 {
     struct spindle_sync *s = c->sync;
     for (;;) {
@@ -121,10 +125,29 @@ static int run(spindle_client *c, struct spindle_sync_task *t)
     }
 }
 
+static int run(spindle_client *c, struct spindle_sync_task *t)
+{
+    c->sync->running = 1;
+    int rc = run_attempts(c, t);
+    c->sync->running = 0;
+    return rc;
+}
+
+/* A task that enqueues or retries on the client running it would run inside itself, on the
+ * scratch buffers its own run still uses: refused. */
+static int refuse_nested(spindle_client *c, const char *what, const char *name)
+{
+    return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                             "%s '%s': a task cannot %s on the synchronous client running it", what,
+                             name, what);
+}
+
 int spindle_sync_enqueue(spindle_client *c, const char *queue, const char *func, const char *args,
                          size_t len, const spindle_task_opts *to, spindle_handle **out)
 {
     struct spindle_sync *s = c->sync;
+    if (s->running)
+        return refuse_nested(c, "enqueue", func);
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
         struct spindle_sync_task **v = realloc(s->tasks, cap * sizeof(*v));
@@ -151,6 +174,7 @@ int spindle_sync_enqueue(spindle_client *c, const char *queue, const char *func,
     t->backoff_max_ms = to->backoff_max_ms;
     t->enqueued_at_ms = spindle_wall_ms();
     atomic_init(&t->cancel, 0);
+    t->chans = &s->chans;
     s->tasks[s->n++] = t;
     spindle_handle *h = NULL;
     if (out && (h = spindle_handle_make(c, t->id, queue)) == NULL)
@@ -181,6 +205,17 @@ static struct spindle_sync_task *find(spindle_client *c, const char *id, const c
         spindle_error_set(&c->err, SPINDLE_ERR_NOT_FOUND,
                           "task %s not found (unknown to this synchronous client)", id);
     return NULL;
+}
+
+const struct spindle_sync_task *spindle_sync_record(spindle_client *c, const char *id,
+                                                    const char *queue)
+{
+    return find(c, id, queue);
+}
+
+spindle_sync_chans *spindle_sync_channels(spindle_client *c)
+{
+    return &c->sync->chans;
 }
 
 int spindle_sync_open(spindle_client *c, const char *id, const char *queue, spindle_handle **out)
@@ -244,6 +279,8 @@ int spindle_sync_wait(spindle_client *c, const spindle_handle *h, spindle_result
 
 int spindle_sync_retry(spindle_client *c, const spindle_handle *h)
 {
+    if (c->sync->running)
+        return refuse_nested(c, "retry", h->id);
     struct spindle_sync_task *t = find(c, h->id, h->queue);
     if (t == NULL)
         return SPINDLE_ERR_NOT_FOUND;

@@ -2,15 +2,19 @@
  * through the worker's execution path, and the handle API answers from memory. The registry
  * is built here, with a counting middleware. One test reaches into the task context
  * (worker/worker_impl.h) to check that a running task's record is reachable from it, as the
- * task-side calls of synchronous mode use it. */
+ * task-side calls of synchronous mode use it; the others use the public task-side calls
+ * (progress, items, channels) and read what they did back through the caller's API. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
 
+#include "common/clock.h"
 #include "common/sync_task.h"
 #include "spindle/admin.h"
 #include "spindle/callbacks.h"
+#include "spindle/channel.h"
 #include "spindle/middleware.h"
 #include "spindle/sync.h"
 #include "suites.h"
@@ -75,6 +79,142 @@ static int record(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_pac
     return msgpack_pack_true(result);
 }
 
+/* Packs v and emits it as an item. */
+static int emit_int(spindle_task_ctx *ctx, int64_t v)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_int64(&pk, v);
+    int rc = spindle_task_emit(ctx, sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
+}
+
+/* A progress message one byte longer than the limit, whose cut falls inside "é". */
+static void long_message(char *buf)
+{
+    memset(buf, 'a', SPINDLE_PROGRESS_MSG_MAX - 1);
+    memcpy(buf + SPINDLE_PROGRESS_MSG_MAX - 1, "\xc3\xa9z", 4);
+}
+
+/* report N: reports i of N ("step i") and emits i, for i = 1..N, then a last report of N
+ * of N with a message too long to keep whole. Returns N. Any failed call fails the task. */
+static int report(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    int64_t n = args->via.array.size ? (int64_t)args->via.array.ptr[0].via.u64 : 0;
+    for (int64_t i = 1; i <= n; i++) {
+        char msg[32];
+        snprintf(msg, sizeof(msg), "step %lld", (long long)i);
+        int rc = spindle_task_progress(ctx, i, n, msg);
+        if (rc == SPINDLE_OK)
+            rc = emit_int(ctx, i);
+        if (rc != SPINDLE_OK)
+            return rc;
+    }
+    char msg[SPINDLE_PROGRESS_MSG_MAX + 4];
+    long_message(msg);
+    int rc = n ? spindle_task_progress(ctx, n, n, msg) : SPINDLE_OK;
+    return rc != SPINDLE_OK ? rc : msgpack_pack_int64(result, n);
+}
+
+/* emit_checks: emits nothing, a byte that is not msgpack, an item too large, then 7, and a
+ * negative progress; returns the five codes. */
+static int emit_checks(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    (void)args;
+    char *big = calloc(1, SPINDLE_ITEM_MAX + 1);
+    if (big == NULL)
+        return spindle_task_fail(ctx, "emit_checks: out of memory");
+    int rc[5] = {spindle_task_emit(ctx, NULL, 0), spindle_task_emit(ctx, "\xc1", 1),
+                 spindle_task_emit(ctx, big, SPINDLE_ITEM_MAX + 1), emit_int(ctx, 7),
+                 spindle_task_progress(ctx, -1, 0, NULL)};
+    free(big);
+    msgpack_pack_array(result, 5);
+    for (int i = 0; i < 5; i++)
+        msgpack_pack_int(result, rc[i]);
+    return SPINDLE_OK;
+}
+
+/* flaky_emit: emits its attempt, and fails on the first. */
+static int flaky_emit(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    (void)args;
+    int rc = emit_int(ctx, spindle_task_attempt(ctx));
+    if (rc != SPINDLE_OK)
+        return rc;
+    if (spindle_task_attempt(ctx) < 2)
+        return spindle_task_fail(ctx, "first attempt fails");
+    return msgpack_pack_true(result);
+}
+
+/* chan_echo: reads the global input until it is empty, writing "echo:" + each message to the
+ * global output; returns [read, written, first write error (0 if none), event, the read's
+ * last code, the group read's code, its message, the own channel read's code]. */
+static int chan_echo(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    (void)args;
+    int nread = 0, nwritten = 0, wrc = 0, rc, set = -1;
+    spindle_message m;
+    while ((rc = spindle_task_channel_read(ctx, SPINDLE_SCOPE_GLOBAL, 10000, &m)) == SPINDLE_OK) {
+        nread++;
+        char out[64];
+        int len = snprintf(out, sizeof(out), "echo:%.*s", (int)m.len, m.data);
+        free(m.data);
+        int w = spindle_task_channel_write(ctx, SPINDLE_SCOPE_GLOBAL, out, (size_t)len);
+        if (w == SPINDLE_OK)
+            nwritten++;
+        else if (wrc == 0)
+            wrc = w;
+    }
+    if (spindle_task_channel_event(ctx, SPINDLE_SCOPE_GLOBAL, &set) != SPINDLE_OK)
+        return spindle_task_fail(ctx, "%s", spindle_task_channel_errstr(ctx));
+    int grc = spindle_task_channel_read(ctx, SPINDLE_SCOPE_GROUP, 0, &m);
+    char gmsg[SPINDLE_ERROR_MAX];
+    snprintf(gmsg, sizeof(gmsg), "%s", spindle_task_channel_errstr(ctx));
+    int trc = spindle_task_channel_write(ctx, SPINDLE_SCOPE_TASK, "x", 1);
+    msgpack_pack_array(result, 8);
+    msgpack_pack_int(result, nread);
+    msgpack_pack_int(result, nwritten);
+    msgpack_pack_int(result, wrc);
+    msgpack_pack_int(result, set);
+    msgpack_pack_int(result, rc);
+    msgpack_pack_int(result, grc);
+    msgpack_pack_str_with_body(result, gmsg, strlen(gmsg));
+    return msgpack_pack_int(result, trc);
+}
+
+/* own_chan: reads one message of its own channel's input (failing with the channel's message
+ * if it cannot), writes "got:" + it to its own output, and returns it. */
+static int own_chan(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    (void)args;
+    spindle_message m;
+    if (spindle_task_channel_read(ctx, SPINDLE_SCOPE_TASK, 0, &m) != SPINDLE_OK)
+        return spindle_task_fail(ctx, "%s", spindle_task_channel_errstr(ctx));
+    char out[64];
+    int len = snprintf(out, sizeof(out), "got:%.*s", (int)m.len, m.data);
+    int rc = spindle_task_channel_write(ctx, SPINDLE_SCOPE_TASK, out, (size_t)len);
+    if (rc == SPINDLE_OK)
+        rc = msgpack_pack_str_with_body(result, m.data, m.len);
+    else
+        spindle_task_fail(ctx, "%s", spindle_task_channel_errstr(ctx));
+    free(m.data);
+    return rc;
+}
+
+/* nested: enqueues on the client running it; returns the code. */
+static int nested(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    (void)ctx;
+    (void)args;
+    spindle_handle *h = NULL;
+    int rc = spindle_enqueue(c, "sum", NULL, NULL, &h);
+    spindle_handle_free(h);
+    return msgpack_pack_int(result, rc);
+}
+
 static int mw_before(spindle_task_ctx *ctx, void *ud)
 {
     (void)ud;
@@ -106,6 +246,12 @@ static int suite_init(void)
         spindle_registry_add(reg, "flaky", flaky, NULL) != SPINDLE_OK ||
         spindle_registry_add(reg, "whoami", whoami, NULL) != SPINDLE_OK ||
         spindle_registry_add(reg, "record", record, NULL) != SPINDLE_OK ||
+        spindle_registry_add(reg, "report", report, NULL) != SPINDLE_OK ||
+        spindle_registry_add(reg, "emit_checks", emit_checks, NULL) != SPINDLE_OK ||
+        spindle_registry_add(reg, "flaky_emit", flaky_emit, NULL) != SPINDLE_OK ||
+        spindle_registry_add(reg, "chan_echo", chan_echo, NULL) != SPINDLE_OK ||
+        spindle_registry_add(reg, "own_chan", own_chan, NULL) != SPINDLE_OK ||
+        spindle_registry_add(reg, "nested", nested, NULL) != SPINDLE_OK ||
         spindle_registry_use(reg, &mw) != SPINDLE_OK)
         return -1;
     c = spindle_client_new_sync(reg);
@@ -342,6 +488,341 @@ static void test_task_record(void)
     spindle_handle_free(h);
 }
 
+/* A one-argument task, run at once. */
+static spindle_handle *enq_one(const char *func, int a, const spindle_enqueue_options *o)
+{
+    spindle_args *args = spindle_args_new();
+    spindle_args_int(args, a);
+    spindle_handle *h = NULL;
+    CU_ASSERT_EQUAL(spindle_enqueue(c, func, args, o, &h), SPINDLE_OK);
+    spindle_args_free(args);
+    return h;
+}
+
+typedef struct seen_progress {
+    int calls;
+    spindle_progress last;
+} seen_progress;
+
+static void on_progress(const spindle_progress *p, void *ud)
+{
+    seen_progress *s = ud;
+    s->calls++;
+    s->last = *p;
+}
+
+/* Every report is stored (no coalescing); the last one is read back, its message cut at a
+ * UTF-8 boundary; a wait with a callback sees it once. */
+static void test_progress_reported(void)
+{
+    int64_t before = spindle_wall_ms();
+    spindle_handle *h = enq_one("report", 3, NULL);
+    int64_t after = spindle_wall_ms();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    spindle_progress p;
+    CU_ASSERT_EQUAL(spindle_progress_get(c, h, &p), SPINDLE_OK);
+    CU_ASSERT_EQUAL(p.done, 3);
+    CU_ASSERT_EQUAL(p.total, 3);
+    CU_ASSERT_EQUAL(p.seq, 4);
+    CU_ASSERT_EQUAL(strlen(p.message), SPINDLE_PROGRESS_MSG_MAX - 1);
+    CU_ASSERT_EQUAL(strspn(p.message, "a"), SPINDLE_PROGRESS_MSG_MAX - 1);
+    CU_ASSERT_TRUE(p.updated_at_ms >= before && p.updated_at_ms <= after);
+    seen_progress seen = {0};
+    spindle_result *r = NULL;
+    CU_ASSERT_EQUAL(spindle_wait_progress(c, h, -1, on_progress, &seen, &r), SPINDLE_OK);
+    CU_ASSERT_TRUE(r && spindle_result_value(r)->via.i64 == 3);
+    spindle_result_free(r);
+    CU_ASSERT_EQUAL(seen.calls, 1);
+    CU_ASSERT_EQUAL(seen.last.seq, 4);
+    CU_ASSERT_EQUAL(seen.last.done, 3);
+    spindle_handle_free(h);
+
+    /* No report: no callback, and the wait answers as spindle_wait(). */
+    h = enq_one("report", 0, NULL);
+    CU_ASSERT_EQUAL(spindle_progress_get(c, h, &p), SPINDLE_OK);
+    CU_ASSERT_EQUAL(p.seq, 0);
+    CU_ASSERT_EQUAL(p.updated_at_ms, 0);
+    seen.calls = 0;
+    CU_ASSERT_EQUAL(spindle_wait_progress(c, h, 0, on_progress, &seen, &r), SPINDLE_OK);
+    spindle_result_free(r);
+    CU_ASSERT_EQUAL(seen.calls, 0);
+    spindle_handle_free(h);
+    h = NULL;
+    CU_ASSERT_EQUAL(spindle_enqueue(c, "boom", NULL, NULL, &h), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_wait_progress(c, h, 0, on_progress, &seen, &r),
+                    SPINDLE_ERR_TASK_FAILED);
+    CU_ASSERT_TRUE(r && spindle_result_state(r) == SPINDLE_STATE_FAILED);
+    spindle_result_free(r);
+    spindle_handle_free(h);
+}
+
+/* Reads every item of h into vals (at most max), then checks the end. Returns the count. */
+static size_t read_items(const spindle_handle *h, int64_t *vals, long *attempts, size_t max,
+                         spindle_state final)
+{
+    spindle_items_reader *rd = NULL;
+    CU_ASSERT_EQUAL_FATAL(spindle_items_open(c, h, &rd), SPINDLE_OK);
+    size_t n = 0;
+    spindle_item *it = NULL;
+    /* Even "forever" returns at once: the task is final. */
+    while (spindle_items_next(c, rd, -1, &it) == SPINDLE_OK && it) {
+        char id[32];
+        snprintf(id, sizeof(id), "0-%zu", n + 1);
+        CU_ASSERT_STRING_EQUAL(spindle_item_id(it), id);
+        size_t len = 0;
+        CU_ASSERT_PTR_NOT_NULL(spindle_item_raw(it, &len));
+        CU_ASSERT_TRUE(len > 0);
+        if (n < max) {
+            vals[n] = spindle_item_value(it)->via.i64;
+            attempts[n] = spindle_item_attempt(it);
+        }
+        n++;
+        spindle_item_free(it);
+    }
+    CU_ASSERT_PTR_NULL(it);
+    CU_ASSERT_EQUAL(spindle_items_ended(rd), 1);
+    CU_ASSERT_EQUAL(spindle_items_final_state(rd), final);
+    CU_ASSERT_EQUAL(spindle_items_next(c, rd, 0, &it), SPINDLE_OK);
+    CU_ASSERT_PTR_NULL(it);
+    spindle_items_close(rd);
+    return n;
+}
+
+/* Emitted items are read in order, then the end; bad items are refused with the same codes
+ * as in a worker, and nothing of them is stored. */
+static void test_items(void)
+{
+    int64_t v[8];
+    long a[8];
+    spindle_handle *h = enq_one("report", 3, NULL);
+    CU_ASSERT_EQUAL(read_items(h, v, a, 8, SPINDLE_STATE_SUCCEEDED), 3);
+    CU_ASSERT_TRUE(v[0] == 1 && v[1] == 2 && v[2] == 3);
+    CU_ASSERT_TRUE(a[0] == 1 && a[2] == 1);
+    spindle_handle_free(h);
+
+    h = enq_one("report", 0, NULL); /* none: the reader ends at once */
+    CU_ASSERT_EQUAL(read_items(h, v, a, 8, SPINDLE_STATE_SUCCEEDED), 0);
+    spindle_handle_free(h);
+
+    h = NULL;
+    CU_ASSERT_EQUAL(spindle_enqueue(c, "emit_checks", NULL, NULL, &h), SPINDLE_OK);
+    spindle_result *r = NULL;
+    CU_ASSERT_EQUAL(spindle_wait(c, h, 0, &r), SPINDLE_OK);
+    const msgpack_object *o = r ? spindle_result_value(r) : NULL;
+    CU_ASSERT_TRUE_FATAL(o && o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 5);
+    CU_ASSERT_EQUAL(o->via.array.ptr[0].via.i64, SPINDLE_ERR_INVALID);
+    CU_ASSERT_EQUAL(o->via.array.ptr[1].via.i64, SPINDLE_ERR_INVALID);
+    CU_ASSERT_EQUAL(o->via.array.ptr[2].via.i64, SPINDLE_ERR_TOO_LARGE);
+    CU_ASSERT_EQUAL(o->via.array.ptr[3].via.i64, SPINDLE_OK);
+    CU_ASSERT_EQUAL(o->via.array.ptr[4].via.i64, SPINDLE_ERR_INVALID);
+    spindle_result_free(r);
+    CU_ASSERT_EQUAL(read_items(h, v, a, 8, SPINDLE_STATE_SUCCEEDED), 1);
+    CU_ASSERT_EQUAL(v[0], 7);
+    spindle_progress p;
+    CU_ASSERT_EQUAL(spindle_progress_get(c, h, &p), SPINDLE_OK);
+    CU_ASSERT_EQUAL(p.seq, 0);
+    spindle_handle_free(h);
+
+    /* Items of every attempt are kept, each with its attempt. */
+    spindle_enqueue_options opt;
+    spindle_enqueue_options_init(&opt);
+    opt.max_retries = 1;
+    h = NULL;
+    CU_ASSERT_EQUAL(spindle_enqueue(c, "flaky_emit", NULL, &opt, &h), SPINDLE_OK);
+    CU_ASSERT_EQUAL(read_items(h, v, a, 8, SPINDLE_STATE_SUCCEEDED), 2);
+    CU_ASSERT_TRUE(v[0] == 1 && a[0] == 1 && v[1] == 2 && a[1] == 2);
+    spindle_handle_free(h);
+
+    /* A failed task's items end with its failure. */
+    h = NULL;
+    CU_ASSERT_EQUAL(spindle_enqueue(c, "flaky_emit", NULL, NULL, &h), SPINDLE_OK);
+    CU_ASSERT_EQUAL(read_items(h, v, a, 8, SPINDLE_STATE_FAILED), 1);
+    spindle_handle_free(h);
+}
+
+static int recv_str(spindle_channel ch, const char *want)
+{
+    spindle_message m;
+    int rc = spindle_channel_recv(c, ch, 0, &m);
+    int ok = rc == SPINDLE_OK && m.len == strlen(want) && memcmp(m.data, want, m.len) == 0;
+    free(m.data);
+    return ok;
+}
+
+/* Global channel: filled before enqueue, read and written by the task while it runs, read
+ * by the caller afterwards; FULL both ways, the event, recv_all, delete. The task's group
+ * and own channels are not found. */
+static void test_channels_global(void)
+{
+    spindle_channel g = spindle_channel_global();
+    CU_ASSERT_EQUAL(spindle_channel_send(c, g, "a", 1), SPINDLE_ERR_NOT_FOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(c), "global channel not created"));
+    spindle_channel_options o;
+    spindle_channel_options_init(&o);
+    o.capacity_in = 3;
+    o.capacity_out = 2;
+    o.ttl_s = 0;
+    CU_ASSERT_EQUAL(spindle_channel_create(c, g, &o), SPINDLE_ERR_INVALID);
+    o.ttl_s = 1;
+    CU_ASSERT_EQUAL_FATAL(spindle_channel_create(c, g, &o), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_channel_send(c, g, "a", 1), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_channel_send(c, g, "b", 1), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_channel_send(c, g, "c", 1), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_channel_send(c, g, "d", 1), SPINDLE_ERR_FULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(c), "input queue is full (capacity 3)"));
+    char *big = calloc(1, (size_t)SPINDLE_CHANNEL_MSG_MAX + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+    CU_ASSERT_EQUAL(spindle_channel_send(c, g, big, (size_t)SPINDLE_CHANNEL_MSG_MAX + 1),
+                    SPINDLE_ERR_TOO_LARGE);
+    free(big);
+    CU_ASSERT_EQUAL(spindle_channel_set_event(c, g), SPINDLE_OK);
+    /* A group channel exists, but the task is in none. */
+    CU_ASSERT_EQUAL(spindle_channel_create(c, spindle_channel_of_group("g1"), NULL), SPINDLE_OK);
+
+    int64_t t0 = spindle_mono_ms();
+    spindle_handle *h = NULL;
+    CU_ASSERT_EQUAL(spindle_enqueue(c, "chan_echo", NULL, NULL, &h), SPINDLE_OK);
+    /* The task's last read had a 10 s timeout: it did not wait. */
+    CU_ASSERT_TRUE(spindle_mono_ms() - t0 < 5000);
+    spindle_result *r = NULL;
+    CU_ASSERT_EQUAL(spindle_wait(c, h, 0, &r), SPINDLE_OK);
+    const msgpack_object *v = r ? spindle_result_value(r) : NULL;
+    CU_ASSERT_TRUE_FATAL(v && v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size == 8);
+    const msgpack_object *e = v->via.array.ptr;
+    CU_ASSERT_EQUAL(e[0].via.i64, 3);                   /* read a, b, c */
+    CU_ASSERT_EQUAL(e[1].via.i64, 2);                   /* wrote two of them */
+    CU_ASSERT_EQUAL(e[2].via.i64, SPINDLE_ERR_FULL);    /* the third found the output full */
+    CU_ASSERT_EQUAL(e[3].via.i64, 1);                   /* the event set before enqueue */
+    CU_ASSERT_EQUAL(e[4].via.i64, SPINDLE_ERR_TIMEOUT); /* then the input was empty */
+    CU_ASSERT_EQUAL(e[5].via.i64, SPINDLE_ERR_NOT_FOUND);
+    CU_ASSERT_TRUE(e[6].type == MSGPACK_OBJECT_STR && e[6].via.str.size > 0 &&
+                   strstr(e[6].via.str.ptr, "is in no group") != NULL);
+    CU_ASSERT_EQUAL(e[7].via.i64, SPINDLE_ERR_NOT_FOUND);
+    spindle_result_free(r);
+
+    CU_ASSERT_TRUE(recv_str(g, "echo:a"));
+    CU_ASSERT_EQUAL(spindle_channel_send(c, g, "e", 1), SPINDLE_OK); /* room again */
+    spindle_message *msgs = NULL;
+    size_t n = 0;
+    CU_ASSERT_EQUAL(spindle_channel_recv_all(c, g, &msgs, &n), SPINDLE_OK);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_TRUE(n == 1 && msgs[0].len == 6 && memcmp(msgs[0].data, "echo:b", 6) == 0);
+    spindle_messages_free(msgs, n);
+    CU_ASSERT_EQUAL(spindle_channel_recv_all(c, g, &msgs, &n), SPINDLE_OK);
+    CU_ASSERT_EQUAL(n, 0);
+    CU_ASSERT_PTR_NULL(msgs);
+    /* Nothing can arrive while the caller waits: a timeout answers at once. */
+    t0 = spindle_mono_ms();
+    spindle_message m;
+    CU_ASSERT_EQUAL(spindle_channel_recv(c, g, 10000, &m), SPINDLE_ERR_TIMEOUT);
+    CU_ASSERT_PTR_NULL(m.data);
+    CU_ASSERT_EQUAL(spindle_channel_recv(c, g, -1, &m), SPINDLE_ERR_TIMEOUT);
+    CU_ASSERT_TRUE(spindle_mono_ms() - t0 < 5000);
+
+    int set = -1;
+    CU_ASSERT_EQUAL(spindle_channel_event(c, g, &set), SPINDLE_OK);
+    CU_ASSERT_EQUAL(set, 1);
+    CU_ASSERT_EQUAL(spindle_channel_clear_event(c, g), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_channel_event(c, g, &set), SPINDLE_OK);
+    CU_ASSERT_EQUAL(set, 0);
+    int existed = -1;
+    CU_ASSERT_EQUAL(spindle_channel_delete(c, g, &existed), SPINDLE_OK);
+    CU_ASSERT_EQUAL(existed, 1);
+    CU_ASSERT_EQUAL(spindle_channel_event(c, g, &set), SPINDLE_ERR_NOT_FOUND);
+    CU_ASSERT_EQUAL(spindle_channel_delete(c, g, &existed), SPINDLE_OK);
+    CU_ASSERT_EQUAL(existed, 0);
+    /* With the global channel gone, the task's first read is NOT_FOUND: it fails. */
+    spindle_handle_free(h);
+    h = NULL;
+    CU_ASSERT_EQUAL(spindle_enqueue(c, "chan_echo", NULL, NULL, &h), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_wait(c, h, 0, &r), SPINDLE_ERR_TASK_FAILED);
+    CU_ASSERT_TRUE(r && strstr(spindle_result_error(r), "global channel not created"));
+    spindle_result_free(r);
+    spindle_handle_free(h);
+    CU_ASSERT_EQUAL(spindle_channel_delete(c, spindle_channel_of_group("g1"), NULL), SPINDLE_OK);
+}
+
+/* Group channels on the caller's side: named, checked, kept apart; capacities updated. */
+static void test_channels_group(void)
+{
+    spindle_channel g1 = spindle_channel_of_group("g1"), g2 = spindle_channel_of_group("g2");
+    CU_ASSERT_EQUAL(spindle_channel_create(c, spindle_channel_of_group("bad name"), NULL),
+                    SPINDLE_ERR_INVALID);
+    CU_ASSERT_EQUAL(spindle_channel_send(c, g1, "x", 1), SPINDLE_ERR_NOT_FOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(c), "channel of group 'g1' not created"));
+    spindle_channel_options o;
+    spindle_channel_options_init(&o);
+    o.capacity_in = 1;
+    CU_ASSERT_EQUAL(spindle_channel_create(c, g1, &o), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_channel_create(c, g2, NULL), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_channel_send(c, g1, "1", 1), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_channel_send(c, g1, "2", 1), SPINDLE_ERR_FULL);
+    CU_ASSERT_EQUAL(spindle_channel_send(c, g2, "2", 1), SPINDLE_OK);
+    o.capacity_in = 2; /* recreated: larger, its message kept */
+    CU_ASSERT_EQUAL(spindle_channel_create(c, g1, &o), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_channel_send(c, g1, "2", 1), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_channel_send(c, g1, "3", 1), SPINDLE_ERR_FULL);
+    CU_ASSERT_EQUAL(spindle_channel_set_event(c, g2), SPINDLE_OK);
+    int set = -1;
+    CU_ASSERT_EQUAL(spindle_channel_event(c, g1, &set), SPINDLE_OK);
+    CU_ASSERT_EQUAL(set, 0);
+    CU_ASSERT_EQUAL(spindle_channel_event(c, g2, &set), SPINDLE_OK);
+    CU_ASSERT_EQUAL(set, 1);
+    /* Only the task side reads the input: the output is empty. */
+    spindle_message m;
+    CU_ASSERT_EQUAL(spindle_channel_recv(c, g1, 0, &m), SPINDLE_ERR_TIMEOUT);
+    int existed = 0;
+    CU_ASSERT_EQUAL(spindle_channel_delete(c, g1, &existed), SPINDLE_OK);
+    CU_ASSERT_EQUAL(existed, 1);
+    CU_ASSERT_EQUAL(spindle_channel_delete(c, g2, &existed), SPINDLE_OK);
+    CU_ASSERT_EQUAL(existed, 1);
+}
+
+/* A task's own channel: not there while the task first runs; created after enqueue (the task
+ * must exist), it is seen by a retry, and what the task wrote is read afterwards. */
+static void test_channels_task(void)
+{
+    spindle_handle *h = NULL;
+    CU_ASSERT_EQUAL_FATAL(spindle_enqueue(c, "own_chan", NULL, NULL, &h), SPINDLE_OK);
+    spindle_result *r = NULL;
+    CU_ASSERT_EQUAL(spindle_wait(c, h, 0, &r), SPINDLE_ERR_TASK_FAILED);
+    char want[96];
+    snprintf(want, sizeof(want), "channel of task %s not created", spindle_handle_id(h));
+    CU_ASSERT_TRUE(r && strstr(spindle_result_error(r), want));
+    spindle_result_free(r);
+    spindle_channel ch = spindle_channel_of_task(h);
+    CU_ASSERT_EQUAL(spindle_channel_send(c, ch, "hi", 2), SPINDLE_ERR_NOT_FOUND);
+    CU_ASSERT_EQUAL(spindle_channel_create(c, ch, NULL), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_channel_send(c, ch, "hi", 2), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_retry(c, h), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_wait(c, h, 0, &r), SPINDLE_OK);
+    const msgpack_object *v = r ? spindle_result_value(r) : NULL;
+    CU_ASSERT_TRUE(v && v->type == MSGPACK_OBJECT_STR && v->via.str.size == 2 &&
+                   memcmp(v->via.str.ptr, "hi", 2) == 0);
+    spindle_result_free(r);
+    CU_ASSERT_TRUE(recv_str(ch, "got:hi"));
+
+    /* A handle this client does not know: no channel for it. */
+    spindle_client *other = spindle_client_new_sync(reg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+    spindle_handle *h2 = NULL;
+    CU_ASSERT_EQUAL(spindle_enqueue(other, "sum", NULL, NULL, &h2), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_channel_create(c, spindle_channel_of_task(h2), NULL),
+                    SPINDLE_ERR_NOT_FOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(c), "not found"));
+    CU_ASSERT_EQUAL(spindle_channel_create(c, spindle_channel_of_task(NULL), NULL),
+                    SPINDLE_ERR_INVALID);
+    spindle_handle_free(h2);
+    spindle_client_free(other); /* with no channel of its own: nothing to leak */
+    int existed = 0;
+    CU_ASSERT_EQUAL(spindle_channel_delete(c, ch, &existed), SPINDLE_OK);
+    CU_ASSERT_EQUAL(existed, 1);
+    /* Left behind on purpose: the client frees the channels it still has. */
+    CU_ASSERT_EQUAL(spindle_channel_create(c, ch, NULL), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_channel_send(c, ch, "left", 4), SPINDLE_OK);
+    spindle_handle_free(h);
+}
+
 static void test_redis_only_calls(void)
 {
     CU_ASSERT_EQUAL(spindle_client_connect(c, NULL), SPINDLE_ERR_INVALID);
@@ -362,6 +843,17 @@ static void test_redis_only_calls(void)
     CU_ASSERT_EQUAL(rc, SPINDLE_OK);
     spindle_handle_free(h);
     CU_ASSERT_PTR_NULL(spindle_client_new_sync(NULL));
+    /* A task enqueueing on the client running it is refused; the client goes on. */
+    h = NULL;
+    CU_ASSERT_EQUAL(spindle_enqueue(c, "nested", NULL, NULL, &h), SPINDLE_OK);
+    spindle_result *r = NULL;
+    CU_ASSERT_EQUAL(spindle_wait(c, h, 0, &r), SPINDLE_OK);
+    CU_ASSERT_TRUE(r && spindle_result_value(r)->via.i64 == SPINDLE_ERR_INVALID);
+    spindle_result_free(r);
+    spindle_handle_free(h);
+    h = enq_ints("sum", 1, 1, NULL, &rc);
+    CU_ASSERT_EQUAL(rc, SPINDLE_OK);
+    spindle_handle_free(h);
 }
 
 int register_sync_tests(void)
@@ -376,6 +868,11 @@ int register_sync_tests(void)
         {"waits return at once; bulk; task context", test_waits_return_at_once},
         {"middleware runs", test_middleware_runs},
         {"the task's context carries its record", test_task_record},
+        {"progress reports stored at once, read back and waited on", test_progress_reported},
+        {"items read in order, then the end", test_items},
+        {"global channel round trip, FULL, event, delete", test_channels_global},
+        {"group channels on the caller's side", test_channels_group},
+        {"a task's own channel: created after enqueue, seen by a retry", test_channels_task},
         {"Redis-only calls refused, saying why", test_redis_only_calls},
         {NULL, NULL},
     };

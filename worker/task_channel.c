@@ -4,11 +4,14 @@
  * Every call goes through begin(), the one place that needs Redis: the slot's connection
  * (ctx->store), with its error record pointed at the task's own (ctx->chan_err) for the
  * duration of the call, so that a task's failed channel call never overwrites the slot's
- * message and the task can read it with spindle_task_channel_errstr(). A context without a
- * store (an in-process run) is refused there for now. */
+ * message and the task can read it with spindle_task_channel_errstr(). A task run by a
+ * synchronous client (sync.h) has no store but its record, which lends it the client's
+ * in-memory channels (common/sync_channel.h): the same calls go there, with the same checks. */
 #include <string.h>
 
 #include "common/channel_check.h"
+#include "common/sync_channel.h"
+#include "common/sync_task.h"
 #include "store/channel.h"
 #include "worker/worker_impl.h"
 
@@ -25,7 +28,10 @@ static int resolve(spindle_task_ctx *ctx, spindle_scope scope, spindle_chan_id *
         return SPINDLE_OK;
     case SPINDLE_SCOPE_GROUP:
         if (!ctx->group_read) {
-            int rc = spindle_store_task_group(ctx->store, ctx->queue, ctx->id, ctx->group);
+            /* A synchronous client's tasks are in no group: it has no way to put them in one. */
+            int rc = ctx->store
+                         ? spindle_store_task_group(ctx->store, ctx->queue, ctx->id, ctx->group)
+                         : SPINDLE_ERR_NOT_FOUND;
             if (rc == SPINDLE_ERR_NOT_FOUND)
                 ctx->group[0] = '\0';
             else if (rc != SPINDLE_OK)
@@ -51,14 +57,22 @@ static int begin(spindle_task_ctx *ctx, spindle_scope scope, spindle_chan_id *id
 {
     spindle_error_clear(&ctx->chan_err);
     *saved = NULL;
-    if (ctx->store == NULL)
+    if (ctx->store == NULL && ctx->sync == NULL)
         return spindle_error_set(&ctx->chan_err, SPINDLE_ERR_INVALID,
                                  "task %s: channels need a Redis connection, and this task runs "
                                  "without one",
                                  ctx->id ? ctx->id : "?");
-    *saved = ctx->store->err;
-    ctx->store->err = &ctx->chan_err;
+    if (ctx->store) {
+        *saved = ctx->store->err;
+        ctx->store->err = &ctx->chan_err;
+    }
     return resolve(ctx, scope, id);
+}
+
+/* The name a synchronous client's table knows the channel by (sync_channel.h). */
+static const char *sync_name(const spindle_chan_id *id)
+{
+    return id->scope == SPINDLE_SCOPE_TASK ? id->id : id->group;
 }
 
 static int end(spindle_task_ctx *ctx, spindle_error *saved, int rc)
@@ -75,7 +89,10 @@ int spindle_task_channel_read(spindle_task_ctx *ctx, spindle_scope scope, long t
     spindle_chan_id id;
     spindle_error *saved;
     int rc = begin(ctx, scope, &id, &saved);
-    if (rc == SPINDLE_OK)
+    if (rc == SPINDLE_OK && ctx->store == NULL)
+        rc = spindle_sync_chan_pop(ctx->sync->chans, id.scope, sync_name(&id), SPINDLE_SYNC_IN,
+                                   timeout_ms, out, &ctx->chan_err);
+    else if (rc == SPINDLE_OK)
         rc = spindle_store_chan_pop(ctx->store, &id, SPINDLE_CHAN_IN, timeout_ms, out);
     return end(ctx, saved, rc);
 }
@@ -88,7 +105,10 @@ int spindle_task_channel_write(spindle_task_ctx *ctx, spindle_scope scope, const
     int rc = begin(ctx, scope, &id, &saved);
     if (rc == SPINDLE_OK)
         rc = spindle_channel_message_check(data, len, &ctx->chan_err);
-    if (rc == SPINDLE_OK)
+    if (rc == SPINDLE_OK && ctx->store == NULL)
+        rc = spindle_sync_chan_push(ctx->sync->chans, id.scope, sync_name(&id), SPINDLE_SYNC_OUT,
+                                    data, len, &ctx->chan_err);
+    else if (rc == SPINDLE_OK)
         rc = spindle_store_chan_push(ctx->store, &id, SPINDLE_CHAN_OUT, data, len);
     return end(ctx, saved, rc);
 }
@@ -99,7 +119,10 @@ int spindle_task_channel_event(spindle_task_ctx *ctx, spindle_scope scope, int *
     spindle_chan_id id;
     spindle_error *saved;
     int rc = begin(ctx, scope, &id, &saved);
-    if (rc == SPINDLE_OK)
+    if (rc == SPINDLE_OK && ctx->store == NULL)
+        rc = spindle_sync_chan_event(ctx->sync->chans, id.scope, sync_name(&id), 0, set,
+                                     &ctx->chan_err);
+    else if (rc == SPINDLE_OK)
         rc = spindle_store_chan_event(ctx->store, &id, 0, set);
     return end(ctx, saved, rc);
 }

@@ -2,8 +2,10 @@
  *
  * Unlike progress, items are never coalesced: each is a value the caller must receive, in
  * order. So each is checked here (one msgpack value, within SPINDLE_ITEM_MAX) and written at
- * once, fenced like every task-side write, in one script call. */
+ * once, fenced like every task-side write, in one script call; in a synchronous client
+ * (sync.h), appended to the task's in-memory record after the same checks. */
 #include "common/msgpack_check.h"
+#include "common/sync_task.h"
 #include "worker/worker_impl.h"
 
 int spindle_task_emit(spindle_task_ctx *ctx, const void *buf, size_t len)
@@ -22,14 +24,20 @@ int spindle_task_emit(spindle_task_ctx *ctx, const void *buf, size_t len)
                                  "item of task %s is %s (%zu bytes): pack exactly one msgpack "
                                  "value",
                                  ctx->id, bad, len);
-    if (ctx->store == NULL)
+    int cancel = 0;
+    if (ctx->store == NULL && ctx->sync) {
+        if (spindle_sync_task_add_item(ctx->sync, buf, len) != SPINDLE_OK)
+            return spindle_error_set(&ctx->call_err, SPINDLE_ERR_NOMEM,
+                                     "item of task %s (%zu bytes): out of memory", ctx->id, len);
+    } else if (ctx->store == NULL) {
         return spindle_error_set(&ctx->call_err, SPINDLE_ERR_INVALID,
                                  "item of task %s: no Redis connection in this context", ctx->id);
-    int cancel = 0;
-    int rc = spindle_store_item_add(ctx->store, ctx->queue, ctx->id, ctx->worker_id, ctx->attempt,
-                                    buf, len, &cancel);
-    if (rc != SPINDLE_OK)
-        return spindle_error_set(&ctx->call_err, rc, "%s", ctx->store->err->msg);
+    } else {
+        int rc = spindle_store_item_add(ctx->store, ctx->queue, ctx->id, ctx->worker_id,
+                                        ctx->attempt, buf, len, &cancel);
+        if (rc != SPINDLE_OK)
+            return spindle_error_set(&ctx->call_err, rc, "%s", ctx->store->err->msg);
+    }
     if (cancel && ctx->cancel)
         atomic_store(ctx->cancel, 1);
     if (cancel || spindle_task_cancelled(ctx))

@@ -4,12 +4,16 @@
  * script call per iteration. Reports inside the interval only overwrite the pending one in
  * the context (a copy, no I/O), so a loop costs Redis at most one write per interval plus
  * the last report, flushed after the function returns. The cancel check comes first and is
- * a memory read, so every report of a cancelled task answers "cancelled" at once. */
+ * a memory read, so every report of a cancelled task answers "cancelled" at once.
+ *
+ * A task run by a synchronous client (sync.h) has no Redis to spare: each report is stored
+ * at once in its in-memory record, uncoalesced, so a test reads exactly the last one. */
 #include <stdio.h>
 #include <string.h>
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/sync_task.h"
 #include "worker/worker_impl.h"
 
 /* The longest prefix of s[0..len) within max bytes that does not split a UTF-8 sequence:
@@ -53,6 +57,22 @@ static int write_pending(spindle_task_ctx *ctx)
     return SPINDLE_OK;
 }
 
+/* Stores the pending report in a synchronous client's record: seq + 1, host clock. */
+static int store_in_record(spindle_task_ctx *ctx)
+{
+    spindle_progress *p = &ctx->sync->progress;
+    p->done = ctx->progress.done;
+    p->total = ctx->progress.total;
+    memcpy(p->message, ctx->progress.msg, ctx->progress.msg_len + 1);
+    p->updated_at_ms = spindle_wall_ms();
+    p->seq++;
+    ctx->progress.pending = 0;
+    if (spindle_task_cancelled(ctx))
+        return spindle_error_set(&ctx->call_err, SPINDLE_ERR_CANCELLED,
+                                 "task %s has a cancel request", ctx->id);
+    return SPINDLE_OK;
+}
+
 int spindle_task_progress(spindle_task_ctx *ctx, int64_t done, int64_t total, const char *msg)
 {
     if (done < 0 || total < 0)
@@ -67,6 +87,8 @@ int spindle_task_progress(spindle_task_ctx *ctx, int64_t done, int64_t total, co
     memcpy(ctx->progress.msg, msg ? msg : "", len);
     ctx->progress.msg[len] = '\0';
     ctx->progress.msg_len = len;
+    if (ctx->store == NULL && ctx->sync)
+        return store_in_record(ctx);
     if (spindle_task_cancelled(ctx))
         return spindle_error_set(&ctx->call_err, SPINDLE_ERR_CANCELLED,
                                  "task %s has a cancel request", ctx->id);

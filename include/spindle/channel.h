@@ -21,7 +21,8 @@
  *
  * The caller's side takes a spindle_client (errors in spindle_errstr()); the task's side
  * takes the running task's context (errors in spindle_task_channel_errstr()). Redis layout:
- * docs/PROTOCOL.md, "Channels". */
+ * docs/PROTOCOL.md, "Channels". A synchronous client (sync.h) keeps its channels in memory,
+ * with the differences listed there. */
 #ifndef SPINDLE_CHANNEL_H
 #define SPINDLE_CHANNEL_H
 

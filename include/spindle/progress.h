@@ -98,7 +98,8 @@ void spindle_item_free(spindle_item *it);
  * Coalesced: at most one write per worker progress interval (spindle_worker_options
  * .progress_interval_ms, default 100 ms). A report inside the interval is kept and written
  * by the next report past it, or when the function returns, before the task settles: the
- * last report is always stored.
+ * last report is always stored. (A task run by a synchronous client, sync.h, stores every
+ * report at once, in memory.)
  *
  * Returns SPINDLE_OK; SPINDLE_ERR_CANCELLED when the task has a cancel request (seen in
  * memory without Redis, or in the reply of the write): a loop can stop there;

@@ -78,7 +78,8 @@ int spindle_sync_chan_create(spindle_sync_chans *t, spindle_scope scope, const c
             size_t cap = t->cap ? t->cap * 2 : 8;
             struct spindle_sync_chan **v = realloc(t->v, cap * sizeof(*v));
             if (v == NULL)
-                return spindle_error_set(err, SPINDLE_ERR_NOMEM, "creating a channel: out of memory");
+                return spindle_error_set(err, SPINDLE_ERR_NOMEM,
+                                         "creating a channel: out of memory");
             t->v = v;
             t->cap = cap;
         }

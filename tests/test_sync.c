@@ -306,6 +306,12 @@ static void test_success(void)
     CU_ASSERT_PTR_NULL(info.error);
     CU_ASSERT_TRUE(info.finished_at_ms >= info.started_at_ms && info.started_at_ms > 0);
     spindle_task_info_clear(&info);
+    /* The task ended before enqueue returned: a cancel finds it final and leaves it so. */
+    st = SPINDLE_STATE_PENDING;
+    CU_ASSERT_EQUAL(spindle_cancel(c, h, -1, &st), SPINDLE_OK);
+    CU_ASSERT_EQUAL(st, SPINDLE_STATE_SUCCEEDED);
+    CU_ASSERT_EQUAL(spindle_status(c, h, &st), SPINDLE_OK);
+    CU_ASSERT_EQUAL(st, SPINDLE_STATE_SUCCEEDED);
     spindle_handle_free(h);
 }
 

@@ -7,7 +7,9 @@
  * the worker's own execution path (lookup, argument checks, result check, middleware), so the
  * task is final when enqueue returns. spindle_status(), spindle_is_ready(), spindle_info(),
  * spindle_wait() (which returns at once), spindle_wait_many(), spindle_handle_open() and
- * spindle_retry() answer from the client's memory, and results read as with a real client.
+ * spindle_retry() answer from the client's memory, and results read as with a real client;
+ * spindle_cancel() finds every task already final and reports its state, as it does in Redis
+ * when the completion won.
  *
  * The task-side calls work on the task's in-memory record, so the same task code runs:
  *  - spindle_task_progress() stores every report at once (no coalescing: nothing is saved by

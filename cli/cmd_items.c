@@ -29,9 +29,7 @@ int spindle_cli_cmd_items(spindle_cli *cli, int argc, char **argv)
         {.name = NULL},
     };
     spindle_handle *h = NULL;
-    int code = spindle_cli_parse(cli, &argc, argv, opts, 0, 1, 1);
-    if (code == SPINDLE_CLI_CONTINUE)
-        code = spindle_cli_open_task(cli, argv[0], queue, &h);
+    int code = spindle_cli_parse_task(cli, argc, argv, opts, &queue, &h);
     if (code != SPINDLE_CLI_CONTINUE)
         return code;
     if (timeout_ms >= 0)

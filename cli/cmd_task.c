@@ -124,9 +124,7 @@ int spindle_cli_cmd_status(spindle_cli *cli, int argc, char **argv)
         {.name = NULL},
     };
     spindle_handle *h = NULL;
-    int code = spindle_cli_parse(cli, &argc, argv, opts, 0, 1, 1);
-    if (code == SPINDLE_CLI_CONTINUE)
-        code = spindle_cli_open_task(cli, argv[0], queue, &h);
+    int code = spindle_cli_parse_task(cli, argc, argv, opts, &queue, &h);
     if (code != SPINDLE_CLI_CONTINUE)
         return code;
     /* Without --verbose only the state (HGET) and the progress (HMGET) are read, as scripts
@@ -174,9 +172,7 @@ int spindle_cli_cmd_result(spindle_cli *cli, int argc, char **argv)
         {.name = NULL},
     };
     spindle_handle *h = NULL;
-    int code = spindle_cli_parse(cli, &argc, argv, opts, 0, 1, 1);
-    if (code == SPINDLE_CLI_CONTINUE)
-        code = spindle_cli_open_task(cli, argv[0], queue, &h);
+    int code = spindle_cli_parse_task(cli, argc, argv, opts, &queue, &h);
     if (code != SPINDLE_CLI_CONTINUE)
         return code;
     spindle_result *r = NULL;

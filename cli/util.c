@@ -253,3 +253,12 @@ char *spindle_cli_format_time(int64_t ms, char buf[SPINDLE_CLI_TIME_MAX])
     snprintf(buf + n, SPINDLE_CLI_TIME_MAX - n, ".%03dZ", (int)(ms % 1000));
     return buf;
 }
+
+int spindle_cli_parse_task(spindle_cli *cli, int argc, char **argv, const spindle_cli_opt *opts,
+                           const char *const *queue, spindle_handle **h)
+{
+    int code = spindle_cli_parse(cli, &argc, argv, opts, 0, 1, 1);
+    if (code == SPINDLE_CLI_CONTINUE)
+        code = spindle_cli_open_task(cli, argv[0], *queue, h);
+    return code;
+}

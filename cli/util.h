@@ -116,6 +116,12 @@ int spindle_cli_connect(spindle_cli *cli);
  * the exit code after reporting the failure (3 for an unknown task). */
 int spindle_cli_open_task(spindle_cli *cli, const char *id, const char *queue, spindle_handle **h);
 
+/* The start of every command about one task (`CMD ID [options]`): parses opts, which fill
+ * *queue from --queue, with exactly one positional argument, the id, then opens its handle
+ * as spindle_cli_open_task() does. Returns SPINDLE_CLI_CONTINUE with *h set, or an exit code. */
+int spindle_cli_parse_task(spindle_cli *cli, int argc, char **argv, const spindle_cli_opt *opts,
+                           const char *const *queue, spindle_handle **h);
+
 /* Frees cli->client, if any. */
 void spindle_cli_close(spindle_cli *cli);
 

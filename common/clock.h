@@ -12,4 +12,9 @@ int64_t spindle_mono_us(void);
 /* Wall-clock milliseconds since the epoch, for log lines. */
 int64_t spindle_wall_ms(void);
 
+/* The next slice of a wait that blocks in slices of at most slice_ms until deadline (a
+ * spindle_mono_ms() time): slice_ms, or less when the deadline is nearer; 0 once it has
+ * passed. timeout_ms < 0 means the wait has no deadline: always slice_ms. */
+long spindle_slice_ms(int64_t deadline, long timeout_ms, long slice_ms);
+
 #endif

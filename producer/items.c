@@ -223,11 +223,7 @@ int spindle_items_next(spindle_client *c, spindle_items_reader *r, long timeout_
             return sync_next(c, r, out);
         if (r->entries && r->next < r->entries->elements)
             return take(c, r, out);
-        long block = ITEMS_SLICE_MS;
-        if (timeout_ms >= 0) {
-            int64_t left = deadline - spindle_mono_ms();
-            block = left <= 0 ? 0 : left < ITEMS_SLICE_MS ? (long)left : ITEMS_SLICE_MS;
-        }
+        long block = spindle_slice_ms(deadline, timeout_ms, ITEMS_SLICE_MS);
         int rc = read_batch(c, r, block);
         if (rc != SPINDLE_OK)
             return rc;

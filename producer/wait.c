@@ -121,14 +121,9 @@ int spindle_wait_sliced(spindle_client *c, const spindle_handle *h, long timeout
     for (;;) {
         if (hook && (rc = hook(c, h, arg)) != SPINDLE_OK)
             return rc;
-        long slice = slice_ms;
-        if (timeout_ms >= 0) {
-            int64_t left = deadline - spindle_mono_ms();
-            if (left <= 0)
-                break;
-            if (left < slice)
-                slice = (long)left;
-        }
+        long slice = spindle_slice_ms(deadline, timeout_ms, slice_ms);
+        if (slice == 0)
+            break;
         const char *tok;
         size_t len;
         rc = spindle_store_block_done(&c->store, h->queue, h->id, slice, &r, &tok, &len);

@@ -201,14 +201,10 @@ static int run(wait_many *w, int mode, long timeout_ms)
     int64_t last_look = spindle_mono_ms();
     size_t turn = 0;
     while (rc == SPINDLE_OK && !satisfied(w, mode) && timeout_ms != 0) {
-        long slice = progress || several_queues(w) ? SHORT_SLICE_MS : WAIT_SLICE_MS;
-        if (timeout_ms > 0) {
-            int64_t left = deadline - spindle_mono_ms();
-            if (left <= 0)
-                break;
-            if (left < slice)
-                slice = (long)left;
-        }
+        long slice = spindle_slice_ms(
+            deadline, timeout_ms, progress || several_queues(w) ? SHORT_SLICE_MS : WAIT_SLICE_MS);
+        if (slice == 0)
+            break;
         size_t lead = next_pending(w, turn);
         turn = lead + 1;
         rc = block_on_queue(w, lead, slice);

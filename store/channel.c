@@ -240,14 +240,9 @@ int spindle_store_chan_pop(spindle_store *s, const spindle_chan_id *ch, spindle_
             return rc;
         }
         freeReplyObject(r);
-        long slice = CHAN_SLICE_MS;
-        if (timeout_ms >= 0) {
-            int64_t left = deadline - spindle_mono_ms();
-            if (left <= 0)
-                break;
-            if (left < slice)
-                slice = (long)left;
-        }
+        long slice = spindle_slice_ms(deadline, timeout_ms, CHAN_SLICE_MS);
+        if (slice == 0)
+            break;
         int got = 0;
         rc = block_pop(s, &k, dir, slice, &got, out);
         if (rc != SPINDLE_OK || got)

@@ -176,6 +176,10 @@ int spindle_store_block_done_any(spindle_store *s, const char *queue, const char
  * if the task hash does not exist. */
 int spindle_store_progress(spindle_store *s, const char *queue, const char *id,
                            spindle_progress *out);
+/* The same for n tasks (queues[i], ids[i]) in one pipelined round trip, into out[0..n). The
+ * first failure is returned (SPINDLE_ERR_NOT_FOUND names the missing task). */
+int spindle_store_progress_many(spindle_store *s, const char *const *queues, const char *const *ids,
+                                size_t n, spindle_progress *out);
 
 /* A running task's fenced write (see the progress script). The fencing pair is (worker,
  * attempt). Sets *cancel to 1 if the task hash has a cancel request, else 0.

@@ -22,21 +22,16 @@ static int64_t int_field(const redisReply *r)
     return end && *end == '\0' ? (int64_t)v : 0;
 }
 
-int spindle_store_progress(spindle_store *s, const char *queue, const char *id,
-                           spindle_progress *out)
+#define PROGRESS_FIELDS "state progress_done progress_total progress_msg progress_at progress_seq"
+
+/* Decodes one HMGET reply of PROGRESS_FIELDS for task id of queue into *out, and frees it. */
+static int decode(spindle_store *s, redisReply *r, const char *queue, const char *id,
+                  spindle_progress *out)
 {
     memset(out, 0, sizeof(*out));
-    char key[SPINDLE_KEY_MAX];
-    spindle_key_task(key, s->ns, queue, id);
-    redisReply *r = spindle_store_callf(s, "reading task progress",
-                                        "HMGET %s state progress_done progress_total "
-                                        "progress_msg progress_at progress_seq",
-                                        key);
-    if (r == NULL)
-        return s->err->code;
     if (r->type == REDIS_REPLY_ERROR) {
-        spindle_error_set(s->err, SPINDLE_ERR_PROTOCOL, "task key %s is not a hash: %s", key,
-                          r->str);
+        spindle_error_set(s->err, SPINDLE_ERR_PROTOCOL, "task %s of queue '%s' is not a hash: %s",
+                          id, queue, r->str);
         freeReplyObject(r);
         return SPINDLE_ERR_PROTOCOL;
     }
@@ -58,6 +53,49 @@ int spindle_store_progress(spindle_store *s, const char *queue, const char *id,
     out->seq = (long)int_field(r->element[5]);
     freeReplyObject(r);
     return SPINDLE_OK;
+}
+
+int spindle_store_progress(spindle_store *s, const char *queue, const char *id,
+                           spindle_progress *out)
+{
+    char key[SPINDLE_KEY_MAX];
+    spindle_key_task(key, s->ns, queue, id);
+    redisReply *r =
+        spindle_store_callf(s, "reading task progress", "HMGET %s " PROGRESS_FIELDS, key);
+    if (r == NULL) {
+        memset(out, 0, sizeof(*out));
+        return s->err->code;
+    }
+    return decode(s, r, queue, id, out);
+}
+
+int spindle_store_progress_many(spindle_store *s, const char *const *queues, const char *const *ids,
+                                size_t n, spindle_progress *out)
+{
+    char key[SPINDLE_KEY_MAX];
+    for (size_t i = 0; i < n; i++) {
+        spindle_key_task(key, s->ns, queues[i], ids[i]);
+        if (spindle_store_appendf(s, "reading task progress", "HMGET %s " PROGRESS_FIELDS, key) !=
+            SPINDLE_OK)
+            return s->err->code;
+    }
+    /* Every reply is read, even after a bad one, so the connection stays in step; the first
+     * failure is the one reported. */
+    int rc = SPINDLE_OK;
+    spindle_error first = {0};
+    for (size_t i = 0; i < n; i++) {
+        redisReply *r = spindle_store_read(s, "reading task progress");
+        int one = r ? decode(s, r, queues[i], ids[i], &out[i]) : s->err->code;
+        if (one != SPINDLE_OK && rc == SPINDLE_OK) {
+            rc = one;
+            first = *s->err;
+        }
+        if (r == NULL)
+            break; /* the connection is gone: no more replies will come */
+    }
+    if (rc != SPINDLE_OK)
+        *s->err = first;
+    return rc;
 }
 
 int spindle_store_progress_write(spindle_store *s, const char *queue, const char *id,

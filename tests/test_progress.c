@@ -84,6 +84,39 @@ static void test_final_report_read_by_handle(void)
     spindle_handle_free(h);
 }
 
+/* The sum over tasks: their final reports added up in one call; a task without reports adds
+ * nothing; an unknown task is named. */
+static void test_sum_across_tasks(void)
+{
+    const long a3[] = {3, 5}, a4[] = {4, 5}, a0[] = {0};
+    spindle_handle *h[3] = {enqueue("progress_steps", a3, 2), enqueue("progress_steps", a4, 2),
+                            enqueue("sleep_ms", a0, 1)};
+    CU_ASSERT_FATAL(h[0] && h[1] && h[2]);
+    CU_ASSERT_EQUAL(result_int(h[0]), 3);
+    CU_ASSERT_EQUAL(result_int(h[1]), 4);
+    CU_ASSERT_EQUAL(result_int(h[2]), 0);
+    spindle_progress one[2], sum;
+    CU_ASSERT_EQUAL_FATAL(spindle_progress_get(client, h[0], &one[0]), SPINDLE_OK);
+    CU_ASSERT_EQUAL_FATAL(spindle_progress_get(client, h[1], &one[1]), SPINDLE_OK);
+    CU_ASSERT_EQUAL_FATAL(spindle_progress_sum(client, h, 3, &sum), SPINDLE_OK);
+    CU_ASSERT_EQUAL(sum.done, 7);
+    CU_ASSERT_EQUAL(sum.total, 7);
+    CU_ASSERT_EQUAL(sum.seq, one[0].seq + one[1].seq);
+    CU_ASSERT_EQUAL(sum.updated_at_ms, one[0].updated_at_ms > one[1].updated_at_ms
+                                           ? one[0].updated_at_ms
+                                           : one[1].updated_at_ms);
+    CU_ASSERT_STRING_EQUAL(sum.message, "");
+    CU_ASSERT_EQUAL(spindle_progress_sum(client, h, 0, &sum), SPINDLE_ERR_INVALID);
+
+    char key[256];
+    CU_ASSERT_EQUAL(harness_int("DEL %s", harness_task_key(key, sizeof(key), h[1])), 1);
+    CU_ASSERT_EQUAL(spindle_progress_sum(client, h, 3, &sum), SPINDLE_ERR_NOT_FOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(client), spindle_handle_id(h[1])));
+    CU_ASSERT_EQUAL(sum.done, 0);
+    for (int i = 0; i < 3; i++)
+        spindle_handle_free(h[i]);
+}
+
 /* A task that never reported has no progress: zeroes, not an error. */
 static void test_no_report(void)
 {
@@ -336,6 +369,7 @@ int register_progress_tests(void)
     static const test_case tests[] = {
         {"last report stored and read by the handle", test_final_report_read_by_handle},
         {"no report: zeroes", test_no_report},
+        {"sum across tasks: one call, reports added up", test_sum_across_tasks},
         {"tight loop: at most one write per interval", test_coalescing_bounds_writes},
         {"wait_progress: increasing values, then the result", test_wait_progress_callback},
         {"wait_progress: timeout like spindle_wait", test_wait_progress_timeout},

@@ -541,6 +541,14 @@ static void test_progress_reported(void)
     CU_ASSERT_EQUAL(seen.calls, 1);
     CU_ASSERT_EQUAL(seen.last.seq, 4);
     CU_ASSERT_EQUAL(seen.last.done, 3);
+    /* The sum over several tasks reads the same records. */
+    spindle_handle *two[2] = {h, enq_one("report", 2, NULL)};
+    CU_ASSERT_PTR_NOT_NULL_FATAL(two[1]);
+    CU_ASSERT_EQUAL(spindle_progress_sum(c, two, 2, &p), SPINDLE_OK);
+    CU_ASSERT_EQUAL(p.done, 5);
+    CU_ASSERT_EQUAL(p.total, 5);
+    CU_ASSERT_EQUAL(p.seq, 7);
+    spindle_handle_free(two[1]);
     spindle_handle_free(h);
 
     /* No report: no callback, and the wait answers as spindle_wait(). */

@@ -33,6 +33,15 @@ typedef struct spindle_progress {
  * round trip. SPINDLE_ERR_NOT_FOUND if the task is unknown or expired. */
 int spindle_progress_get(spindle_client *c, const spindle_handle *h, spindle_progress *out);
 
+/* Aggregates the progress of n tasks (handles borrowed) into *sum, in one round trip: done and
+ * total are the sums of their last reports (a task without a report, or with an unknown
+ * total, adds 0 to total), updated_at_ms the latest report's time, seq the sum of their seqs
+ * (so it changes whenever any of them reports), message "". SPINDLE_ERR_INVALID for n 0,
+ * SPINDLE_ERR_NOT_FOUND if a task is unknown or expired (the message names it), SPINDLE_ERR_NOMEM.
+ */
+int spindle_progress_sum(spindle_client *c, spindle_handle *const *handles, size_t n,
+                         spindle_progress *sum);
+
 /* As spindle_wait(), with the same returns, and calls on_progress (if not NULL) whenever the
  * task's stored progress changed (its seq), in order, before it returns: with the report
  * seen when the wait starts, with each new one while it blocks (it looks at least every

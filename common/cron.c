@@ -245,7 +245,7 @@ int spindle_cron_parse(const char *text, spindle_cron_spec *out, spindle_error *
     char *words[3];
     size_t n = split_words(text, buf, sizeof(buf), words, 2);
     if (n >= 1 && strcasecmp(words[0], "@every") == 0) {
-        if (n != 2 || parse_every(n == 2 ? words[1] : "", &out->every_ms, why, sizeof(why)) != 0)
+        if (n > 2 || parse_every(n == 2 ? words[1] : "", &out->every_ms, why, sizeof(why)) != 0)
             return spindle_error_set(err, SPINDLE_ERR_INVALID, "cron spec '%s': %s", text,
                                      n > 2 ? "@every takes one interval (e.g. @every 1h30m)" : why);
         return SPINDLE_OK;

@@ -92,9 +92,10 @@ $(SHARED): $(LIB_OBJ)
 
 # Executables link the shared library so that task libraries loaded with dlopen() resolve
 # spindle_* symbols against the same single copy.
-$(WORKER_BIN): $(WORKER_OBJ) $(SHARED)
+# The worker types the arguments of --cron entries as the CLI types enqueue's.
+$(WORKER_BIN): $(WORKER_OBJ) $(OBJ)/cli/argtype.o $(SHARED)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(WORKER_OBJ) -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(WORKER_OBJ) $(OBJ)/cli/argtype.o -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS)
 
 $(CLI_BIN): $(CLI_OBJ) $(SHARED)
 	@mkdir -p $(dir $@)

@@ -152,6 +152,24 @@ static const spindle_cli_command commands[] = {
      "                  set or clear the cancel event, or print 'set' or 'clear'\n"
      "  delete          delete it with its messages\n"
      "A channel that was not created exits 3.\n"},
+    {"cron", spindle_cli_cmd_cron,
+     "cron [list] [--json] | cron add NAME SPEC FUNC [ARG...] [OPTIONS] | cron remove NAME",
+     "List, add or remove periodic tasks (cron entries fired by the workers).",
+     "SPEC is evaluated in UTC: 5 fields 'MIN HOUR DAY-OF-MONTH MONTH DAY-OF-WEEK' (lists,\n"
+     "ranges, steps, JAN-DEC and SUN-SAT), @hourly, @daily, @weekly, @monthly, @yearly, or\n"
+     "'@every D' (D like 30s, 5m, 1h30m; at least 1 s). Quote it: it is one argument.\n"
+     "Each tick enqueues FUNC(ARG...) once, whatever the number of workers; ARGs are\n"
+     "typed as by 'enqueue' (put '--' before an ARG that starts with '-').\n"
+     "\n"
+     "list (the default): NAME, SPEC, FUNC, QUEUE, LAST_RUN and NEXT_RUN in UTC; --json\n"
+     "gives an array of {\"name\", \"spec\", \"func\", \"args\", \"queue\", \"catch_up\",\n"
+     "\"last_tick\", \"last_run\", \"last_task\", \"next_run\", \"error\"} (times in ms).\n"
+     "add: adds the entry or replaces the one of that name; prints 'added NAME' or\n"
+     "'replaced NAME'. A bad SPEC exits 2 with the field at fault. Options:\n"
+     "  --queue Q       queue of its tasks (default: default)\n"
+     "  --catch-up N    after downtime, fire up to N missed ticks late (default 0: skip)\n"
+     "  --ttl S, --timeout S, --retries N   as for 'enqueue'\n"
+     "remove: deletes the entry (exits 3 if there is none).\n"},
     {"help", cmd_help, "help [COMMAND]", "Show this help, or the help of COMMAND.", NULL},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -47,25 +47,35 @@ static void drop(spindle_cancel_sub *sub)
     }
 }
 
-/* SUBSCRIBE on a fresh connection and read its confirmation. */
+/* SUBSCRIBE to the cancel and cron channels on a fresh connection and read both
+ * confirmations. */
 static int subscribe(spindle_cancel_sub *sub)
 {
     spindle_store *s = &sub->store;
-    char channel[SPINDLE_KEY_MAX];
+    char channel[SPINDLE_KEY_MAX], cron[SPINDLE_KEY_MAX];
     spindle_key_cancel_channel(channel, s->ns);
+    spindle_key_cron_channel(cron, s->ns);
     redisReply *r =
-        spindle_store_callf(s, "subscribing to cancel requests", "SUBSCRIBE %s", channel);
+        spindle_store_callf(s, "subscribing to cancel requests", "SUBSCRIBE %s %s", channel, cron);
     if (r == NULL)
         return s->err->code;
-    int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+    int ok = 1;
+    for (int i = 0; i < 2 && ok; i++) {
+        ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
              r->element[0]->type == REDIS_REPLY_STRING &&
              strcmp(r->element[0]->str, "subscribe") == 0;
-    freeReplyObject(r);
+        if (r)
+            freeReplyObject(r);
+        r = NULL;
+        if (ok && i == 0 && redisGetReply(s->rc, (void **)&r) != REDIS_OK)
+            ok = 0;
+    }
     if (!ok) {
         drop(sub);
         return spindle_error_set(s->err, SPINDLE_ERR_PROTOCOL,
                                  "subscribing to %s at %s: unexpected reply", channel, s->url_text);
     }
+    sub->subscriptions++;
     return SPINDLE_OK;
 }
 
@@ -94,12 +104,18 @@ int spindle_cancel_sub_fd(const spindle_cancel_sub *sub)
 
 /* Takes one message from a pushed reply into m: 0, or -1 if it is not a well-formed
  * announcement (a subscribe confirmation, garbage). */
-static int take(const redisReply *r, spindle_cancel_msg *m)
+static int take(spindle_cancel_sub *sub, const redisReply *r, spindle_cancel_msg *m)
 {
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
         r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "message") != 0 ||
-        r->element[2]->type != REDIS_REPLY_STRING)
+        r->element[1]->type != REDIS_REPLY_STRING || r->element[2]->type != REDIS_REPLY_STRING)
         return -1;
+    char cron[SPINDLE_KEY_MAX];
+    spindle_key_cron_channel(cron, sub->store.ns);
+    if (strcmp(r->element[1]->str, cron) == 0) {
+        sub->cron_changes++;
+        return -1;
+    }
     return spindle_cancel_msg_parse(r->element[2]->str, r->element[2]->len, m);
 }
 
@@ -115,7 +131,7 @@ int spindle_cancel_sub_read(spindle_cancel_sub *sub, spindle_cancel_msg *out, si
     for (int reads = 0;;) {
         void *r = NULL;
         while (*n < cap && redisGetReplyFromReader(s->rc, &r) == REDIS_OK && r != NULL) {
-            if (take(r, &out[*n]) == 0)
+            if (take(sub, r, &out[*n]) == 0)
                 (*n)++;
             freeReplyObject(r);
             r = NULL;

@@ -24,6 +24,10 @@ typedef struct spindle_cancel_msg {
 typedef struct spindle_cancel_sub {
     spindle_store store; /* rc is NULL while not subscribed */
     int opened;          /* the options were valid: (re)subscribing can be tried */
+    /* The same connection also listens to NS:cron, where changes to the table of periodic
+     * tasks are announced (worker/cron.c): messages heard there, and successful subscribes
+     * (after one, messages may have been missed while the connection was down). */
+    unsigned long cron_changes, subscriptions;
 } spindle_cancel_sub;
 
 /* Parses one message payload of len bytes into m. 0, or -1 if malformed. Pure: no I/O. */

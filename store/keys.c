@@ -116,3 +116,28 @@ size_t spindle_key_cancel_channel(char *buf, const char *ns)
 {
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:cancel", ns));
 }
+
+size_t spindle_key_cron_index(char *buf, const char *ns)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{cron}:entries", ns));
+}
+
+size_t spindle_key_cron_entry_prefix(char *buf, const char *ns)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{cron}:entry:", ns));
+}
+
+size_t spindle_key_cron_entry(char *buf, const char *ns, const char *name)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{cron}:entry:%s", ns, name));
+}
+
+size_t spindle_key_cron_mark(char *buf, const char *ns, const char *queue, const char *name)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:cron:%s", ns, queue, name));
+}
+
+size_t spindle_key_cron_channel(char *buf, const char *ns)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:cron", ns));
+}

@@ -50,5 +50,15 @@ size_t spindle_key_chan_group(char *buf, const char *ns, const char *group, cons
  */
 size_t spindle_key_chan_global(char *buf, const char *ns,
                                const char *part); /* NS:{global}:chan:part */
+/* Periodic tasks (docs/PROTOCOL.md, "Periodic tasks"): the index of entry names
+ * "NS:{cron}:entries", the prefix of entry hashes "NS:{cron}:entry:" and one entry's hash,
+ * all in the {cron} slot; the queue's mark of the last tick an entry enqueued on it,
+ * "NS:{Q}:cron:NAME" (in the queue's slot); the pub/sub channel announcing changes to the
+ * table, "NS:cron". */
+size_t spindle_key_cron_index(char *buf, const char *ns);
+size_t spindle_key_cron_entry_prefix(char *buf, const char *ns);
+size_t spindle_key_cron_entry(char *buf, const char *ns, const char *name);
+size_t spindle_key_cron_mark(char *buf, const char *ns, const char *queue, const char *name);
+size_t spindle_key_cron_channel(char *buf, const char *ns);
 
 #endif

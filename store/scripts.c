@@ -302,6 +302,8 @@ static const char heartbeat_lua[] =
 /* Scripts kept in files of their own (store/script_*.c). */
 extern const char spindle_lua_channel[];
 extern const char spindle_lua_cancel[];
+extern const char spindle_lua_cron[];
+extern const char spindle_lua_cron_enqueue[];
 
 static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_ENQUEUE] = enqueue_lua,
@@ -317,16 +319,26 @@ static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_EMIT] = spindle_lua_emit,
     [SPINDLE_SCRIPT_ITEMS_OPEN] = spindle_lua_items_open,
     [SPINDLE_SCRIPT_CANCEL] = spindle_lua_cancel,
+    [SPINDLE_SCRIPT_CRON] = spindle_lua_cron,
+    [SPINDLE_SCRIPT_CRON_ENQUEUE] = spindle_lua_cron_enqueue,
 };
 
 static const char *const names[SPINDLE_SCRIPT_COUNT] = {
-    [SPINDLE_SCRIPT_ENQUEUE] = "enqueue",     [SPINDLE_SCRIPT_CLAIM] = "claim",
-    [SPINDLE_SCRIPT_SETTLE] = "settle",       [SPINDLE_SCRIPT_RECOVER] = "recover",
-    [SPINDLE_SCRIPT_RETRY] = "retry",         [SPINDLE_SCRIPT_WAIT] = "wait",
-    [SPINDLE_SCRIPT_HEARTBEAT] = "heartbeat", [SPINDLE_SCRIPT_AUDIT] = "audit",
-    [SPINDLE_SCRIPT_CHANNEL] = "channel",     [SPINDLE_SCRIPT_PROGRESS] = "progress",
-    [SPINDLE_SCRIPT_EMIT] = "emit",           [SPINDLE_SCRIPT_ITEMS_OPEN] = "items_open",
+    [SPINDLE_SCRIPT_ENQUEUE] = "enqueue",
+    [SPINDLE_SCRIPT_CLAIM] = "claim",
+    [SPINDLE_SCRIPT_SETTLE] = "settle",
+    [SPINDLE_SCRIPT_RECOVER] = "recover",
+    [SPINDLE_SCRIPT_RETRY] = "retry",
+    [SPINDLE_SCRIPT_WAIT] = "wait",
+    [SPINDLE_SCRIPT_HEARTBEAT] = "heartbeat",
+    [SPINDLE_SCRIPT_AUDIT] = "audit",
+    [SPINDLE_SCRIPT_CHANNEL] = "channel",
+    [SPINDLE_SCRIPT_PROGRESS] = "progress",
+    [SPINDLE_SCRIPT_EMIT] = "emit",
+    [SPINDLE_SCRIPT_ITEMS_OPEN] = "items_open",
     [SPINDLE_SCRIPT_CANCEL] = "cancel",
+    [SPINDLE_SCRIPT_CRON] = "cron",
+    [SPINDLE_SCRIPT_CRON_ENQUEUE] = "cron_enqueue",
 };
 
 const char *spindle_script_source(enum spindle_script id)

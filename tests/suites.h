@@ -48,6 +48,8 @@ int register_wait_many_tests(void);
 int register_progress_tests(void);
 int register_items_tests(void);
 int register_cancel_tests(void);
+int register_cron_spec_tests(void);
+int register_cron_tests(void);
 int register_cli_tests(void);
 
 #endif

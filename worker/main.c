@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/argtype.h"
+#include "common/cron.h"
 #include "common/log.h"
 #include "spindle/client.h"
 #include "spindle/version.h"
@@ -16,6 +18,9 @@
 
 #define MAX_QUEUES 32
 #define MAX_LIBS 64
+#define MAX_CRON 64
+/* Most arguments of one --cron entry. */
+#define MAX_CRON_ARGS 32
 
 static void usage(FILE *out)
 {
@@ -44,6 +49,14 @@ static void usage(FILE *out)
             "  --cancel-grace MS    after a cancel request without a grace of its own, kill\n"
             "                       a task still running after MS ms (default -1: never;\n"
             "                       tasks stop when they see spindle_task_cancelled())\n"
+            "  --cron 'NAME=SPEC FUNC [ARG...]'\n"
+            "                       declare a periodic task (repeatable): written to Redis at\n"
+            "                       start, fired by the whole fleet on the first --queues\n"
+            "                       queue. SPEC (UTC): 5 fields 'M H DOM MON DOW', @hourly,\n"
+            "                       @daily, @weekly, @monthly, @yearly or '@every 30s'; ARGs\n"
+            "                       typed as by 'spindle enqueue', one word each\n"
+            "  --cron-catch-up N    ticks missed while no worker ran that the --cron entries\n"
+            "                       fire late, 0-100 (default 0: skipped)\n"
             "  --check              liveness probe: exit 0 if a worker on this host has a\n"
             "                       fresh heartbeat in Redis, 1 otherwise\n"
             "  --version, --help\n");
@@ -72,6 +85,69 @@ static int split_queues(char *list, const char **out)
     return n;
 }
 
+/* The entries of --cron, and what they own. */
+typedef struct cron_flags {
+    spindle_cron_entry entries[MAX_CRON];
+    char *lines[MAX_CRON];
+    char specs[MAX_CRON][SPINDLE_CRON_SPEC_MAX];
+    spindle_args *args[MAX_CRON];
+    int n;
+} cron_flags;
+
+/* Parses one --cron value into the next entry; 0, or 2 after printing why it is wrong. */
+static int add_cron(cron_flags *cf, const char *text)
+{
+    if (cf->n == MAX_CRON) {
+        fprintf(stderr, "spindle-worker: at most %d --cron options\n", MAX_CRON);
+        return 2;
+    }
+    int i = cf->n;
+    char *name, *func, *words[MAX_CRON_ARGS];
+    size_t nargs = 0;
+    spindle_error err;
+    const char *data = NULL;
+    size_t len = 0;
+    cf->lines[i] = strdup(text);
+    cf->args[i] = spindle_args_new();
+    if (cf->lines[i] == NULL || cf->args[i] == NULL) {
+        fprintf(stderr, "spindle-worker: out of memory\n");
+        return 2;
+    }
+    cf->n++;
+    if (spindle_cron_split_line(cf->lines[i], &name, cf->specs[i], &func, words, MAX_CRON_ARGS,
+                                &nargs, &err) != SPINDLE_OK) {
+        fprintf(stderr, "spindle-worker: --cron: %s\n", err.msg);
+        return 2;
+    }
+    for (size_t k = 0; k < nargs; k++)
+        spindle_cli_type_arg(cf->args[i], words[k]);
+    if (spindle_args_data(cf->args[i], &data, &len) != SPINDLE_OK) {
+        fprintf(stderr, "spindle-worker: --cron '%s': out of memory\n", name);
+        return 2;
+    }
+    spindle_cron_entry *e = &cf->entries[i];
+    spindle_cron_entry_init(e);
+    e->name = name;
+    e->spec = cf->specs[i];
+    e->func = func;
+    e->args = data;
+    e->args_len = len;
+    char why[SPINDLE_ERROR_MAX];
+    if (spindle_cron_check(e->spec, why, sizeof(why)) != SPINDLE_OK) {
+        fprintf(stderr, "spindle-worker: --cron '%s': %s\n", name, why);
+        return 2;
+    }
+    return 0;
+}
+
+static void free_cron(cron_flags *cf)
+{
+    for (int i = 0; i < cf->n; i++) {
+        free(cf->lines[i]);
+        spindle_args_free(cf->args[i]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {{"redis", required_argument, 0, 'r'},
@@ -93,6 +169,8 @@ int main(int argc, char **argv)
                                              {"check", no_argument, 0, 'C'},
                                              {"progress-interval", required_argument, 0, 'I'},
                                              {"cancel-grace", required_argument, 0, 'G'},
+                                             {"cron", required_argument, 0, 'R'},
+                                             {"cron-catch-up", required_argument, 0, 'U'},
                                              {0, 0, 0, 0}};
     spindle_worker_options opts;
     spindle_worker_options_init(&opts);
@@ -104,6 +182,8 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *libs[MAX_LIBS];
+    static cron_flags cron; /* static: about 20 KiB */
+    long catch_up = 0;
     int nlibs = 0, ch, code = 0, check = 0;
     long ms;
     while (code == 0 && (ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -215,6 +295,17 @@ int main(int argc, char **argv)
                 code = 2;
             }
             break;
+        case 'R':
+            code = add_cron(&cron, optarg);
+            break;
+        case 'U':
+            catch_up = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end || catch_up < 0 || catch_up > SPINDLE_CRON_MAX_CATCH_UP) {
+                fprintf(stderr, "spindle-worker: --cron-catch-up '%s' is not in 0-%d\n", optarg,
+                        SPINDLE_CRON_MAX_CATCH_UP);
+                code = 2;
+            }
+            break;
         case 'V':
             printf("spindle-worker %s (protocol %d)\n", SPINDLE_VERSION, SPINDLE_PROTOCOL_VERSION);
             code = -1;
@@ -254,8 +345,15 @@ int main(int argc, char **argv)
     if (code == 0) {
         opts.queues = nqueues ? queues : NULL;
         opts.nqueues = (size_t)nqueues;
+        for (int i = 0; i < cron.n; i++) {
+            cron.entries[i].opts.queue = nqueues ? queues[0] : NULL;
+            cron.entries[i].catch_up = (int)catch_up;
+        }
+        opts.cron = cron.entries;
+        opts.ncron = (size_t)cron.n;
         code = spindle_worker_main(&opts, reg);
     }
+    free_cron(&cron);
     spindle_registry_free(reg);
     return code < 0 ? 0 : code;
 }

@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "worker/cancel.h"
+#include "worker/cron.h"
 #include "worker/supervisor.h"
 
 /* How often the supervisor looks at its slots (ms): the resolution of hard timeouts. */
@@ -468,6 +469,8 @@ int spindle_supervise(spindle_worker *w)
             sweep(w);
             l.next_sweep = now + w->opts.sweep_interval_ms;
         }
+        if (!l.stopping)
+            spindle_worker_cron_run(w); /* fires periodic tasks that are due (cron.c) */
         spindle_cancel_wait(w, TICK_MS);
     }
     spindle_cancel_stop(w);

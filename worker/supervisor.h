@@ -50,6 +50,7 @@ struct spindle_worker {
     spindle_error sub_err;
     int64_t sub_retry_ms;
     int sub_warned;
+    struct spindle_cron_state *cron; /* periodic tasks (cron.c), NULL until the first look */
 };
 
 /* Runs the pool until it has stopped: every slot ended and buried. */

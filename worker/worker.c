@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "spindle/client.h"
+#include "worker/cron.h"
 #include "worker/pool.h"
 #include "worker/supervisor.h"
 
@@ -85,6 +86,7 @@ void spindle_worker_free(spindle_worker *w)
     if (signal_target == w)
         signal_target = NULL;
     spindle_store_close(&w->store);
+    spindle_worker_cron_free(w);
     for (size_t i = 0; i < w->nqueues; i++)
         free(w->queues[i]);
     free(w->queues);
@@ -264,6 +266,8 @@ int spindle_worker_run(spindle_worker *w)
         rc = check_eviction(w);
     if (rc == SPINDLE_OK)
         rc = spindle_store_register_queues(&w->store, (const char *const *)w->queues, w->nqueues);
+    if (rc == SPINDLE_OK)
+        rc = spindle_worker_cron_declare(w);
     if (rc == SPINDLE_OK)
         rc = prepare(w);
     if (rc != SPINDLE_OK)

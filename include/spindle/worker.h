@@ -15,6 +15,7 @@
 
 #include <msgpack.h>
 
+#include "spindle/cron.h"
 #include "spindle/status.h"
 
 #ifdef __cplusplus
@@ -121,6 +122,13 @@ typedef struct spindle_worker_options {
      * ends the task and ignores the function's late result). Default -1: never forced, the
      * function is trusted to check spindle_task_cancelled(). */
     long cancel_grace_ms;
+    /* Periodic tasks this worker declares (spindle/cron.h): written to Redis at start, each
+     * added or replacing the entry of its name, so that `spindle cron` lists them and the
+     * whole fleet fires them. An invalid one stops the start. Borrowed until
+     * spindle_worker_run() returns. Every worker fires every entry in Redis, declared here
+     * or not. */
+    const spindle_cron_entry *cron;
+    size_t ncron;
 } spindle_worker_options;
 
 enum spindle_pool { SPINDLE_POOL_PROCESS, SPINDLE_POOL_THREAD };

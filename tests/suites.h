@@ -48,6 +48,9 @@ int register_wait_many_tests(void);
 int register_progress_tests(void);
 int register_items_tests(void);
 int register_cancel_tests(void);
+int register_route_table_tests(void);
+int register_routing_tests(void);
+int register_processor_tests(void);
 int register_cli_tests(void);
 
 #endif

@@ -83,9 +83,10 @@ int spindle_client_set_routes(spindle_client *c, const spindle_routes *t);
  * message (spindle_errstr(c)) names the file and, for a bad line, the line. */
 int spindle_client_load_routes(spindle_client *c, const char *path);
 
-/* Without either call above, the first enqueue of a client reads the file named by the
- * environment variable SPINDLE_ROUTES (if set and not empty) as spindle_client_load_routes()
- * would; if that fails the enqueue fails with its message, and the next enqueue tries again. */
+/* Without either call above, the first enqueue of a client that needs a route (one without
+ * an explicit queue) reads the file named by the environment variable SPINDLE_ROUTES (if set
+ * and not empty) as spindle_client_load_routes() would; if that fails the enqueue fails with
+ * its message ("$SPINDLE_ROUTES: FILE, line N: ..."), and the next enqueue tries again. */
 #define SPINDLE_ROUTES_ENV "SPINDLE_ROUTES"
 
 #ifdef __cplusplus

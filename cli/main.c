@@ -33,7 +33,8 @@ static const spindle_cli_command commands[] = {
      "[--backoff-max MS] FUNC [ARG...]",
      "Enqueue a call of FUNC with the arguments ARG...; print the task id.",
      "Options, recognized only before FUNC (so 'spindle enqueue add -5 3' passes -5):\n"
-     "  --queue Q           queue to enqueue on (default: default)\n"
+     "  --queue Q           queue to enqueue on (default: the queue the route table\n"
+     "                      gives FUNC, else default; see --routes)\n"
      "  --ttl SECONDS       keep the task and its result this long after it ends\n"
      "                      (default 3600; 0 deletes it as soon as it succeeds)\n"
      "  --timeout SECONDS   hard time limit for one run (default: none)\n"
@@ -176,10 +177,11 @@ static const spindle_cli_command commands[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: spindle [--redis URL] [--namespace NS] COMMAND [ARGS...]\n\n"
-                 "Enqueue Spindle tasks, read their state and results, retry them; list the\n"
-                 "queues, the dead letters and the live workers.\n\n"
-                 "Commands:\n");
+    fprintf(out,
+            "usage: spindle [--redis URL] [--namespace NS] [--routes FILE] COMMAND [ARGS...]\n\n"
+            "Enqueue Spindle tasks, read their state and results, retry them; list the\n"
+            "queues, the dead letters and the live workers.\n\n"
+            "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n"
@@ -188,6 +190,9 @@ static void usage(FILE *out)
                  "                   unix:///path/to/socket[?db=N&password=P]\n"
                  "                   (default: $SPINDLE_REDIS_URL, else redis://127.0.0.1:6379)\n"
                  "  --namespace NS   key namespace (default: spindle)\n"
+                 "  --routes FILE    route table for enqueue: 'PATTERN QUEUE' lines sending\n"
+                 "                   functions to queues (default: $SPINDLE_ROUTES, if set);\n"
+                 "                   --queue wins over it\n"
                  "  --help           this help; 'spindle COMMAND --help' for a command's\n"
                  "  --version        the version of spindle and of the protocol\n"
                  "\n"
@@ -256,6 +261,8 @@ static int parse_globals(spindle_cli *cli, int argc, char **argv, int *i)
         int got = global_value("--redis", argc, argv, i, &cli->url);
         if (got == 0)
             got = global_value("--namespace", argc, argv, i, &cli->ns);
+        if (got == 0)
+            got = global_value("--routes", argc, argv, i, &cli->routes);
         if (got < 0)
             return spindle_cli_error(SPINDLE_EXIT_USAGE, "option %s needs a value", arg);
         if (got > 0)

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/names.h"
+#include "spindle/routing.h"
 #include "spindle/status.h"
 
 int spindle_cli_error(int code, const char *fmt, ...)
@@ -207,6 +208,8 @@ int spindle_cli_connect(spindle_cli *cli)
     o.url = cli->url;
     o.ns = cli->ns;
     int rc = spindle_client_connect(cli->client, &o);
+    if (rc == SPINDLE_OK && cli->routes)
+        rc = spindle_client_load_routes(cli->client, cli->routes);
     return rc == SPINDLE_OK ? SPINDLE_CLI_CONTINUE : spindle_cli_fail(cli, rc);
 }
 

@@ -50,6 +50,7 @@ typedef struct spindle_cli_command {
 struct spindle_cli {
     const char *url;                /* --redis (borrowed from argv), or NULL for the default */
     const char *ns;                 /* --namespace (borrowed from argv), or NULL */
+    const char *routes;             /* --routes FILE (borrowed from argv), or NULL */
     const spindle_cli_command *cmd; /* the running command (borrowed from the table) */
     spindle_client *client;         /* NULL until spindle_cli_connect(); owned */
 };

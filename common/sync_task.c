@@ -35,5 +35,6 @@ void spindle_sync_task_free(struct spindle_sync_task *t)
     free(t->args);
     free(t->result);
     free(t->error);
+    free(t->pinfo);
     free(t);
 }

@@ -49,6 +49,9 @@ struct spindle_sync_task {
     spindle_sync_item *items;
     size_t nitems, capitems;
     struct spindle_sync_chans *chans; /* the client's channels, borrowed for its life */
+    char proc[SPINDLE_NAME_MAX + 1];  /* processor name (include/spindle/processor.h), "" if none */
+    char *pinfo;                      /* its static info (msgpack), owned; NULL if none */
+    size_t pinfo_len;
 };
 
 /* Appends a copy of data[0..len) to t's items, as emitted by attempt t->attempts.

@@ -53,6 +53,7 @@ void spindle_client_free(spindle_client *c)
         return;
     spindle_store_close(&c->store);
     spindle_sync_free(c->sync);
+    spindle_client_routing_free(c);
     free(c);
 }
 

@@ -20,6 +20,8 @@
 #define CLIENT_MAX_ARGS (64u << 20)
 
 struct spindle_sync;
+struct spindle_routes;
+struct spindle_processors;
 
 struct spindle_client {
     spindle_store store;
@@ -28,6 +30,12 @@ struct spindle_client {
     int opened; /* spindle_client_connect() validated the options once */
     char registered[CLIENT_QUEUE_CACHE][SPINDLE_NAME_MAX + 1];
     unsigned nregistered;
+    /* Routing (producer/routing.c): the table in use (borrowed, or routes_owned), and whether
+     * it was chosen (set or loaded), so that $SPINDLE_ROUTES is no longer read. */
+    const struct spindle_routes *routes;
+    struct spindle_routes *routes_owned;
+    int routes_chosen;
+    struct spindle_processors *procs; /* processor pairs (producer/processor.c), or NULL */
 };
 
 struct spindle_handle {
@@ -58,6 +66,30 @@ int spindle_wait_sliced(spindle_client *c, const spindle_handle *h, long timeout
 int spindle_client_register_queue(spindle_client *c, const char *queue);
 /* A handle for (id, queue), or NULL with c->err set to SPINDLE_ERR_NOMEM. */
 spindle_handle *spindle_handle_make(spindle_client *c, const char *id, const char *queue);
+
+/* The processor fields a task is enqueued with (processor.h); pinfo NULL: none. */
+typedef struct spindle_proc_fields {
+    const char *proc;
+    const char *pinfo;
+    size_t pinfo_len;
+} spindle_proc_fields;
+
+/* The single enqueue behind spindle_enqueue() and spindle_enqueue_msgpack(): args[0..len) is
+ * one msgpack array, already checked; pf (may be NULL) adds the processor fields. Validates
+ * the options and func, routes, then enqueues (or runs, on a synchronous client). */
+int spindle_enqueue_task(spindle_client *c, const char *func, const char *args, size_t len,
+                         const spindle_enqueue_options *opts, const spindle_proc_fields *pf,
+                         spindle_handle **out);
+
+/* The queue func goes to: explicit if not NULL, else the route table's (reading
+ * $SPINDLE_ROUTES first if no table was chosen), else "default". *queue is borrowed until the
+ * table changes. Fails only when $SPINDLE_ROUTES names a bad file (c->err says why). */
+int spindle_client_route(spindle_client *c, const char *func, const char *explicit_queue,
+                         const char **queue);
+/* Frees what routing and processors own (spindle_client_free()). */
+void spindle_client_routing_free(spindle_client *c);
+/* Frees a client's processor pairs (producer/processor.c). NULL is a no-op. */
+void spindle_processors_free(struct spindle_processors *p);
 
 /* Synchronous clients (producer/sync.c): the public calls branch here when c->sync is set,
  * after their own argument checks. Each sets c->err on failure like its Redis twin. */

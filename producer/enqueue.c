@@ -33,7 +33,8 @@ static int check_backoff(spindle_client *c, const char *name, long v)
     return SPINDLE_OK;
 }
 
-/* Validates the options and fills the store's view of them. */
+/* Validates the options and fills the store's view of them. *queue is the explicit queue,
+ * or NULL when the task is routed (routing.h). */
 static int check_options(spindle_client *c, const spindle_enqueue_options *opts, const char **queue,
                          spindle_task_opts *to)
 {
@@ -42,8 +43,8 @@ static int check_options(spindle_client *c, const spindle_enqueue_options *opts,
         spindle_enqueue_options_init(&dflt);
         opts = &dflt;
     }
-    *queue = opts->queue ? opts->queue : "default";
-    int rc = spindle_name_check(*queue, "queue", &c->err);
+    *queue = opts->queue;
+    int rc = *queue ? spindle_name_check(*queue, "queue", &c->err) : SPINDLE_OK;
     if (rc != SPINDLE_OK)
         return rc;
     if (opts->timeout_s < 0)
@@ -62,6 +63,9 @@ static int check_options(spindle_client *c, const spindle_enqueue_options *opts,
     to->max_retries = opts->max_retries;
     to->backoff_ms = opts->backoff_ms;
     to->backoff_max_ms = opts->backoff_max_ms;
+    to->proc = NULL;
+    to->pinfo = NULL;
+    to->pinfo_len = 0;
     return SPINDLE_OK;
 }
 
@@ -83,16 +87,24 @@ static int check_args(spindle_client *c, const char *func, const void *buf, size
     return SPINDLE_OK;
 }
 
-static int enqueue_one(spindle_client *c, const char *func, const char *args, size_t len,
-                       const spindle_enqueue_options *opts, spindle_handle **out)
+int spindle_enqueue_task(spindle_client *c, const char *func, const char *args, size_t len,
+                         const spindle_enqueue_options *opts, const spindle_proc_fields *pf,
+                         spindle_handle **out)
 {
     const char *queue;
     spindle_task_opts to;
     int rc = check_options(c, opts, &queue, &to);
     if (rc == SPINDLE_OK)
         rc = spindle_name_check(func, "function", &c->err);
+    if (rc == SPINDLE_OK)
+        rc = spindle_client_route(c, func, queue, &queue);
     if (rc != SPINDLE_OK)
         return rc;
+    if (pf) {
+        to.proc = pf->proc;
+        to.pinfo = pf->pinfo;
+        to.pinfo_len = pf->pinfo_len;
+    }
     if (c->sync)
         return spindle_sync_enqueue(c, queue, func, args, len, &to, out);
     spindle_new_task t = {.func = func, .args = args, .args_len = len};
@@ -130,7 +142,7 @@ int spindle_enqueue(spindle_client *c, const char *func, spindle_args *args,
         if (len > CLIENT_MAX_ARGS)
             return check_args(c, func ? func : "(null)", data, len);
     }
-    return enqueue_one(c, func, data, len, opts, out);
+    return spindle_enqueue_task(c, func, data, len, opts, NULL, out);
 }
 
 int spindle_enqueue_msgpack(spindle_client *c, const char *func, const void *args, size_t len,
@@ -141,33 +153,113 @@ int spindle_enqueue_msgpack(spindle_client *c, const char *func, const void *arg
         len = 1;
     }
     int rc = check_args(c, func ? func : "(null)", args, len);
-    return rc ? rc : enqueue_one(c, func, args, len, opts, out);
+    return rc ? rc : spindle_enqueue_task(c, func, args, len, opts, NULL, out);
 }
 
-/* A bulk enqueue on a synchronous client: each task runs in turn. */
-static int sync_bulk(spindle_client *c, const char *queue, const spindle_task_spec *specs, size_t n,
-                     const spindle_task_opts *to, spindle_handle **out)
+/* A bulk enqueue on a synchronous client: each task runs in turn, in the caller's order,
+ * on its own queue. */
+static int sync_bulk(spindle_client *c, const char *const *queues, const spindle_task_spec *specs,
+                     size_t n, const spindle_task_opts *to, spindle_handle **out)
 {
     if (out)
         memset(out, 0, n * sizeof(*out));
     for (size_t i = 0; i < n; i++) {
         const spindle_task_spec *sp = &specs[i];
         int has = sp->args && sp->args_len;
-        int rc = spindle_sync_enqueue(c, queue, sp->func, has ? sp->args : empty_array,
+        int rc = spindle_sync_enqueue(c, queues[i], sp->func, has ? sp->args : empty_array,
                                       has ? sp->args_len : 1, to, out ? &out[i] : NULL);
         if (rc != SPINDLE_OK)
-            return spindle_error_wrap(&c->err,
-                                      "bulk enqueue on queue '%s' (%zu of %zu run): ", queue, i, n);
+            return spindle_error_wrap(
+                &c->err, "bulk enqueue on queue '%s' (%zu of %zu run): ", queues[i], i, n);
     }
     return SPINDLE_OK;
+}
+
+/* Scratch space for sending one queue's share of a bulk enqueue, chunk by chunk. */
+typedef struct bulk_scratch {
+    spindle_new_task *tasks;
+    char (*ids)[SPINDLE_ID_LEN + 1];
+    size_t chunk;
+} bulk_scratch;
+
+/* Sends the m tasks specs[idx[0..m)] (idx NULL: specs[0..m)) on queue, in that order, in
+ * chunks; their handles go to out[idx[i]]. *sent counts the tasks sent. On a failure the
+ * handles of the failed chunk are freed and NULL. */
+static int bulk_queue(spindle_client *c, const char *queue, const spindle_task_spec *specs,
+                      const size_t *idx, size_t m, const spindle_task_opts *to, bulk_scratch *b,
+                      spindle_handle **out, size_t *sent)
+{
+    int rc = spindle_client_register_queue(c, queue);
+    size_t done = 0;
+    while (rc == SPINDLE_OK && done < m) {
+        size_t k = m - done < b->chunk ? m - done : b->chunk;
+        for (size_t i = 0; i < k; i++) {
+            size_t at = idx ? idx[done + i] : done + i;
+            const spindle_task_spec *sp = &specs[at];
+            spindle_id_new(b->ids[i]);
+            b->tasks[i].id = b->ids[i];
+            b->tasks[i].func = sp->func;
+            b->tasks[i].args = sp->args && sp->args_len ? sp->args : empty_array;
+            b->tasks[i].args_len = sp->args && sp->args_len ? sp->args_len : 1;
+            if (out && (out[at] = spindle_handle_make(c, b->ids[i], queue)) == NULL)
+                rc = SPINDLE_ERR_NOMEM;
+        }
+        if (rc == SPINDLE_OK)
+            rc = spindle_store_enqueue(&c->store, queue, b->tasks, k, to);
+        if (rc != SPINDLE_OK && out)
+            for (size_t i = 0; i < k; i++) {
+                size_t at = idx ? idx[done + i] : done + i;
+                spindle_handle_free(out[at]);
+                out[at] = NULL;
+            }
+        if (rc == SPINDLE_OK) {
+            done += k;
+            *sent += k;
+        }
+    }
+    if (rc != SPINDLE_OK)
+        spindle_error_wrap(&c->err, "queue '%s': ", queue);
+    return rc;
+}
+
+/* Sends the tasks grouped by queue: for each queue, in the order of its first task, its
+ * tasks in the caller's order. One queue (the usual case) needs no grouping. */
+static int bulk_send(spindle_client *c, const char *const *queues, const spindle_task_spec *specs,
+                     size_t n, const spindle_task_opts *to, bulk_scratch *b, spindle_handle **out,
+                     size_t *sent)
+{
+    size_t first_other = 1;
+    while (first_other < n && strcmp(queues[first_other], queues[0]) == 0)
+        first_other++;
+    if (first_other >= n)
+        return n ? bulk_queue(c, queues[0], specs, NULL, n, to, b, out, sent) : SPINDLE_OK;
+    size_t *idx = malloc(n * sizeof(*idx));
+    unsigned char *taken = calloc(n, 1);
+    int rc = idx && taken
+                 ? SPINDLE_OK
+                 : spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "bulk enqueue: out of memory");
+    for (size_t i = 0; rc == SPINDLE_OK && i < n; i++) {
+        if (taken[i])
+            continue;
+        size_t m = 0;
+        for (size_t j = i; j < n; j++)
+            if (!taken[j] && strcmp(queues[j], queues[i]) == 0) {
+                taken[j] = 1;
+                idx[m++] = j;
+            }
+        rc = bulk_queue(c, queues[i], specs, idx, m, to, b, out, sent);
+    }
+    free(idx);
+    free(taken);
+    return rc;
 }
 
 int spindle_enqueue_bulk(spindle_client *c, const spindle_task_spec *specs, size_t n,
                          const spindle_enqueue_options *opts, spindle_handle **out)
 {
-    const char *queue;
+    const char *explicit_queue;
     spindle_task_opts to;
-    int rc = check_options(c, opts, &queue, &to);
+    int rc = check_options(c, opts, &explicit_queue, &to);
     if (rc != SPINDLE_OK)
         return rc;
     for (size_t i = 0; i < n; i++) {
@@ -177,46 +269,36 @@ int spindle_enqueue_bulk(spindle_client *c, const spindle_task_spec *specs, size
         if (rc != SPINDLE_OK)
             return spindle_error_wrap(&c->err, "bulk enqueue, task %zu: ", i);
     }
-    if (c->sync)
-        return sync_bulk(c, queue, specs, n, &to, out);
-    size_t chunk = n < BULK_CHUNK ? n : BULK_CHUNK;
-    spindle_new_task *tasks = malloc((chunk ? chunk : 1) * sizeof(*tasks));
-    char(*ids)[SPINDLE_ID_LEN + 1] = malloc((chunk ? chunk : 1) * sizeof(*ids));
-    if (tasks == NULL || ids == NULL) {
-        free(tasks);
-        free(ids);
+    /* Every task's queue, decided before anything is sent (borrowed from the route table). */
+    const char **queues = malloc((n ? n : 1) * sizeof(*queues));
+    if (queues == NULL)
         return spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "bulk enqueue: out of memory");
+    for (size_t i = 0; i < n && rc == SPINDLE_OK; i++)
+        rc = spindle_client_route(c, specs[i].func, explicit_queue, &queues[i]);
+    if (rc != SPINDLE_OK) {
+        free(queues);
+        return rc;
     }
-    if (out)
-        memset(out, 0, n * sizeof(*out));
-    rc = n ? spindle_client_register_queue(c, queue) : SPINDLE_OK;
+    if (c->sync) {
+        rc = sync_bulk(c, queues, specs, n, &to, out);
+        free(queues);
+        return rc;
+    }
+    bulk_scratch b = {.chunk = n < BULK_CHUNK ? (n ? n : 1) : BULK_CHUNK};
+    b.tasks = malloc(b.chunk * sizeof(*b.tasks));
+    b.ids = malloc(b.chunk * sizeof(*b.ids));
     size_t sent = 0;
-    while (rc == SPINDLE_OK && sent < n) {
-        size_t m = n - sent < chunk ? n - sent : chunk;
-        for (size_t i = 0; i < m; i++) {
-            const spindle_task_spec *sp = &specs[sent + i];
-            spindle_id_new(ids[i]);
-            tasks[i].id = ids[i];
-            tasks[i].func = sp->func;
-            tasks[i].args = sp->args && sp->args_len ? sp->args : empty_array;
-            tasks[i].args_len = sp->args && sp->args_len ? sp->args_len : 1;
-            if (out && (out[sent + i] = spindle_handle_make(c, ids[i], queue)) == NULL)
-                rc = SPINDLE_ERR_NOMEM;
-        }
-        if (rc == SPINDLE_OK)
-            rc = spindle_store_enqueue(&c->store, queue, tasks, m, &to);
-        if (rc != SPINDLE_OK && out)
-            for (size_t i = 0; i < m; i++) {
-                spindle_handle_free(out[sent + i]);
-                out[sent + i] = NULL;
-            }
-        if (rc == SPINDLE_OK)
-            sent += m;
+    if (b.tasks == NULL || b.ids == NULL) {
+        rc = spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "bulk enqueue: out of memory");
+    } else {
+        if (out)
+            memset(out, 0, n * sizeof(*out));
+        rc = bulk_send(c, queues, specs, n, &to, &b, out, &sent);
     }
-    free(tasks);
-    free(ids);
+    free(b.tasks);
+    free(b.ids);
+    free(queues);
     if (rc != SPINDLE_OK)
-        return spindle_error_wrap(&c->err, "bulk enqueue on queue '%s' (%zu of %zu sent): ", queue,
-                                  sent, n);
+        return spindle_error_wrap(&c->err, "bulk enqueue (%zu of %zu sent): ", sent, n);
     return SPINDLE_OK;
 }

@@ -158,7 +158,8 @@ int spindle_sync_enqueue(spindle_client *c, const char *queue, const char *func,
         s->cap = cap;
     }
     struct spindle_sync_task *t = calloc(1, sizeof(*t));
-    if (t == NULL || set_text(c, t, &t->args, args, len) != SPINDLE_OK) {
+    if (t == NULL || set_text(c, t, &t->args, args, len) != SPINDLE_OK ||
+        (to->pinfo && set_text(c, t, &t->pinfo, to->pinfo, to->pinfo_len) != SPINDLE_OK)) {
         spindle_sync_task_free(t);
         return spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "enqueue '%s': out of memory", func);
     }
@@ -166,6 +167,8 @@ int spindle_sync_enqueue(spindle_client *c, const char *queue, const char *func,
     snprintf(t->queue, sizeof(t->queue), "%s", queue);
     snprintf(t->func, sizeof(t->func), "%s", func);
     t->args_len = len;
+    snprintf(t->proc, sizeof(t->proc), "%s", to->proc ? to->proc : "");
+    t->pinfo_len = to->pinfo ? to->pinfo_len : 0;
     t->state = SPINDLE_STATE_PENDING;
     t->max_retries = to->max_retries;
     t->timeout_s = to->timeout_s;

@@ -28,6 +28,9 @@ typedef struct spindle_task_opts {
     int max_retries;     /* < 0: absent */
     long backoff_ms;     /* <= 0: absent (protocol default 1000) */
     long backoff_max_ms; /* <= 0: absent (protocol default 600000) */
+    const char *proc;    /* processor name (field `proc`); NULL: absent */
+    const char *pinfo;   /* processor static info, msgpack (field `pinfo`); NULL: absent */
+    size_t pinfo_len;
 } spindle_task_opts;
 
 /* Enqueues n tasks on queue in one script call (the caller chunks large batches). */
@@ -208,6 +211,21 @@ int spindle_store_items_open(spindle_store *s, const char *queue, const char *id
 int spindle_store_items_read(spindle_store *s, const char *queue, const char *id, const char *after,
                              long block_ms, long count, redisReply **owner,
                              const redisReply **entries);
+/* ---- processor pairs (store/processor.c) ---- */
+
+/* A task's processor fields, borrowed from *reply (caller frees with freeReplyObject()). */
+typedef struct spindle_proc_read {
+    const char *func;  /* "" if absent */
+    const char *proc;  /* NULL: the task has no processor */
+    const char *pinfo; /* NULL: no static info */
+    size_t pinfo_len;
+} spindle_proc_read;
+
+/* HMGET of the task's func, proc and pinfo. SPINDLE_ERR_NOT_FOUND if the hash is missing,
+ * SPINDLE_ERR_PROTOCOL if the key is not a hash. */
+int spindle_store_task_processor(spindle_store *s, const char *queue, const char *id,
+                                 spindle_proc_read *out, redisReply **reply);
+
 /* ---- cancellation (store/cancel.c) ---- */
 
 /* What spindle_store_cancel() did. */

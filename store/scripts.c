@@ -17,21 +17,22 @@
 #include "store/lua_prelude.h"
 #include "store/script_progress.h"
 
-/* KEYS[1] pending, KEYS[2] wake. ARGV[1] task key prefix; ARGV[2..6] the options shared by
- * the batch: ttl timeout retries backoff backoff_max ('' = field absent); then 3 per task:
- * id func args. Returns the number enqueued. */
+/* KEYS[1] pending, KEYS[2] wake. ARGV[1] task key prefix; ARGV[2..8] the options shared by
+ * the batch: ttl timeout retries backoff backoff_max proc pinfo ('' = field absent); then 3
+ * per task: id func args. Returns the number enqueued. */
 static const char enqueue_lua[] =
     "local t = redis.call('TIME')\n"
     "local now = string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000))\n"
     "local before = redis.pcall('LLEN', KEYS[1])\n"
     "if type(before) ~= 'number' then return redis.error_reply('pending list ' .. KEYS[1] ..\n"
     "  ' is not a list') end\n"
-    "local names = {'ttl', 'timeout', 'retries', 'backoff', 'backoff_max'}\n"
+    "local names = {'ttl', 'timeout', 'retries', 'backoff', 'backoff_max', 'proc', 'pinfo'}\n"
     "local opt = {}\n"
-    "for j = 1, 5 do\n"
+    "for j = 1, #names do\n"
     "  if ARGV[1 + j] ~= '' then opt[#opt + 1] = names[j]; opt[#opt + 1] = ARGV[1 + j] end\n"
     "end\n"
-    "for i = 7, #ARGV, 3 do\n"
+    "local first = #names + 2\n"
+    "for i = first, #ARGV, 3 do\n"
     "  local k = ARGV[1] .. ARGV[i]\n"
     "  redis.call('HSET', k, 'func', ARGV[i + 1], 'args', ARGV[i + 2], 'state', 'pending',\n"
     "             'enqueued_at', now, unpack(opt))\n"
@@ -41,7 +42,7 @@ static const char enqueue_lua[] =
     "  redis.pcall('LPUSH', KEYS[2], '1')\n"
     "  redis.pcall('LTRIM', KEYS[2], 0, 15)\n"
     "end\n"
-    "return (#ARGV - 6) / 3\n";
+    "return (#ARGV - first + 1) / 3\n";
 
 /* KEYS[1] pending, KEYS[2] in-flight list of this worker, KEYS[3] wake, KEYS[4] workers set,
  * KEYS[5] scheduled. ARGV[1] max count, ARGV[2] worker id, ARGV[3] task key prefix.

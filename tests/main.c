@@ -31,24 +31,19 @@ int main(void)
         return 2;
     }
     int (*const registrars[])(void) = {
-        register_url_tests,           register_names_tests,
-        register_cron_spec_tests,     register_args_tests,
-        register_msgpack_check_tests, register_roundtrip_tests,
-        register_types_tests,         register_ttl_tests,
-        register_bad_tasks_tests,     register_task_api_tests,
-        register_invalid_tests,       register_wait_tests,
-        register_connection_tests,    register_queue_tests,
-        register_stop_tests,          register_audit_tests,
-        register_retry_tests,         register_listing_tests,
-        register_fleet_crash_tests,   register_fleet_recovery_tests,
-        register_fleet_timeout_tests, register_retry_policy_tests,
-        register_fleet_stop_tests,    register_fleet_redis_tests,
-        register_fleet_check_tests,   register_fleet_pool_tests,
-        register_channel_tests,       register_sync_tests,
-        register_middleware_tests,    register_wait_many_tests,
-        register_progress_tests,      register_items_tests,
-        register_cancel_tests,        register_cron_tests,
-        register_cli_tests,
+        register_url_tests,           register_names_tests,        register_cron_spec_tests,
+        register_route_table_tests,   register_args_tests,         register_msgpack_check_tests,
+        register_roundtrip_tests,     register_types_tests,        register_ttl_tests,
+        register_bad_tasks_tests,     register_task_api_tests,     register_invalid_tests,
+        register_wait_tests,          register_connection_tests,   register_queue_tests,
+        register_stop_tests,          register_audit_tests,        register_retry_tests,
+        register_listing_tests,       register_fleet_crash_tests,  register_fleet_recovery_tests,
+        register_fleet_timeout_tests, register_retry_policy_tests, register_fleet_stop_tests,
+        register_fleet_redis_tests,   register_fleet_check_tests,  register_fleet_pool_tests,
+        register_channel_tests,       register_sync_tests,         register_middleware_tests,
+        register_wait_many_tests,     register_progress_tests,     register_items_tests,
+        register_cancel_tests,        register_cron_tests,         register_routing_tests,
+        register_processor_tests,     register_cli_tests,
     };
     for (size_t i = 0; i < sizeof(registrars) / sizeof(registrars[0]); i++) {
         if (registrars[i]() != 0) {

@@ -50,6 +50,9 @@ int register_items_tests(void);
 int register_cancel_tests(void);
 int register_cron_spec_tests(void);
 int register_cron_tests(void);
+int register_route_table_tests(void);
+int register_routing_tests(void);
+int register_processor_tests(void);
 int register_cli_tests(void);
 
 #endif

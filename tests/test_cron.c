@@ -59,8 +59,8 @@ static int by_value(const void *a, const void *b)
 static size_t ticks(const char *name, long long *out, size_t cap)
 {
     char key[512];
-    redisReply *r = harness_cmd("LRANGE %s 0 -1", harness_key(key, sizeof(key), TICK_QUEUE,
-                                                              "pending"));
+    redisReply *r =
+        harness_cmd("LRANGE %s 0 -1", harness_key(key, sizeof(key), TICK_QUEUE, "pending"));
     size_t n = 0;
     for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements && n < cap; i++) {
         char tk[600];
@@ -140,7 +140,8 @@ static void test_three_workers_fire_once_per_tick(void)
     /* The entry records the last one, and the task of each tick has the derived id. */
     char key[512];
     snprintf(key, sizeof(key), "%s:{cron}:entry:tick", harness_ns());
-    char *last = harness_hget(key, "last_tick", NULL), *pending = harness_hget(key, "pending", NULL);
+    char *last = harness_hget(key, "last_tick", NULL),
+         *pending = harness_hget(key, "pending", NULL);
     CU_ASSERT_TRUE(last && n > 0 && atoll(last) == t[n - 1]);
     CU_ASSERT_PTR_NULL(pending);
     free(last);
@@ -249,16 +250,25 @@ static void test_bad_spec_refused(void)
     snprintf(cli, sizeof(cli), "%s/bin/spindle", harness_build());
     snprintf(worker, sizeof(worker), "%s/bin/spindle-worker", harness_build());
     snprintf(lib, sizeof(lib), "%s/lib/spindle-example-tasks.so", harness_build());
-    char *const add[] = {cli, "--redis", (char *)harness_url(), "--namespace", (char *)harness_ns(),
-                         "cron", "add", "bad", "* * * 13 *", "echo", NULL};
+    char *const add[] = {cli,
+                         "--redis",
+                         (char *)harness_url(),
+                         "--namespace",
+                         (char *)harness_ns(),
+                         "cron",
+                         "add",
+                         "bad",
+                         "* * * 13 *",
+                         "echo",
+                         NULL};
     harness_output out;
     CU_ASSERT_EQUAL_FATAL(harness_run(add, harness_scaled_ms(HARNESS_WAIT_MS), &out), 0);
     CU_ASSERT_EQUAL(out.code, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(out.err, "month field '13'"));
     harness_output_free(&out);
-    char *const run[] = {worker, "--redis", (char *)harness_url(), "--namespace",
-                         (char *)harness_ns(), "--load", lib, "--cron", "bad=*/0 * * * * echo",
-                         NULL};
+    char *const run[] = {
+        worker, "--redis", (char *)harness_url(),  "--namespace", (char *)harness_ns(), "--load",
+        lib,    "--cron",  "bad=*/0 * * * * echo", NULL};
     CU_ASSERT_EQUAL_FATAL(harness_run(run, harness_scaled_ms(HARNESS_WAIT_MS), &out), 0);
     CU_ASSERT_EQUAL(out.code, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(out.err, "minute field '*/0'"));
@@ -272,9 +282,20 @@ static void test_cli_lists_last_and_next_run(void)
     CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
     char cli[512];
     snprintf(cli, sizeof(cli), "%s/bin/spindle", harness_build());
-    char *const add[] = {cli,    "--redis",    (char *)harness_url(), "--namespace",
-                         (char *)harness_ns(), "cron", "add", "beat", "@every 1s", "echo", "7",
-                         "--queue", TICK_QUEUE, NULL};
+    char *const add[] = {cli,
+                         "--redis",
+                         (char *)harness_url(),
+                         "--namespace",
+                         (char *)harness_ns(),
+                         "cron",
+                         "add",
+                         "beat",
+                         "@every 1s",
+                         "echo",
+                         "7",
+                         "--queue",
+                         TICK_QUEUE,
+                         NULL};
     harness_output out;
     CU_ASSERT_EQUAL_FATAL(harness_run(add, harness_scaled_ms(HARNESS_WAIT_MS), &out), 0);
     CU_ASSERT_EQUAL(out.code, 0);
@@ -283,8 +304,8 @@ static void test_cli_lists_last_and_next_run(void)
     pid_t pid = fleet_worker(served, 1);
     CU_ASSERT_EQUAL(wait_tasks(1, harness_scaled_ms(HARNESS_WAIT_MS)), 0);
     harness_worker_stop(pid, harness_scaled_ms(5000), NULL);
-    char *const list[] = {cli, "--redis", (char *)harness_url(), "--namespace", (char *)harness_ns(),
-                          "cron", NULL};
+    char *const list[] = {
+        cli, "--redis", (char *)harness_url(), "--namespace", (char *)harness_ns(), "cron", NULL};
     CU_ASSERT_EQUAL_FATAL(harness_run(list, harness_scaled_ms(HARNESS_WAIT_MS), &out), 0);
     CU_ASSERT_EQUAL(out.code, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out.out, "NAME"));
@@ -293,8 +314,9 @@ static void test_cli_lists_last_and_next_run(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(out.out, "beat  @every 1s  echo  " TICK_QUEUE));
     CU_ASSERT_EQUAL(fleet_count(out.out, "Z"), 2); /* last and next run, as UTC times */
     harness_output_free(&out);
-    char *const json[] = {cli,    "--redis", (char *)harness_url(), "--namespace",
-                          (char *)harness_ns(), "cron", "--json", NULL};
+    char *const json[] = {
+        cli,      "--redis", (char *)harness_url(), "--namespace", (char *)harness_ns(), "cron",
+        "--json", NULL};
     CU_ASSERT_EQUAL_FATAL(harness_run(json, harness_scaled_ms(HARNESS_WAIT_MS), &out), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out.out, "\"args\":[7]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(out.out, "\"last_run\":1"));
@@ -308,8 +330,15 @@ static void test_cli_lists_last_and_next_run(void)
     CU_ASSERT_EQUAL_FATAL(harness_run(list, harness_scaled_ms(HARNESS_WAIT_MS), &out), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out.out, "cannot fire: cron spec 'nonsense'"));
     harness_output_free(&out);
-    char *const rm[] = {cli,  "--redis", (char *)harness_url(), "--namespace", (char *)harness_ns(),
-                        "cron", "remove", "beat", NULL};
+    char *const rm[] = {cli,
+                        "--redis",
+                        (char *)harness_url(),
+                        "--namespace",
+                        (char *)harness_ns(),
+                        "cron",
+                        "remove",
+                        "beat",
+                        NULL};
     CU_ASSERT_EQUAL_FATAL(harness_run(rm, harness_scaled_ms(HARNESS_WAIT_MS), &out), 0);
     CU_ASSERT_EQUAL(out.code, 0);
     harness_output_free(&out);

@@ -16,8 +16,8 @@
 /* ms since the epoch of a UTC date and time. */
 static int64_t at(int y, int mon, int d, int h, int min)
 {
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = min};
+    struct tm tm = {
+        .tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d, .tm_hour = h, .tm_min = min};
     return (int64_t)timegm(&tm) * 1000;
 }
 

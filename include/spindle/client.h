@@ -67,7 +67,8 @@ const char *spindle_client_namespace(const spindle_client *c);
 /* Per-task options. Initialize with spindle_enqueue_options_init(). A value out of range
  * makes the enqueue fail with SPINDLE_ERR_INVALID before anything is sent. */
 typedef struct spindle_enqueue_options {
-    const char *queue; /* NULL means "default" */
+    const char *queue; /* NULL: the client's route table decides (routing.h), else "default";
+                          a queue given here wins over the table */
     long result_ttl_s; /* -1 (default): the protocol default, 3600 s; 0: delete on success */
     long timeout_s;    /* 0 (default): no hard timeout */
     int max_retries;   /* -1 (default): unset, i.e. no retries; else 0..SPINDLE_MAX_RETRIES */
@@ -98,8 +99,10 @@ typedef struct spindle_task_spec {
     size_t args_len;
 } spindle_task_spec;
 
-/* Enqueues n tasks on one queue with the same options, in as few round trips as possible
- * (one per 1000 tasks). Every spec is validated before anything is sent: on
+/* Enqueues n tasks with the same options, in as few round trips as possible (one per 1000
+ * tasks of a queue). With opts->queue NULL each task is routed by its function
+ * (routing.h): the tasks are sent grouped by queue, each queue's in the caller's order, and
+ * the handles come back in the caller's order. Every spec is validated before anything is sent: on
  * SPINDLE_ERR_INVALID nothing was enqueued. If out is not NULL it must have room for n
  * handles, which the caller frees one by one. If Redis fails midway, the tasks of the chunks
  * already sent stay enqueued, their handles stay in out (the others are NULL), and the

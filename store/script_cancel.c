@@ -35,7 +35,7 @@ const char spindle_lua_cancel[] = SPINDLE_LUA_PRELUDE
     "  return {'requested', 'running'}\n"
     "end\n"
     "local why = 'cancelled before it started'\n"
-    "if st == 'scheduled' then\n"
+    "if st == 'scheduled' and f[2] then\n"
     "  why = 'cancelled while waiting for a retry'\n"
     "elseif st ~= 'pending' and st ~= 'waiting' then\n"
     "  return redis.error_reply('task ' .. ARGV[2] .. ' has an unknown state: ' .. st)\n"

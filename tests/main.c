@@ -63,6 +63,7 @@ int main(void)
         register_progress_tests,
         register_items_tests,
         register_cancel_tests,
+        register_schedule_tests,
         register_cli_tests,
     };
     for (size_t i = 0; i < sizeof(registrars) / sizeof(registrars[0]); i++) {

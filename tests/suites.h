@@ -48,6 +48,7 @@ int register_wait_many_tests(void);
 int register_progress_tests(void);
 int register_items_tests(void);
 int register_cancel_tests(void);
+int register_schedule_tests(void);
 int register_cli_tests(void);
 
 #endif

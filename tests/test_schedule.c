@@ -18,6 +18,7 @@
 
 #include "cli/timearg.h"
 #include "fleet.h"
+#include "spindle/sync.h"
 #include "suites.h"
 
 static spindle_client *client;
@@ -579,6 +580,17 @@ static void test_bad_options(void)
     o = on("sched-bad");
     o.delay_ms = -5;
     CU_ASSERT_EQUAL(spindle_enqueue_bulk(client, &spec, 1, &o, NULL), SPINDLE_ERR_INVALID);
+    /* A synchronous client runs each task at once: it refuses these options. */
+    spindle_registry *reg = spindle_registry_new();
+    spindle_client *sc = reg ? spindle_client_new_sync(reg) : NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    o = on("sched-bad");
+    o.expires_in_ms = 10;
+    CU_ASSERT_EQUAL(spindle_enqueue(sc, "sleep_ms", NULL, &o, NULL), SPINDLE_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(sc), "needs Redis"));
+    CU_ASSERT_EQUAL(spindle_enqueue_bulk(sc, &spec, 1, &o, NULL), SPINDLE_ERR_INVALID);
+    spindle_client_free(sc);
+    spindle_registry_free(reg);
     /* Nothing reached Redis: not even the queue's registration. */
     char pat[512], queues[512];
     harness_key(pat, sizeof(pat), "sched-bad", "*");

@@ -16,8 +16,9 @@
     "  if redis.pcall('GET', uk) == id then redis.call('DEL', uk) end\n"                           \
     "end\n"
 
-/* Shared by the scripts that end or reschedule tasks (settle, recover, cancel). Limits are the
- * protocol's: see docs/PROTOCOL.md, "Retries and dead letters". */
+/* Shared by the scripts that end or reschedule tasks (settle, recover, cancel, and claim for
+ * expired tasks). Limits are the protocol's: see docs/PROTOCOL.md, "Retries and dead
+ * letters". */
 #define SPINDLE_LUA_PRELUDE                                                                        \
     "local function now_ms()\n"                                                                    \
     "  local t = redis.call('TIME')\n"                                                             \
@@ -39,10 +40,10 @@
     "    end\n"                                                                                    \
     "  end\n"                                                                                      \
     "end\n" SPINDLE_LUA_ITEMS_END                                                                  \
-        SPINDLE_LUA_UNIQUE /* finish() puts a final state on task id (hash k): result              \
-                            * or error, waiters' tokens, TTL, the end of its items, and            \
-                            * for a failure the dead-letter set (7 days, 10,000 at most).          \
-                            */                                                                     \
+        SPINDLE_LUA_UNIQUE /* finish() puts a final state on task id (hash k): result or           \
+                            * error, waiters' tokens, TTL, the end of its items, the release of    \
+                            * its unique lock, and for a failure the dead-letter set (7 days,      \
+                            * 10,000 at most). */                                                  \
     "local function finish(base, id, k, st, payload, now)\n"                                       \
     "  local f = redis.call('HMGET', k, 'waiters', 'ttl', 'items', 'unique')\n"                    \
     "  local field = 'error'\n"                                                                    \

@@ -10,8 +10,13 @@
 #include "cli/commands.h"
 #include "cli/json.h"
 #include "cli/progress_view.h"
+#include "cli/timearg.h"
 #include "spindle/client.h"
 #include "spindle/progress.h"
+
+/* The unique-key TTL of `enqueue --unique` without --unique-ttl: a day, long enough for any
+ * task that runs at all, since the key is freed when the task ends anyway. */
+#define SPINDLE_CLI_UNIQUE_TTL_S 86400L
 
 /* Appends the typed words argv[0..argc) to args. */
 static int build_args(spindle_args *args, int argc, char **argv, const char *func)
@@ -26,13 +31,33 @@ static int build_args(spindle_args *args, int argc, char **argv, const char *fun
     return SPINDLE_CLI_CONTINUE;
 }
 
+/* The scheduling options of enqueue (--delay, --at, --expires-in, --unique, --unique-ttl)
+ * into eo; --at is parsed here. Returns SPINDLE_CLI_CONTINUE or a usage exit code. */
+static int schedule_options(spindle_enqueue_options *eo, const char *at, long delay, long expires,
+                            long unique_ttl)
+{
+    if (at && spindle_cli_parse_time(at, &eo->run_at_ms) != 0)
+        return spindle_cli_error(SPINDLE_EXIT_USAGE,
+                                 "--at '%.40s': not a time (ms since the epoch, or UTC as "
+                                 "2026-01-31T12:00:00Z)",
+                                 at);
+    eo->delay_ms = delay;
+    eo->expires_in_ms = expires;
+    eo->unique_ttl_s = unique_ttl;
+    if (eo->unique_key && unique_ttl == 0)
+        eo->unique_ttl_s = SPINDLE_CLI_UNIQUE_TTL_S;
+    return SPINDLE_CLI_CONTINUE;
+}
+
 /* enqueue [--queue Q] [--ttl SECONDS] [--timeout SECONDS] [--retries N] [--backoff MS]
- *         [--backoff-max MS] FUNC [ARG...] */
+ *         [--backoff-max MS] [--delay MS | --at TIME] [--expires-in MS]
+ *         [--unique KEY [--unique-ttl SECONDS]] FUNC [ARG...] */
 int spindle_cli_cmd_enqueue(spindle_cli *cli, int argc, char **argv)
 {
     spindle_enqueue_options eo;
     spindle_enqueue_options_init(&eo);
-    long retries = -1;
+    long retries = -1, delay = 0, expires = 0, unique_ttl = 0;
+    const char *at = NULL;
     const spindle_cli_opt opts[] = {
         {.name = "--queue", .str = &eo.queue},
         {.name = "--ttl", .num = &eo.result_ttl_s, .max = SPINDLE_CLI_MAX_SECONDS},
@@ -40,9 +65,18 @@ int spindle_cli_cmd_enqueue(spindle_cli *cli, int argc, char **argv)
         {.name = "--retries", .num = &retries, .max = SPINDLE_MAX_RETRIES},
         {.name = "--backoff", .num = &eo.backoff_ms, .max = SPINDLE_MAX_BACKOFF_MS},
         {.name = "--backoff-max", .num = &eo.backoff_max_ms, .max = SPINDLE_MAX_BACKOFF_MS},
+        {.name = "--delay", .num = &delay, .max = SPINDLE_MAX_TIME_MS},
+        {.name = "--at", .str = &at},
+        {.name = "--expires-in", .num = &expires, .min = 1, .max = SPINDLE_MAX_TIME_MS},
+        {.name = "--unique", .str = &eo.unique_key},
+        {.name = "--unique-ttl", .num = &unique_ttl, .min = 1, .max = SPINDLE_MAX_UNIQUE_TTL_S},
         {.name = NULL},
     };
     int code = spindle_cli_parse(cli, &argc, argv, opts, SPINDLE_CLI_OPTS_FIRST, 1, -1);
+    if (code == SPINDLE_CLI_CONTINUE)
+        code = schedule_options(&eo, at, delay, expires, unique_ttl);
+    if (code == SPINDLE_CLI_CONTINUE && eo.unique_key)
+        code = spindle_cli_check_name(eo.unique_key, "unique key");
     if (code == SPINDLE_CLI_CONTINUE && eo.queue)
         code = spindle_cli_check_name(eo.queue, "queue");
     if (code == SPINDLE_CLI_CONTINUE)
@@ -62,6 +96,11 @@ int spindle_cli_cmd_enqueue(spindle_cli *cli, int argc, char **argv)
         int rc = spindle_enqueue(cli->client, func, args, &eo, &h);
         if (rc == SPINDLE_OK) {
             printf("%s\n", spindle_handle_id(h));
+            if (spindle_handle_deduplicated(h))
+                fprintf(stderr,
+                        "spindle: unique key '%s' is held by task %s, which has not ended: "
+                        "nothing enqueued\n",
+                        eo.unique_key, spindle_handle_id(h));
             code = SPINDLE_EXIT_OK;
         } else {
             code = spindle_cli_fail(cli, rc);
@@ -97,6 +136,12 @@ static void print_details(const spindle_task_info *in)
         printf("backoff: %ld ms\n", in->backoff_ms);
     if (in->backoff_max_ms)
         printf("backoff_max: %ld ms\n", in->backoff_max_ms);
+    if (in->run_at_ms)
+        printf("run_at: %s\n", spindle_cli_format_time(in->run_at_ms, t));
+    if (in->deadline_ms)
+        printf("deadline: %s\n", spindle_cli_format_time(in->deadline_ms, t));
+    if (in->unique_key[0])
+        printf("unique: %s\n", in->unique_key);
     if (in->lost)
         printf("lost: %ld\n", in->lost);
     if (in->timeout_s)

@@ -30,7 +30,8 @@ static int cmd_help(spindle_cli *cli, int argc, char **argv);
 static const spindle_cli_command commands[] = {
     {"enqueue", spindle_cli_cmd_enqueue,
      "enqueue [--queue Q] [--ttl SECONDS] [--timeout SECONDS] [--retries N] [--backoff MS] "
-     "[--backoff-max MS] FUNC [ARG...]",
+     "[--backoff-max MS] [--delay MS | --at TIME] [--expires-in MS] [--unique KEY "
+     "[--unique-ttl SECONDS]] FUNC [ARG...]",
      "Enqueue a call of FUNC with the arguments ARG...; print the task id.",
      "Options, recognized only before FUNC (so 'spindle enqueue add -5 3' passes -5):\n"
      "  --queue Q           queue to enqueue on (default: the queue the route table\n"
@@ -43,6 +44,14 @@ static const spindle_cli_command commands[] = {
      "  --backoff MS        wait before the first retry (default 1000): retry n waits\n"
      "                      between d/2 and d, d = MS x 2^n\n"
      "  --backoff-max MS    the most d can grow to (default 600000)\n"
+     "  --delay MS          run no earlier than MS ms from now (Redis's clock)\n"
+     "  --at TIME           run no earlier than TIME: ms since the epoch, or UTC as\n"
+     "                      2026-01-31T12:00:00Z (fractions allowed)\n"
+     "  --expires-in MS     if not started within MS ms, end 'cancelled' (\"expired\")\n"
+     "  --unique KEY        if a task enqueued with KEY on this queue has not ended,\n"
+     "                      enqueue nothing and print that task's id (a note on stderr)\n"
+     "  --unique-ttl SECONDS  the longest KEY is held (default 86400); it is freed as\n"
+     "                      soon as its task ends\n"
      "  --                  end of options, for a FUNC that starts with '-'\n"
      "\n"
      "Each ARG is typed from its text:\n"
@@ -62,7 +71,8 @@ static const spindle_cli_command commands[] = {
      "  --verbose   after the state, one 'field: value' line per field of the task that\n"
      "              is set, named as in the task hash: func, enqueued_at, started_at,\n"
      "              finished_at, worker, attempts, retries, retried, retry_at, backoff,\n"
-     "              backoff_max, lost, timeout, ttl, expires_in, cancel_requested_at,\n"
+     "              backoff_max, run_at, deadline, unique, lost, timeout, ttl, expires_in,\n"
+     "              cancel_requested_at,\n"
      "              cancel_grace, and last error (which may span lines). Times are UTC.\n"
      "\n"
      "A running task with a cancel request prints a second line, 'cancel requested at\n"

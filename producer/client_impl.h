@@ -41,6 +41,7 @@ struct spindle_client {
 struct spindle_handle {
     char id[SPINDLE_ID_LEN + 1];
     char queue[SPINDLE_NAME_MAX + 1];
+    int deduplicated; /* see spindle_handle_deduplicated() */
 };
 
 struct spindle_result {

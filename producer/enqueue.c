@@ -1,5 +1,6 @@
 /* Enqueue, single and bulk (client.h). Everything is validated before anything is sent, so
  * a refused call leaves nothing half-enqueued. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,71 @@ void spindle_enqueue_options_init(spindle_enqueue_options *opts)
     opts->max_retries = -1;
     opts->backoff_ms = 0;
     opts->backoff_max_ms = 0;
+    opts->run_at_ms = 0;
+    opts->delay_ms = 0;
+    opts->deadline_ms = 0;
+    opts->expires_in_ms = 0;
+    opts->unique_key = NULL;
+    opts->unique_ttl_s = 0;
+}
+
+/* Checks a pair of time options: an absolute time and a relative one, at most one set, each
+ * 0 (not set) to SPINDLE_MAX_TIME_MS. */
+static int check_time_pair(spindle_client *c, const char *abs_name, int64_t abs_ms,
+                           const char *rel_name, int64_t rel_ms)
+{
+    if (abs_ms < 0 || abs_ms > SPINDLE_MAX_TIME_MS || rel_ms < 0 || rel_ms > SPINDLE_MAX_TIME_MS)
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                 "%s %" PRId64 " / %s %" PRId64 " ms: out of range, 0 (not set) "
+                                 "to %" PRId64,
+                                 abs_name, abs_ms, rel_name, rel_ms, SPINDLE_MAX_TIME_MS);
+    if (abs_ms > 0 && rel_ms > 0)
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                 "%s and %s are both set: give one or the other", abs_name,
+                                 rel_name);
+    return SPINDLE_OK;
+}
+
+/* Validates the options of delayed, expiring and unique tasks (client.h) into to. */
+static int check_schedule(spindle_client *c, const spindle_enqueue_options *opts,
+                          spindle_task_opts *to)
+{
+    int rc = check_time_pair(c, "run_at_ms", opts->run_at_ms, "delay_ms", opts->delay_ms);
+    if (rc == SPINDLE_OK)
+        rc = check_time_pair(c, "deadline_ms", opts->deadline_ms, "expires_in_ms",
+                             opts->expires_in_ms);
+    if (rc != SPINDLE_OK)
+        return rc;
+    if ((opts->deadline_ms > 0 && opts->deadline_ms <= opts->run_at_ms) ||
+        (opts->expires_in_ms > 0 && opts->expires_in_ms <= opts->delay_ms))
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                 "the task would expire before it could start: %s %" PRId64
+                                 " is not after %s %" PRId64,
+                                 opts->deadline_ms ? "deadline_ms" : "expires_in_ms",
+                                 opts->deadline_ms ? opts->deadline_ms : opts->expires_in_ms,
+                                 opts->deadline_ms ? "run_at_ms" : "delay_ms",
+                                 opts->deadline_ms ? opts->run_at_ms : opts->delay_ms);
+    if (opts->unique_key) {
+        if ((rc = spindle_name_check(opts->unique_key, "unique key", &c->err)) != SPINDLE_OK)
+            return rc;
+        if (opts->unique_ttl_s < 1 || opts->unique_ttl_s > SPINDLE_MAX_UNIQUE_TTL_S)
+            return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                     "unique_ttl_s %ld is out of range: 1 to %ld (required with "
+                                     "unique_key '%s')",
+                                     opts->unique_ttl_s, SPINDLE_MAX_UNIQUE_TTL_S,
+                                     opts->unique_key);
+    } else if (opts->unique_ttl_s != 0) {
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                 "unique_ttl_s %ld is set without a unique_key",
+                                 opts->unique_ttl_s);
+    }
+    to->run_at_ms = opts->run_at_ms;
+    to->delay_ms = opts->delay_ms;
+    to->deadline_ms = opts->deadline_ms;
+    to->expires_in_ms = opts->expires_in_ms;
+    to->unique_key = opts->unique_key;
+    to->unique_ttl_s = opts->unique_ttl_s;
+    return SPINDLE_OK;
 }
 
 /* Checks one back-off option (0: the protocol default). */
@@ -55,7 +121,8 @@ static int check_options(spindle_client *c, const spindle_enqueue_options *opts,
                                  "max_retries %d is out of range: -1 (unset) to %d",
                                  opts->max_retries, SPINDLE_MAX_RETRIES);
     if ((rc = check_backoff(c, "backoff_ms", opts->backoff_ms)) != SPINDLE_OK ||
-        (rc = check_backoff(c, "backoff_max_ms", opts->backoff_max_ms)) != SPINDLE_OK)
+        (rc = check_backoff(c, "backoff_max_ms", opts->backoff_max_ms)) != SPINDLE_OK ||
+        (rc = check_schedule(c, opts, to)) != SPINDLE_OK)
         return rc;
     /* Every field: the store reads them all, and `to` is the caller's uninitialized stack. */
     to->result_ttl_s = opts->result_ttl_s;
@@ -105,25 +172,28 @@ int spindle_enqueue_task(spindle_client *c, const char *func, const char *args, 
         to.pinfo = pf->pinfo;
         to.pinfo_len = pf->pinfo_len;
     }
+    if (c->sync && spindle_task_opts_special(&to))
+        return spindle_sync_refuse(c, "a delayed, expiring or unique task");
     if (c->sync)
         return spindle_sync_enqueue(c, queue, func, args, len, &to, out);
     spindle_new_task t = {.func = func, .args = args, .args_len = len};
-    char id[SPINDLE_ID_LEN + 1];
+    char id[SPINDLE_ID_LEN + 1], holder[SPINDLE_ID_LEN + 1] = "";
     spindle_id_new(id);
     t.id = id;
-    spindle_handle *h = NULL;
-    if (out && (h = spindle_handle_make(c, id, queue)) == NULL)
-        return SPINDLE_ERR_NOMEM;
     rc = spindle_client_register_queue(c, queue);
-    if (rc == SPINDLE_OK)
+    if (rc == SPINDLE_OK && spindle_task_opts_special(&to))
+        rc = spindle_store_enqueue_opts(&c->store, queue, &t, 1, &to, holder);
+    else if (rc == SPINDLE_OK)
         rc = spindle_store_enqueue(&c->store, queue, &t, 1, &to);
-    if (rc != SPINDLE_OK) {
-        spindle_error_wrap(&c->err, "enqueue '%s' on queue '%s': ", func, queue);
-        free(h);
-        return rc;
-    }
+    if (rc != SPINDLE_OK)
+        return spindle_error_wrap(&c->err, "enqueue '%s' on queue '%s': ", func, queue);
+    /* The handle after the call: a duplicate's is the holder's. A failure to allocate it
+     * leaves the task enqueued, and says so. */
+    if (out && (*out = spindle_handle_make(c, holder[0] ? holder : id, queue)) == NULL)
+        return spindle_error_wrap(&c->err, "enqueue '%s' on queue '%s' (task %s enqueued): ", func,
+                                  queue, id);
     if (out)
-        *out = h;
+        (*out)->deduplicated = holder[0] != '\0';
     return SPINDLE_OK;
 }
 
@@ -262,6 +332,13 @@ int spindle_enqueue_bulk(spindle_client *c, const spindle_task_spec *specs, size
     int rc = check_options(c, opts, &explicit_queue, &to);
     if (rc != SPINDLE_OK)
         return rc;
+    if (to.unique_key)
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                 "bulk enqueue: unique_key '%s' is not supported (one key for "
+                                 "%zu tasks); enqueue unique tasks one by one",
+                                 to.unique_key, n);
+    if (c->sync && spindle_task_opts_special(&to))
+        return spindle_sync_refuse(c, "a delayed or expiring task");
     for (size_t i = 0; i < n; i++) {
         rc = spindle_name_check(specs[i].func, "function", &c->err);
         if (rc == SPINDLE_OK && specs[i].args && specs[i].args_len)

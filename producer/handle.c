@@ -15,6 +15,7 @@ spindle_handle *spindle_handle_make(spindle_client *c, const char *id, const cha
     }
     snprintf(h->id, sizeof(h->id), "%s", id);
     snprintf(h->queue, sizeof(h->queue), "%s", queue);
+    h->deduplicated = 0;
     return h;
 }
 
@@ -51,6 +52,11 @@ const char *spindle_handle_id(const spindle_handle *h)
 const char *spindle_handle_queue(const spindle_handle *h)
 {
     return h->queue;
+}
+
+int spindle_handle_deduplicated(const spindle_handle *h)
+{
+    return h->deduplicated;
 }
 
 void spindle_handle_free(spindle_handle *h)
@@ -120,6 +126,12 @@ static int apply_field(spindle_client *c, const spindle_handle *h, const redisRe
         info->retried = (long)field_i64(v);
     } else if (strcmp(f, "retry_at") == 0) {
         info->retry_at_ms = field_i64(v);
+    } else if (strcmp(f, "run_at") == 0) {
+        info->run_at_ms = field_i64(v);
+    } else if (strcmp(f, "deadline") == 0) {
+        info->deadline_ms = field_i64(v);
+    } else if (strcmp(f, "unique") == 0) {
+        snprintf(info->unique_key, sizeof(info->unique_key), "%s", v->str);
     } else if (strcmp(f, "lost") == 0) {
         info->lost = (long)field_i64(v);
     } else if (strcmp(f, "cancel") == 0) {

@@ -9,6 +9,8 @@
 int spindle_store_enqueue(spindle_store *s, const char *queue, const spindle_new_task *tasks,
                           size_t n, const spindle_task_opts *opts)
 {
+    if (spindle_task_opts_special(opts))
+        return spindle_store_enqueue_opts(s, queue, tasks, n, opts, NULL);
     char pending[SPINDLE_KEY_MAX], wake[SPINDLE_KEY_MAX], prefix[SPINDLE_KEY_MAX];
     size_t pl = spindle_key_pending(pending, s->ns, queue);
     size_t wl = spindle_key_wake(wake, s->ns, queue);

@@ -207,6 +207,12 @@ int spindle_store_retry(spindle_store *s, const char *queue, const char *id)
                                "task %s is %.16s: only a failed, cancelled or scheduled task can "
                                "be retried",
                                id, r->str);
+    else if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+             r->element[1]->type == REDIS_REPLY_STRING && r->element[2]->type == REDIS_REPLY_STRING)
+        rc = spindle_error_set(s->err, SPINDLE_ERR_INVALID,
+                               "task %s cannot run again: its unique key '%s' is held by task %s, "
+                               "which has not ended",
+                               id, r->element[1]->str, r->element[2]->str);
     else if (r->type != REDIS_REPLY_INTEGER)
         return spindle_store_bad_reply(s, "retry", r);
     freeReplyObject(r);

@@ -71,6 +71,11 @@ size_t spindle_key_dead(char *buf, const char *ns, const char *queue)
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:dead", ns, queue));
 }
 
+size_t spindle_key_unique(char *buf, const char *ns, const char *queue, const char *key)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:unique:%s", ns, queue, key));
+}
+
 size_t spindle_key_worker(char *buf, const char *ns, const char *worker)
 {
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:worker:%s", ns, worker));

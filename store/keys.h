@@ -27,6 +27,9 @@ size_t spindle_key_items(char *buf, const char *ns, const char *queue, const cha
 size_t spindle_key_inflight(char *buf, const char *ns, const char *queue, const char *worker);
 size_t spindle_key_scheduled(char *buf, const char *ns, const char *queue);
 size_t spindle_key_dead(char *buf, const char *ns, const char *queue);
+/* The lock of a unique key on a queue, "NS:{Q}:unique:KEY" (docs/PROTOCOL.md, "Unique
+ * tasks"); key is a validated name. */
+size_t spindle_key_unique(char *buf, const char *ns, const char *queue, const char *key);
 /* A worker's heartbeat hash, "NS:worker:ID". */
 size_t spindle_key_worker(char *buf, const char *ns, const char *worker);
 /* The set of worker ids that have registered, "NS:workers". */

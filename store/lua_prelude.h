@@ -7,8 +7,18 @@
 
 #include "store/script_progress.h" /* SPINDLE_LUA_ITEMS_END, used by finish() */
 
-/* Shared by the scripts that end or reschedule tasks (settle, recover, cancel). Limits are the
- * protocol's: see docs/PROTOCOL.md, "Retries and dead letters". */
+/* release_unique() frees the unique lock NS:{Q}:unique:KEY of task id when the task ends
+ * (docs/PROTOCOL.md, "Unique tasks"), but only if the lock still names this task: it may
+ * have expired and been taken by another since. A lock of the wrong type is left alone. */
+#define SPINDLE_LUA_UNIQUE                                                                         \
+    "local function release_unique(base, id, key)\n"                                               \
+    "  local uk = base .. 'unique:' .. key\n"                                                      \
+    "  if redis.pcall('GET', uk) == id then redis.call('DEL', uk) end\n"                           \
+    "end\n"
+
+/* Shared by the scripts that end or reschedule tasks (settle, recover, cancel, and claim for
+ * expired tasks). Limits are the protocol's: see docs/PROTOCOL.md, "Retries and dead
+ * letters". */
 #define SPINDLE_LUA_PRELUDE                                                                        \
     "local function now_ms()\n"                                                                    \
     "  local t = redis.call('TIME')\n"                                                             \
@@ -29,12 +39,13 @@
     "                               ', not a ' .. ty)\n"                                           \
     "    end\n"                                                                                    \
     "  end\n"                                                                                      \
-    "end\n" SPINDLE_LUA_ITEMS_END /* finish() puts a final state on task id (hash k): result       \
-                                   * or error, waiters' tokens, TTL, the end of its items, and     \
-                                   * for a failure the dead-letter set (7 days, 10,000 at most).   \
-                                   */                                                              \
+    "end\n" SPINDLE_LUA_ITEMS_END                                                                  \
+        SPINDLE_LUA_UNIQUE /* finish() puts a final state on task id (hash k): result or           \
+                            * error, waiters' tokens, TTL, the end of its items, the release of    \
+                            * its unique lock, and for a failure the dead-letter set (7 days,      \
+                            * 10,000 at most). */                                                  \
     "local function finish(base, id, k, st, payload, now)\n"                                       \
-    "  local f = redis.call('HMGET', k, 'waiters', 'ttl', 'items')\n"                              \
+    "  local f = redis.call('HMGET', k, 'waiters', 'ttl', 'items', 'unique')\n"                    \
     "  local field = 'error'\n"                                                                    \
     "  if st == 'succeeded' then field = 'result' end\n"                                           \
     "  redis.call('HSET', k, 'state', st, field, payload, 'finished_at',\n"                        \
@@ -69,6 +80,7 @@
     "  elseif ttl > 0 then redis.call('EXPIRE', k, ttl)\n"                                         \
     "  else redis.call('EXPIRE', k, 3600) end\n"                                                   \
     "  if f[3] then items_end(base, id, k, st) end\n"                                              \
+    "  if f[4] then release_unique(base, id, f[4]) end\n"                                          \
     "end\n" /* A failed attempt: scheduled again after an exponential back-off with jitter (in     \
              * [0,1), from the worker) while retries are left, else failed for good. */            \
     "local function fail_attempt(base, id, k, err, now, jitter)\n"                                 \

@@ -31,11 +31,26 @@ typedef struct spindle_task_opts {
     const char *proc;    /* processor name (field `proc`); NULL: absent */
     const char *pinfo;   /* processor static info, msgpack (field `pinfo`); NULL: absent */
     size_t pinfo_len;
+    /* Delayed tasks, expiry, unique tasks (store/enqueue_opts.c); 0 / NULL: not used. Each
+     * pair is absolute (ms since the epoch) or relative to the enqueue (ms, Redis's clock). */
+    int64_t run_at_ms, delay_ms;
+    int64_t deadline_ms, expires_in_ms;
+    const char *unique_key; /* validated name */
+    long unique_ttl_s;
 } spindle_task_opts;
 
-/* Enqueues n tasks on queue in one script call (the caller chunks large batches). */
+/* Enqueues n tasks on queue in one script call (the caller chunks large batches). Tasks with
+ * a delay, a deadline or a unique key go through spindle_store_enqueue_opts(). */
 int spindle_store_enqueue(spindle_store *s, const char *queue, const spindle_new_task *tasks,
                           size_t n, const spindle_task_opts *opts);
+/* 1 if opts use a delay, a deadline or a unique key. */
+int spindle_task_opts_special(const spindle_task_opts *opts);
+/* Enqueues n tasks with the options of delayed, expiring or unique tasks in one script call
+ * (docs/PROTOCOL.md, "Delayed tasks"). With a unique key (n must be 1) held by a task that
+ * has not ended, nothing is created and that task's id is copied into holder (size
+ * SPINDLE_ID_LEN + 1; may be NULL); else holder gets "". */
+int spindle_store_enqueue_opts(spindle_store *s, const char *queue, const spindle_new_task *tasks,
+                               size_t n, const spindle_task_opts *opts, char *holder);
 /* SADD NS:queues for the given names. */
 int spindle_store_register_queues(spindle_store *s, const char *const *queues, size_t n);
 

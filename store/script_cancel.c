@@ -11,9 +11,10 @@
  * the worker's default), ARGV[4] the namespace's cancel channel, ARGV[5] the queue name.
  * Returns {what, state}: {'missing', ''} for no such task; {'final', STATE} for a task that
  * already ended (unchanged); {'cancelled', 'cancelled'} for a pending, waiting or scheduled
- * task, now cancelled; {'requested', 'running'} for a running task, now marked (`cancel` set
- * to Redis's time unless already set, `cancel_grace` when a grace is given) and announced
- * with PUBLISH "QUEUE ID ATTEMPT GRACE" (GRACE -1: the worker's default). */
+ * task (a retry, or a delayed task that never ran), now cancelled; {'requested', 'running'}
+ * for a running task, now marked (`cancel` set to Redis's time unless already set,
+ * `cancel_grace` when a grace is given) and announced with PUBLISH "QUEUE ID ATTEMPT GRACE"
+ * (GRACE -1: the worker's default). */
 #include "store/lua_prelude.h"
 
 const char spindle_lua_cancel[] = SPINDLE_LUA_PRELUDE
@@ -36,7 +37,7 @@ const char spindle_lua_cancel[] = SPINDLE_LUA_PRELUDE
     "end\n"
     "local why = 'cancelled before it started'\n"
     "if st == 'scheduled' then\n"
-    "  why = 'cancelled while waiting for a retry'\n"
+    "  if f[2] then why = 'cancelled while waiting for a retry' end\n"
     "elseif st ~= 'pending' and st ~= 'waiting' then\n"
     "  return redis.error_reply('task ' .. ARGV[2] .. ' has an unknown state: ' .. st)\n"
     "end\n"

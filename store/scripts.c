@@ -45,15 +45,16 @@ static const char enqueue_lua[] =
     "return (#ARGV - first + 1) / 3\n";
 
 /* KEYS[1] pending, KEYS[2] in-flight list of this worker, KEYS[3] wake, KEYS[4] workers set,
- * KEYS[5] scheduled. ARGV[1] max count, ARGV[2] worker id, ARGV[3] task key prefix.
- * First moves up to 1000 due scheduled tasks (retries, delayed tasks) to the back of
- * pending, then claims. Returns {next, entries...}: next is the time in ms until the next
- * scheduled task is due (-1: none), so an idle worker sleeps no longer than that; then one
- * entry per id popped: {id, attempt, func, args, timeout, ttl} for a claimed task, {id, 0,
- * reason} for an id that was dropped (reason: missing, wrongtype, or its state). */
-static const char claim_lua[] =
-    "local t = redis.call('TIME')\n"
-    "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+ * KEYS[5] scheduled. ARGV[1] max count, ARGV[2] worker id, ARGV[3] task key prefix, ARGV[4]
+ * queue base. First moves up to 1000 due scheduled tasks (retries, delayed tasks) to the back
+ * of pending, then claims. A task past its `deadline` (docs/PROTOCOL.md, "Expiry") is not
+ * promoted nor claimed: it ends `cancelled`, "expired". Returns {next, entries...}: next is
+ * the time in ms until the next scheduled task is due (-1: none), so an idle worker sleeps no
+ * longer than that; then one entry per id popped: {id, attempt, func, args, timeout, ttl} for
+ * a claimed task, {id, 0, reason} for an id that was dropped (reason: missing, wrongtype,
+ * expired, or its state). */
+static const char claim_lua[] = SPINDLE_LUA_PRELUDE
+    "local now = now_ms()\n"
     "local ty = redis.call('TYPE', KEYS[2]).ok\n"
     "if ty ~= 'none' and ty ~= 'list' then\n"
     "  return redis.error_reply('key ' .. KEYS[2] .. ' holds a ' .. ty .. ', not a list')\n"
@@ -65,10 +66,14 @@ static const char claim_lua[] =
     "    return redis.error_reply('key ' .. KEYS[1] .. ' holds a ' .. ty .. ', not a list')\n"
     "  end\n"
     "end\n"
+    "local function expired(dl) return dl and now >= (tonumber(dl) or now + 1) end\n"
     "for _, id in ipairs(due) do\n"
     "  redis.call('ZREM', KEYS[5], id)\n"
     "  local k = ARGV[3] .. id\n"
-    "  if redis.pcall('HGET', k, 'state') == 'scheduled' then\n"
+    "  local f = redis.pcall('HMGET', k, 'state', 'deadline')\n"
+    "  if f[1] == 'scheduled' and expired(f[2]) then\n"
+    "    finish(ARGV[4], id, k, 'cancelled', 'expired', now)\n"
+    "  elseif f[1] == 'scheduled' then\n"
     "    redis.call('HSET', k, 'state', 'pending')\n"
     "    redis.call('LPUSH', KEYS[1], id)\n"
     "  end\n"
@@ -82,21 +87,23 @@ static const char claim_lua[] =
     "end\n"
     "local ids = redis.call('RPOP', KEYS[1], ARGV[1])\n"
     "if not ids then return out end\n"
-    "now = string.format('%d', now)\n"
+    "local nows = string.format('%d', now)\n"
     "redis.pcall('SADD', KEYS[4], ARGV[2])\n"
     "for _, id in ipairs(ids) do\n"
     "  local k = ARGV[3] .. id\n"
-    "  local st = redis.pcall('HGET', k, 'state')\n"
-    "  if st == 'pending' then\n"
+    "  local f = redis.pcall('HMGET', k, 'state', 'func', 'args', 'timeout', 'ttl', 'deadline')\n"
+    "  if f.err ~= nil then\n"
+    "    out[#out + 1] = {id, 0, 'wrongtype'}\n"
+    "  elseif f[1] ~= 'pending' then\n"
+    "    out[#out + 1] = {id, 0, f[1] or 'missing'}\n"
+    "  elseif expired(f[6]) then\n"
+    "    finish(ARGV[4], id, k, 'cancelled', 'expired', now)\n"
+    "    out[#out + 1] = {id, 0, 'expired'}\n"
+    "  else\n"
     "    redis.call('LPUSH', KEYS[2], id)\n"
     "    local a = redis.call('HINCRBY', k, 'attempts', 1)\n"
-    "    redis.call('HSET', k, 'state', 'running', 'started_at', now, 'worker', ARGV[2])\n"
-    "    local f = redis.call('HMGET', k, 'func', 'args', 'timeout', 'ttl')\n"
-    "    out[#out + 1] = {id, a, f[1] or '', f[2] or '', f[3] or '', f[4] or ''}\n"
-    "  elseif type(st) == 'table' then\n"
-    "    out[#out + 1] = {id, 0, 'wrongtype'}\n"
-    "  else\n"
-    "    out[#out + 1] = {id, 0, st or 'missing'}\n"
+    "    redis.call('HSET', k, 'state', 'running', 'started_at', nows, 'worker', ARGV[2])\n"
+    "    out[#out + 1] = {id, a, f[2] or '', f[3] or '', f[4] or '', f[5] or ''}\n"
     "  end\n"
     "end\n"
     "if redis.call('LLEN', KEYS[1]) > 0 then\n"
@@ -202,23 +209,38 @@ static const char recover_lua[] = SPINDLE_LUA_PRELUDE
     "return {back, failed}\n";
 
 /* KEYS[1] task key. ARGV[1] queue base, ARGV[2] task id. Puts a failed or cancelled task
- * (dead-lettered or not), or one scheduled for a retry, back on pending now with a fresh
- * retry budget; `attempts` keeps growing, since it is the fencing token. Its items are
- * dropped (the stream and the `items` mark): the new run emits afresh. Returns 1, 0 if
- * the task is missing, or its state when it cannot be retried. */
+ * (dead-lettered or not), or a scheduled one (a retry or a delayed task), back on pending now
+ * with a fresh retry budget and no deadline; `attempts` keeps growing, since it is the
+ * fencing token. Its items are dropped (the stream and the `items` mark): the new run emits
+ * afresh. A unique task takes its lock again (for `unique_ttl` s) unless another task that
+ * has not ended holds it. Returns 1, 0 if the task is missing, its state when it cannot be
+ * retried, or {'held', KEY, HOLDER} when its unique key is held by another task. */
 static const char retry_lua[] = SPINDLE_LUA_PRELUDE
-    "local st = redis.pcall('HGET', KEYS[1], 'state')\n"
-    "if type(st) == 'table' then return redis.error_reply('task key ' .. KEYS[1] ..\n"
+    "local f = redis.pcall('HMGET', KEYS[1], 'state', 'unique', 'unique_ttl')\n"
+    "if f.err ~= nil then return redis.error_reply('task key ' .. KEYS[1] ..\n"
     "  ' is not a hash') end\n"
+    "local st = f[1]\n"
     "if not st then return 0 end\n"
     "local bad = bad_keys(ARGV[1])\n"
     "if bad then return bad end\n"
     "if st ~= 'failed' and st ~= 'cancelled' and st ~= 'scheduled' then return st end\n"
+    "if f[2] then\n"
+    "  local uk = ARGV[1] .. 'unique:' .. f[2]\n"
+    "  local holder = redis.pcall('GET', uk)\n"
+    "  if type(holder) == 'table' then return redis.error_reply('key ' .. uk ..\n"
+    "    ' is not a string') end\n"
+    "  if holder and holder ~= ARGV[2] then\n"
+    "    local hs = redis.pcall('HGET', ARGV[1] .. 'task:' .. holder, 'state')\n"
+    "    if type(hs) == 'string' and hs ~= 'succeeded' and hs ~= 'failed' and\n"
+    "       hs ~= 'cancelled' then return {'held', f[2], holder} end\n"
+    "  end\n"
+    "  redis.call('SET', uk, ARGV[2], 'EX', num(f[3], 3600))\n"
+    "end\n"
     "redis.call('ZREM', ARGV[1] .. 'dead', ARGV[2])\n"
     "redis.call('ZREM', ARGV[1] .. 'scheduled', ARGV[2])\n"
     "redis.call('HSET', KEYS[1], 'state', 'pending', 'retried', 0)\n"
     "redis.call('HDEL', KEYS[1], 'finished_at', 'result', 'retry_at', 'worker', 'started_at',\n"
-    "           'lost', 'items', 'cancel', 'cancel_grace')\n"
+    "           'lost', 'items', 'cancel', 'cancel_grace', 'deadline')\n"
     "redis.call('DEL', ARGV[1] .. 'items:' .. ARGV[2])\n"
     "redis.call('PERSIST', KEYS[1])\n"
     "redis.call('LPUSH', ARGV[1] .. 'pending', ARGV[2])\n"
@@ -241,7 +263,7 @@ static const char audit_lua[] = SPINDLE_LUA_PRELUDE
     "for i = 2, #ARGV do\n"
     "  local id = ARGV[i]\n"
     "  local k = ARGV[1] .. 'task:' .. id\n"
-    "  local f = redis.pcall('HMGET', k, 'state', 'worker', 'retry_at')\n"
+    "  local f = redis.pcall('HMGET', k, 'state', 'worker', 'retry_at', 'deadline')\n"
     "  if f.err == nil and f[1] then\n"
     "    local lost = false\n"
     "    if f[1] == 'running' then\n"
@@ -252,7 +274,8 @@ static const char audit_lua[] = SPINDLE_LUA_PRELUDE
     "      lost = not redis.call('LPOS', pending, id)\n"
     "    elseif f[1] == 'scheduled' and\n"
     "           not redis.call('ZSCORE', ARGV[1] .. 'scheduled', id) then\n"
-    "      redis.call('ZADD', ARGV[1] .. 'scheduled', num(f[3], now_ms()), id)\n"
+    "      redis.call('ZADD', ARGV[1] .. 'scheduled',\n"
+    "                 math.min(num(f[3], now_ms()), num(f[4], math.huge)), id)\n"
     "      fixed = fixed + 1\n"
     "    end\n"
     "    if lost and cancel_asked(k) then\n"
@@ -305,6 +328,7 @@ extern const char spindle_lua_channel[];
 extern const char spindle_lua_cancel[];
 extern const char spindle_lua_cron[];
 extern const char spindle_lua_cron_enqueue[];
+extern const char spindle_lua_enqueue_opts[];
 
 static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_ENQUEUE] = enqueue_lua,
@@ -322,6 +346,7 @@ static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_CANCEL] = spindle_lua_cancel,
     [SPINDLE_SCRIPT_CRON] = spindle_lua_cron,
     [SPINDLE_SCRIPT_CRON_ENQUEUE] = spindle_lua_cron_enqueue,
+    [SPINDLE_SCRIPT_ENQUEUE_OPTS] = spindle_lua_enqueue_opts,
 };
 
 static const char *const names[SPINDLE_SCRIPT_COUNT] = {
@@ -340,6 +365,7 @@ static const char *const names[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_CANCEL] = "cancel",
     [SPINDLE_SCRIPT_CRON] = "cron",
     [SPINDLE_SCRIPT_CRON_ENQUEUE] = "cron_enqueue",
+    [SPINDLE_SCRIPT_ENQUEUE_OPTS] = "enqueue_opts",
 };
 
 const char *spindle_script_source(enum spindle_script id)

@@ -53,6 +53,7 @@ int register_cron_tests(void);
 int register_route_table_tests(void);
 int register_routing_tests(void);
 int register_processor_tests(void);
+int register_schedule_tests(void);
 int register_cli_tests(void);
 
 #endif

@@ -170,6 +170,38 @@ static void test_round_trip(void)
     spindle_handle_free(h);
 }
 
+/* A processed task that also takes the options script (a delay and a deadline) keeps its
+ * processor fields, and is post-processed once it has run. */
+static void test_with_schedule_options(void)
+{
+    spindle_args *in = inputs("later", 4, 5);
+    spindle_enqueue_options o;
+    spindle_enqueue_options_init(&o);
+    o.delay_ms = 50;
+    o.expires_in_ms = 600000;
+    spindle_handle *h = NULL;
+    CU_ASSERT_EQUAL_FATAL(spindle_enqueue_processed(client, "add", in, &o, &h), SPINDLE_OK);
+    spindle_args_free(in);
+    char key[512];
+    harness_task_key(key, sizeof(key), h);
+    size_t len = 0;
+    char *v = harness_hget(key, "proc", NULL);
+    CU_ASSERT(v && strcmp(v, "add") == 0);
+    free(v);
+    v = harness_hget(key, "pinfo", &len);
+    CU_ASSERT(v && len == 6 && memcmp(v, "\xa5later", 6) == 0);
+    free(v);
+    v = harness_hget(key, "deadline", NULL);
+    CU_ASSERT(v && atoll(v) > 0);
+    free(v);
+    spindle_result *r = NULL;
+    CU_ASSERT_EQUAL(spindle_wait_processed(client, h, harness_scaled_ms(HARNESS_WAIT_MS), &r),
+                    SPINDLE_OK);
+    check_labelled(r, "later", 9);
+    spindle_result_free(r);
+    spindle_handle_free(h);
+}
+
 /* In a forked process: a new client with the same pair opens task id and post-processes it.
  * Exit 0 if it read [label, sum], else 1..5 saying what went wrong. */
 static int second_process(const char *id, const char *label, long sum)
@@ -362,6 +394,7 @@ int register_processor_tests(void)
 {
     static const test_case tests[] = {
         {"round trip: pre, worker, post", test_round_trip},
+        {"with a delay and a deadline: processor fields kept", test_with_schedule_options},
         {"a second process post-processes by id", test_second_process},
         {"static info over the limit is refused", test_static_info_limit},
         {"failures name the processor", test_errors_name_the_processor},

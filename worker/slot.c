@@ -63,11 +63,16 @@ static void progress(slot *s)
 }
 
 /* Logs an id the claim script dropped from pending. A task cancelled while pending is not
- * news; anything else means the keyspace was edited by hand or a producer misbehaved. */
+ * news, nor one that expired (the script ended it); anything else means the keyspace was
+ * edited by hand or a producer misbehaved. */
 static void log_dropped(const char *queue, const spindle_claimed *c)
 {
     if (strcmp(c->skip_reason, "cancelled") == 0)
         return;
+    if (strcmp(c->skip_reason, "expired") == 0) {
+        spindle_log(SPINDLE_LOG_INFO, c->id, "expired: not started by its deadline ('%s')", queue);
+        return;
+    }
     spindle_log(SPINDLE_LOG_WARN, c->id, "dropped id from '%s' pending list: its task hash is %s%s",
                 queue,
                 strcmp(c->skip_reason, "missing") == 0 || strcmp(c->skip_reason, "wrongtype") == 0

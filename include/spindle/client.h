@@ -77,13 +77,43 @@ typedef struct spindle_enqueue_options {
      * 1..SPINDLE_MAX_BACKOFF_MS. A cap below the base is allowed: every retry waits the cap. */
     long backoff_ms;
     long backoff_max_ms;
+    /* Delayed start (docs/PROTOCOL.md, "Delayed tasks"): the task waits `scheduled` and runs
+     * no earlier than run_at_ms (ms since the epoch) or delay_ms after the enqueue, both by
+     * Redis's clock; idle workers pick it up within ~100 ms of that time. 0 (default): at
+     * once; a time already past also runs at once. At most one of the two, up to
+     * SPINDLE_MAX_TIME_MS. */
+    int64_t run_at_ms;
+    int64_t delay_ms;
+    /* Expiry ("Expiry"): a task not started by deadline_ms (ms since the epoch, Redis's
+     * clock) or expires_in_ms after the enqueue ends `cancelled` with the error "expired"
+     * instead of running (this holds for its retries too). 0 (default): never. At most one of
+     * the two, up to SPINDLE_MAX_TIME_MS; a deadline before a start time of the same kind
+     * (both absolute or both relative) is refused. */
+    int64_t deadline_ms;
+    int64_t expires_in_ms;
+    /* Unique tasks ("Unique tasks"): while a task enqueued with unique_key on the same queue
+     * has not ended, for at most unique_ttl_s, an enqueue with that key creates nothing and
+     * returns a handle to the existing task (spindle_handle_deduplicated() says so). The key
+     * is freed the moment that task ends (succeeded, failed for good, cancelled, expired).
+     * unique_key: NULL (default) or a name (1-128 bytes of [A-Za-z0-9_.:-]), borrowed during
+     * the call; unique_ttl_s: 1..SPINDLE_MAX_UNIQUE_TTL_S, required with a key. Refused by
+     * spindle_enqueue_bulk(). */
+    const char *unique_key;
+    long unique_ttl_s;
 } spindle_enqueue_options;
+
+/* Latest time, and longest delay or expiry, accepted in ms: 9999-12-31T23:59:59.999Z, held
+ * exactly by the Lua scripts' doubles. */
+#define SPINDLE_MAX_TIME_MS INT64_C(253402300799999)
+/* Longest unique-key TTL accepted, in s (about 68 years): 2^31 - 1, as Redis's EX holds it. */
+#define SPINDLE_MAX_UNIQUE_TTL_S 2147483647L
 
 void spindle_enqueue_options_init(spindle_enqueue_options *opts);
 
 /* Enqueues func with the arguments built in args (NULL: no arguments). opts may be NULL for
  * the defaults. On success *out (if out is not NULL) receives a handle the caller frees with
- * spindle_handle_free(). One round trip. */
+ * spindle_handle_free(): for a unique key already held, the existing task's handle. One
+ * round trip. */
 int spindle_enqueue(spindle_client *c, const char *func, spindle_args *args,
                     const spindle_enqueue_options *opts, spindle_handle **out);
 
@@ -120,6 +150,10 @@ int spindle_handle_open(spindle_client *c, const char *id, const char *queue, sp
 const char *spindle_handle_id(const spindle_handle *h);
 /* The queue name, borrowed for the life of h. */
 const char *spindle_handle_queue(const spindle_handle *h);
+/* 1 if the enqueue that returned h found its unique key held and returned the existing task
+ * instead of creating one (nothing was enqueued); 0 otherwise, and for handles from
+ * spindle_handle_open() or a bulk enqueue. */
+int spindle_handle_deduplicated(const spindle_handle *h);
 /* Frees a handle. NULL is a no-op. */
 void spindle_handle_free(spindle_handle *h);
 
@@ -169,12 +203,18 @@ typedef struct spindle_task_info {
     char *error;
     long expires_in_s;   /* TTL of the task hash: -1 if none */
     long retried;        /* retries scheduled so far (0 after spindle_retry()) */
-    int64_t retry_at_ms; /* when the scheduled retry is due; 0 unless state is scheduled */
+    int64_t retry_at_ms; /* when the scheduled task (a retry, or a delayed task) is due; 0
+                            unless state is scheduled */
     long lost;           /* times the task was taken back from a worker presumed dead */
     /* When a cancel was requested while the task ran (Redis's clock), 0 if never; and the
      * grace given with it, -1 if none. */
     int64_t cancel_requested_at_ms;
     long cancel_grace_ms;
+    /* Delayed tasks, expiry, unique tasks: the start time asked for at enqueue (0: none), the
+     * deadline (0: none; a manual retry removes it), and the unique key ("" if none). */
+    int64_t run_at_ms;
+    int64_t deadline_ms;
+    char unique_key[129];
 } spindle_task_info;
 
 /* Fills *info. Free what it owns with spindle_task_info_clear(). */

@@ -22,6 +22,9 @@ int spindle_cli_cmd_cancel(spindle_cli *cli, int argc, char **argv);
 int spindle_cli_cmd_dead(spindle_cli *cli, int argc, char **argv);
 int spindle_cli_cmd_workers(spindle_cli *cli, int argc, char **argv);
 
+/* cmd_limit.c */
+int spindle_cli_cmd_limit(spindle_cli *cli, int argc, char **argv);
+
 /* cmd_channel.c */
 int spindle_cli_cmd_channel(spindle_cli *cli, int argc, char **argv);
 

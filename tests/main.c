@@ -63,6 +63,8 @@ int main(void)
         register_progress_tests,
         register_items_tests,
         register_cancel_tests,
+        register_priority_tests,
+        register_rate_limit_tests,
         register_cli_tests,
     };
     for (size_t i = 0; i < sizeof(registrars) / sizeof(registrars[0]); i++) {

@@ -48,6 +48,8 @@ int register_wait_many_tests(void);
 int register_progress_tests(void);
 int register_items_tests(void);
 int register_cancel_tests(void);
+int register_priority_tests(void);
+int register_rate_limit_tests(void);
 int register_cli_tests(void);
 
 #endif

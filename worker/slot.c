@@ -31,6 +31,11 @@
 /* How often a slot adds its queues to NS:queues again (ms), so a flushed or edited registry
  * heals without a restart. */
 #define REREGISTER_MS 60000
+/* Redis checks the timeouts of blocked clients on its timer, every 100 ms at the default hz
+ * 10: a BRPOP of 20 ms lasts up to 100. A wait shorter than this (a retry or a rate-limit
+ * token due soon) is slept here instead, so it ends on time; new work on another queue is
+ * then noticed at most this late. */
+#define SHORT_WAIT_MS 100
 /* Back-off bounds while Redis is unreachable (ms). */
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000
@@ -65,11 +70,12 @@ static void progress(slot *s)
     atomic_store(&s->st->progress_ms, spindle_mono_ms());
 }
 
-/* Logs an id the claim script dropped from pending. A task cancelled while pending is not
- * news; anything else means the keyspace was edited by hand or a producer misbehaved. */
+/* Logs an id the claim script dropped from pending. A task cancelled while pending, or
+ * deferred by its function's rate limit (it waits in scheduled for its token), is not news;
+ * anything else means the keyspace was edited by hand or a producer misbehaved. */
 static void log_dropped(const char *queue, const spindle_claimed *c)
 {
-    if (strcmp(c->skip_reason, "cancelled") == 0)
+    if (strcmp(c->skip_reason, "cancelled") == 0 || strcmp(c->skip_reason, "throttled") == 0)
         return;
     spindle_log(SPINDLE_LOG_WARN, c->id, "dropped id from '%s' pending list: its task hash is %s%s",
                 queue,
@@ -176,6 +182,13 @@ static void back_off(slot *s)
         usleep(50 * 1000);
     }
     s->delay_ms = s->delay_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : s->delay_ms * 2;
+}
+
+/* Sleeps ms (< SHORT_WAIT_MS) in steps of 10 ms, so a stop request is seen quickly. */
+static void nap(slot *s, long ms)
+{
+    for (long slept = 0; slept < ms && !stopping(s); slept += 10)
+        usleep((useconds_t)(ms - slept < 10 ? ms - slept : 10) * 1000);
 }
 
 static void recovered(slot *s)
@@ -459,7 +472,9 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
             if (s.next_due_ms >= 0 && s.next_due_ms < ms)
                 ms = s.next_due_ms;
             int woken;
-            if (ms > 0)
+            if (ms > 0 && ms < SHORT_WAIT_MS)
+                nap(&s, ms);
+            else if (ms > 0)
                 got = spindle_store_wait_wake(&s.store, (const char *const *)cfg->queues,
                                               cfg->nqueues, ms, &woken);
         }

@@ -24,6 +24,8 @@ int spindle_cli_cmd_workers(spindle_cli *cli, int argc, char **argv);
 
 /* cmd_cron.c */
 int spindle_cli_cmd_cron(spindle_cli *cli, int argc, char **argv);
+/* cmd_limit.c */
+int spindle_cli_cmd_limit(spindle_cli *cli, int argc, char **argv);
 
 /* cmd_channel.c */
 int spindle_cli_cmd_channel(spindle_cli *cli, int argc, char **argv);

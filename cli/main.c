@@ -181,6 +181,24 @@ static const spindle_cli_command commands[] = {
      "  --catch-up N    after downtime, fire up to N missed ticks late (default 0: skip)\n"
      "  --ttl S, --timeout S, --retries N   as for 'enqueue'\n"
      "remove: deletes the entry (exits 3 if there is none).\n"},
+    {"limit", spindle_cli_cmd_limit,
+     "limit set QUEUE [FUNC] RATE [--burst N] | remove QUEUE [FUNC] | list [QUEUE] [--json]",
+     "Set, remove or list fleet-wide rate limits of a queue or of a function on a queue.",
+     "Actions:\n"
+     "  set QUEUE [FUNC] RATE [--burst N]\n"
+     "                  at most RATE tasks of QUEUE (or of FUNC on QUEUE) start, across\n"
+     "                  all workers; RATE is COUNT/INTERVAL: 50/s, 100/m, 10/500ms, 3/2h\n"
+     "                  (units ms, s, m, h, d). --burst N: most tasks started at once after\n"
+     "                  a quiet spell (default COUNT). Replaces an existing limit.\n"
+     "  remove QUEUE [FUNC]\n"
+     "                  remove it; exits 3 if there was none\n"
+     "  list [QUEUE] [--json]\n"
+     "                  the limits of QUEUE, or of every queue: QUEUE, FUNCTION (- for the\n"
+     "                  queue's own), RATE, BURST; --json: [{\"queue\", \"func\" (null for\n"
+     "                  the queue's own), \"count\", \"interval_ms\", \"burst\"}]\n"
+     "\n"
+     "A function's limit holds on that queue only. Tasks over a queue's limit stay pending;\n"
+     "tasks over their function's limit wait 'scheduled' for their turn (not a retry).\n"},
     {"help", cmd_help, "help [COMMAND]", "Show this help, or the help of COMMAND.", NULL},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -49,18 +49,19 @@ int spindle_store_claim(spindle_store *s, const char *queue, const char *worker,
 {
     char pending[SPINDLE_KEY_MAX], inflight[SPINDLE_KEY_MAX], wake[SPINDLE_KEY_MAX];
     char workers[SPINDLE_KEY_MAX], prefix[SPINDLE_KEY_MAX], scheduled[SPINDLE_KEY_MAX];
-    char base[SPINDLE_KEY_MAX];
+    char base[SPINDLE_KEY_MAX], limits[SPINDLE_KEY_MAX];
     spindle_cmd *cmd = spindle_store_scratch(s);
     spindle_cmd_push(cmd, pending, spindle_key_pending(pending, s->ns, queue));
     spindle_cmd_push(cmd, inflight, spindle_key_inflight(inflight, s->ns, queue, worker));
     spindle_cmd_push(cmd, wake, spindle_key_wake(wake, s->ns, queue));
     spindle_cmd_push(cmd, workers, spindle_key_workers(workers, s->ns, queue));
     spindle_cmd_push(cmd, scheduled, spindle_key_scheduled(scheduled, s->ns, queue));
+    spindle_cmd_push(cmd, limits, spindle_key_limits(limits, s->ns, queue));
     spindle_cmd_long(cmd, max);
     spindle_cmd_str(cmd, worker);
     spindle_cmd_push(cmd, prefix, spindle_key_task_prefix(prefix, s->ns, queue));
     spindle_cmd_push(cmd, base, spindle_key_queue_base(base, s->ns, queue));
-    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_CLAIM, 5, cmd);
+    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_CLAIM, 6, cmd);
     *n = 0;
     *reply = NULL;
     *next_due_ms = -1;

@@ -76,6 +76,16 @@ size_t spindle_key_unique(char *buf, const char *ns, const char *queue, const ch
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:unique:%s", ns, queue, key));
 }
 
+size_t spindle_key_limits(char *buf, const char *ns, const char *queue)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:limits", ns, queue));
+}
+
+size_t spindle_key_bucket(char *buf, const char *ns, const char *queue, const char *field)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:bucket:%s", ns, queue, field));
+}
+
 size_t spindle_key_worker(char *buf, const char *ns, const char *worker)
 {
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:worker:%s", ns, worker));

@@ -30,6 +30,10 @@ size_t spindle_key_dead(char *buf, const char *ns, const char *queue);
 /* The lock of a unique key on a queue, "NS:{Q}:unique:KEY" (docs/PROTOCOL.md, "Unique
  * tasks"); key is a validated name. */
 size_t spindle_key_unique(char *buf, const char *ns, const char *queue, const char *key);
+/* Rate limits: the queue's limits hash, and the token bucket of one of its limits (field
+ * "*" for the queue's own, else a function name). */
+size_t spindle_key_limits(char *buf, const char *ns, const char *queue);
+size_t spindle_key_bucket(char *buf, const char *ns, const char *queue, const char *field);
 /* A worker's heartbeat hash, "NS:worker:ID". */
 size_t spindle_key_worker(char *buf, const char *ns, const char *worker);
 /* The set of worker ids that have registered, "NS:workers". */

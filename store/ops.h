@@ -69,8 +69,10 @@ typedef struct spindle_claimed {
 } spindle_claimed;
 
 /* Claims up to max tasks of queue for worker into out[0..*n), after moving due scheduled
- * tasks to pending. *next_due_ms is the time until the next scheduled task is due, -1 if
- * none. *reply must be freed with freeReplyObject() once the tasks are settled. */
+ * tasks to pending, within the queue's rate limits. *next_due_ms is the time until the next
+ * scheduled task is due or the next token of the queue's exhausted rate limit, -1 if none.
+ * Ids deferred by a function's rate limit come back as dropped (skip_reason "throttled"). *reply
+ * must be freed with freeReplyObject() once the tasks are settled. */
 int spindle_store_claim(spindle_store *s, const char *queue, const char *worker, int max,
                         spindle_claimed *out, int *n, long *next_due_ms, redisReply **reply);
 

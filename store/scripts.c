@@ -14,6 +14,7 @@
  * Timestamps come from Redis's TIME, so hosts with skewed clocks agree. */
 #include "store/scripts.h"
 
+#include "store/lua_limits.h"
 #include "store/lua_prelude.h"
 #include "store/script_progress.h"
 
@@ -45,39 +46,60 @@ static const char enqueue_lua[] =
     "return (#ARGV - first + 1) / 3\n";
 
 /* KEYS[1] pending, KEYS[2] in-flight list of this worker, KEYS[3] wake, KEYS[4] workers set,
- * KEYS[5] scheduled. ARGV[1] max count, ARGV[2] worker id, ARGV[3] task key prefix, ARGV[4]
- * queue base. First moves up to 1000 due scheduled tasks (retries, delayed tasks) to the back
- * of pending, then claims. A task past its `deadline` (docs/PROTOCOL.md, "Expiry") is not
- * promoted nor claimed: it ends `cancelled`, "expired". Returns {next, entries...}: next is
- * the time in ms until the next scheduled task is due (-1: none), so an idle worker sleeps no
- * longer than that; then one entry per id popped: {id, attempt, func, args, timeout, ttl} for
- * a claimed task, {id, 0, reason} for an id that was dropped (reason: missing, wrongtype,
- * expired, or its state). */
-static const char claim_lua[] = SPINDLE_LUA_PRELUDE
+ * KEYS[5] scheduled, KEYS[6] limits. ARGV[1] max count, ARGV[2] worker id, ARGV[3] task key
+ * prefix, ARGV[4] queue base. First moves up to 1000 due scheduled tasks (retries, delayed
+ * tasks, tasks that waited for a rate-limit token: those to the front) to pending, then
+ * claims. A task past its `deadline` (docs/PROTOCOL.md, "Expiry") is neither promoted nor
+ * claimed: it ends `cancelled`, "expired". Returns {next, entries...}: next is the time in ms
+ * until the queue may have work again (the next scheduled task, or the next token of an
+ * exhausted queue rate limit; -1: none), so an idle worker sleeps no longer than that; then
+ * one entry per id popped: {id, attempt, func, args, timeout, ttl} for a claimed task, {id, 0,
+ * reason} for an id that was dropped (reason: missing, wrongtype, expired, or its state) or
+ * deferred by a function's rate limit ('throttled').
+ *
+ * Rate limits (docs/PROTOCOL.md, "Rate limits") cost a queue without any one HGETALL of an
+ * empty hash. With limits: at most as many ids are popped as the queue's bucket has whole
+ * tokens, and no wake token is added while it is empty; a task whose function's bucket is
+ * empty reserves the next token anyway (the bucket goes below 0) and waits for it in
+ * scheduled, `throttle_until` marking the reservation, which its next claim uses. */
+static const char claim_lua[] = SPINDLE_LUA_PRELUDE SPINDLE_LUA_LIMITS
     "local now = now_ms()\n"
     "local ty = redis.call('TYPE', KEYS[2]).ok\n"
     "if ty ~= 'none' and ty ~= 'list' then\n"
     "  return redis.error_reply('key ' .. KEYS[2] .. ' holds a ' .. ty .. ', not a list')\n"
     "end\n"
+    "local lim = redis.pcall('HGETALL', KEYS[6])\n"
+    "if lim.err ~= nil then\n"
+    "  return redis.error_reply('key ' .. KEYS[6] .. ' holds a ' ..\n"
+    "    redis.call('TYPE', KEYS[6]).ok .. ', not a hash of rate limits')\n"
+    "end\n"
+    "local limits, qb = nil, nil\n"
+    "if #lim > 0 then\n"
+    "  limits = limits_read(string.sub(KEYS[6], 1, -7), lim, now)\n"
+    "  if type(limits) == 'string' then return redis.error_reply(limits) end\n"
+    "  qb = limits['*']\n"
+    "end\n"
     "local due = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, 1000)\n"
-    "if #due > 0 then\n"
+    "if #due > 0 or limits then\n"
     "  ty = redis.call('TYPE', KEYS[1]).ok\n"
     "  if ty ~= 'none' and ty ~= 'list' then\n"
     "    return redis.error_reply('key ' .. KEYS[1] .. ' holds a ' .. ty .. ', not a list')\n"
     "  end\n"
     "end\n"
     "local function expired(dl) return dl and now >= (tonumber(dl) or now + 1) end\n"
+    "local front = {}\n"
     "for _, id in ipairs(due) do\n"
     "  redis.call('ZREM', KEYS[5], id)\n"
     "  local k = ARGV[3] .. id\n"
-    "  local f = redis.pcall('HMGET', k, 'state', 'deadline')\n"
+    "  local f = redis.pcall('HMGET', k, 'state', 'deadline', 'throttle_until')\n"
     "  if f[1] == 'scheduled' and expired(f[2]) then\n"
     "    finish(ARGV[4], id, k, 'cancelled', 'expired', now)\n"
     "  elseif f[1] == 'scheduled' then\n"
     "    redis.call('HSET', k, 'state', 'pending')\n"
-    "    redis.call('LPUSH', KEYS[1], id)\n"
+    "    if f[3] then front[#front + 1] = id else redis.call('LPUSH', KEYS[1], id) end\n"
     "  end\n"
     "end\n"
+    "for j = #front, 1, -1 do redis.call('RPUSH', KEYS[1], front[j]) end\n"
     "local out = {-1}\n"
     "if #due < 1000 then\n"
     "  local first = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')\n"
@@ -85,13 +107,26 @@ static const char claim_lua[] = SPINDLE_LUA_PRELUDE
     "else\n"
     "  out[1] = 0\n"
     "end\n"
-    "local ids = redis.call('RPOP', KEYS[1], ARGV[1])\n"
-    "if not ids then return out end\n"
+    "local function soon(ms) if out[1] < 0 or ms < out[1] then out[1] = ms end end\n"
+    "local max = tonumber(ARGV[1])\n"
+    "if qb then max = math.min(max, math.floor(qb.tokens)) end\n"
+    "local ids = false\n"
+    "if max > 0 then ids = redis.call('RPOP', KEYS[1], max) end\n"
+    "local throttled = qb and qb.tokens < 1\n"
+    "if not ids then\n"
+    "  if throttled and redis.call('LLEN', KEYS[1]) > 0 then soon(limits_wait(qb)) end\n"
+    "  return out\n"
+    "end\n"
     "local nows = string.format('%d', now)\n"
     "redis.pcall('SADD', KEYS[4], ARGV[2])\n"
     "for _, id in ipairs(ids) do\n"
     "  local k = ARGV[3] .. id\n"
-    "  local f = redis.pcall('HMGET', k, 'state', 'func', 'args', 'timeout', 'ttl', 'deadline')\n"
+    "  local f = redis.pcall('HMGET', k, 'state', 'func', 'args', 'timeout', 'ttl', 'deadline',\n"
+    "                       'throttle_until')\n"
+    "  local fb = nil\n"
+    "  if limits and f.err == nil and f[1] == 'pending' and not f[7] then\n"
+    "    fb = limits[f[2] or '']\n"
+    "  end\n"
     "  if f.err ~= nil then\n"
     "    out[#out + 1] = {id, 0, 'wrongtype'}\n"
     "  elseif f[1] ~= 'pending' then\n"
@@ -99,16 +134,36 @@ static const char claim_lua[] = SPINDLE_LUA_PRELUDE
     "  elseif expired(f[6]) then\n"
     "    finish(ARGV[4], id, k, 'cancelled', 'expired', now)\n"
     "    out[#out + 1] = {id, 0, 'expired'}\n"
+    "  elseif fb and fb.tokens < 1 then\n"
+    "    fb.tokens = fb.tokens - 1\n"
+    "    fb.used = true\n"
+    "    local at = now + math.ceil(-fb.tokens * fb.per / fb.n)\n"
+    "    redis.call('HSET', k, 'state', 'scheduled', 'throttle_until', string.format('%d', at))\n"
+    "    redis.call('HINCRBY', k, 'throttled', 1)\n"
+    "    redis.call('ZADD', KEYS[5], at, id)\n"
+    "    soon(at - now)\n"
+    "    out[#out + 1] = {id, 0, 'throttled'}\n"
     "  else\n"
+    "    if fb then fb.tokens = fb.tokens - 1; fb.used = true end\n"
     "    redis.call('LPUSH', KEYS[2], id)\n"
     "    local a = redis.call('HINCRBY', k, 'attempts', 1)\n"
     "    redis.call('HSET', k, 'state', 'running', 'started_at', nows, 'worker', ARGV[2])\n"
+    "    if f[7] then redis.call('HDEL', k, 'throttle_until') end\n"
+    "    if qb then qb.tokens = qb.tokens - 1; qb.used = true end\n"
     "    out[#out + 1] = {id, a, f[2] or '', f[3] or '', f[4] or '', f[5] or ''}\n"
     "  end\n"
     "end\n"
+    "if limits then\n"
+    "  for _, b in pairs(limits) do if b.used then limits_save(b, now) end end\n"
+    "  throttled = qb and qb.tokens < 1\n"
+    "end\n"
     "if redis.call('LLEN', KEYS[1]) > 0 then\n"
-    "  redis.pcall('LPUSH', KEYS[3], '1')\n"
-    "  redis.pcall('LTRIM', KEYS[3], 0, 15)\n"
+    "  if throttled then\n"
+    "    soon(limits_wait(qb))\n"
+    "  else\n"
+    "    redis.pcall('LPUSH', KEYS[3], '1')\n"
+    "    redis.pcall('LTRIM', KEYS[3], 0, 15)\n"
+    "  end\n"
     "end\n"
     "return out\n";
 
@@ -329,6 +384,7 @@ extern const char spindle_lua_cancel[];
 extern const char spindle_lua_cron[];
 extern const char spindle_lua_cron_enqueue[];
 extern const char spindle_lua_enqueue_opts[];
+extern const char spindle_lua_limits[];
 
 static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_ENQUEUE] = enqueue_lua,
@@ -347,6 +403,7 @@ static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_CRON] = spindle_lua_cron,
     [SPINDLE_SCRIPT_CRON_ENQUEUE] = spindle_lua_cron_enqueue,
     [SPINDLE_SCRIPT_ENQUEUE_OPTS] = spindle_lua_enqueue_opts,
+    [SPINDLE_SCRIPT_LIMITS] = spindle_lua_limits,
 };
 
 static const char *const names[SPINDLE_SCRIPT_COUNT] = {
@@ -366,6 +423,7 @@ static const char *const names[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_CRON] = "cron",
     [SPINDLE_SCRIPT_CRON_ENQUEUE] = "cron_enqueue",
     [SPINDLE_SCRIPT_ENQUEUE_OPTS] = "enqueue_opts",
+    [SPINDLE_SCRIPT_LIMITS] = "limits",
 };
 
 const char *spindle_script_source(enum spindle_script id)

@@ -54,6 +54,8 @@ int register_route_table_tests(void);
 int register_routing_tests(void);
 int register_processor_tests(void);
 int register_schedule_tests(void);
+int register_priority_tests(void);
+int register_rate_limit_tests(void);
 int register_cli_tests(void);
 
 #endif

@@ -66,12 +66,17 @@ int spindle_worker_cron_declare(spindle_worker *w)
     return SPINDLE_OK;
 }
 
+/* Logs a failure once until the table works again. A lost connection is the supervisor's
+ * outage, shared with its heartbeats: logged once for both, and its end once (redis_ok()). */
 static void failed(struct spindle_cron_state *st, spindle_worker *w, const char *what)
 {
-    if (!st->failing)
+    int io = w->store.err->code == SPINDLE_ERR_IO;
+    if (!st->failing && !(io && w->in_outage))
         spindle_log(SPINDLE_LOG_ERROR, NULL, "periodic tasks: %s: %s; will retry", what,
                     w->store.err->msg);
     st->failing = 1;
+    if (io)
+        w->in_outage = 1;
 }
 
 static int64_t redis_now(const struct spindle_cron_state *st)

@@ -1,6 +1,7 @@
 /* spindle-worker: serves queues with the functions of the task libraries it loads.
  *
  *   spindle-worker [--redis URL] [--namespace NS] [--queues high,default] --load lib.so …
+ *   spindle-worker --queues high:6,default:3,low:1 …   (weighted instead of strict order)
  *
  * Exit codes: 0 after a graceful stop (SIGINT/SIGTERM), 1 on a runtime failure (Redis
  * unreachable at start, bad queue name), 2 on a usage error or a library that fails to load. */
@@ -30,6 +31,9 @@ static void usage(FILE *out)
             "                       (default: $SPINDLE_REDIS_URL, else redis://127.0.0.1:6379)\n"
             "  --namespace NS       key namespace (default: spindle)\n"
             "  --queues Q1,Q2       queues to serve, highest priority first (default: default)\n"
+            "  --queues Q1:W1,Q2:W2 weighted instead of strict: each queue with work gets a\n"
+            "                       share of the tasks claimed in proportion to its weight\n"
+            "                       (1-1000), e.g. high:6,default:3,low:1\n"
             "  --load LIB.so        task library exporting spindle_register_tasks()\n"
             "  --prefetch N         most tasks claimed per round trip (default 128)\n"
             "  --log-level LEVEL    debug, info, warn or error (default info)\n"
@@ -73,15 +77,41 @@ static long parse_seconds(const char *text, long min_ms)
     return (long)(v * 1000.0 + 0.5);
 }
 
-/* Splits a comma-separated list in place into out[]; returns the count or -1 if too many. */
-static int split_queues(char *list, const char **out)
+/* Splits a comma-separated list of QUEUE or QUEUE:WEIGHT (WEIGHT: digits) in place into out[] and
+ * weights[]; returns the count, or -1 after printing why the list is refused (too many
+ * names, a weight not in 1-SPINDLE_MAX_WEIGHT, weights on some queues only). *weighted is
+ * set to 1 when the queues have weights. */
+static int split_queues(char *list, const char **out, int *weights, int *weighted)
 {
-    int n = 0;
+    int n = 0, with = 0;
     for (char *save = NULL, *q = strtok_r(list, ",", &save); q; q = strtok_r(NULL, ",", &save)) {
-        if (n == MAX_QUEUES)
+        if (n == MAX_QUEUES) {
+            fprintf(stderr, "spindle-worker: --queues takes at most %d names\n", MAX_QUEUES);
             return -1;
+        }
+        /* Queue names may hold ':' (jobs:v2): only a last ':' followed by digits is a weight. */
+        char *colon = strrchr(q, ':'), *end = NULL;
+        long wt = 0;
+        if (colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+            wt = strtol(colon + 1, &end, 10);
+            if (*end || wt < 1 || wt > SPINDLE_MAX_WEIGHT) {
+                fprintf(stderr,
+                        "spindle-worker: --queues: weight '%s' of queue '%.*s' is not in 1-%d\n",
+                        colon + 1, (int)(colon - q), q, SPINDLE_MAX_WEIGHT);
+                return -1;
+            }
+            *colon = '\0';
+            with++;
+        }
+        weights[n] = (int)wt;
         out[n++] = q;
     }
+    if (with > 0 && with < n) {
+        fprintf(stderr, "spindle-worker: --queues: give a weight to every queue (high:6,low:1) "
+                        "or to none (strict order)\n");
+        return -1;
+    }
+    *weighted = with > 0;
     return n;
 }
 
@@ -175,7 +205,7 @@ int main(int argc, char **argv)
     spindle_worker_options opts;
     spindle_worker_options_init(&opts);
     const char *queues[MAX_QUEUES];
-    int nqueues = 0;
+    int weights[MAX_QUEUES], nqueues = 0, weighted = 0;
     spindle_registry *reg = spindle_registry_new();
     if (reg == NULL) {
         fprintf(stderr, "spindle-worker: out of memory\n");
@@ -196,11 +226,11 @@ int main(int argc, char **argv)
             opts.ns = optarg;
             break;
         case 'q':
-            nqueues = split_queues(optarg, queues);
-            if (nqueues <= 0) {
+            nqueues = split_queues(optarg, queues, weights, &weighted);
+            if (nqueues == 0)
                 fprintf(stderr, "spindle-worker: --queues needs 1 to %d names\n", MAX_QUEUES);
+            if (nqueues <= 0)
                 code = 2;
-            }
             break;
         case 'l':
             if (nlibs == MAX_LIBS) {
@@ -351,6 +381,7 @@ int main(int argc, char **argv)
         }
         opts.cron = cron.entries;
         opts.ncron = (size_t)cron.n;
+        opts.weights = weighted ? weights : NULL;
         code = spindle_worker_main(&opts, reg);
     }
     free_cron(&cron);

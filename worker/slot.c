@@ -8,6 +8,7 @@
  * tasks this turns two round trips per task into two per batch. */
 #include "worker/slot.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/names.h"
+#include "worker/weighted.h"
 #include "worker/worker_impl.h"
 
 /* Longest a slot runs tasks of one batch before handing the rest back (ms). */
@@ -29,6 +31,11 @@
 /* How often a slot adds its queues to NS:queues again (ms), so a flushed or edited registry
  * heals without a restart. */
 #define REREGISTER_MS 60000
+/* Redis checks the timeouts of blocked clients on its timer, every 100 ms at the default hz
+ * 10: a BRPOP of 20 ms lasts up to 100. A wait shorter than this (a retry or a rate-limit
+ * token due soon) is slept here instead, so it ends on time; new work on another queue is
+ * then noticed at most this late. */
+#define SHORT_WAIT_MS 100
 /* Back-off bounds while Redis is unreachable (ms). */
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000
@@ -45,6 +52,7 @@ typedef struct slot {
     int abandoned;    /* a batch could not be settled: the slot must exit (see serve_once) */
     int unsure;       /* a request failed: Redis may have run it all the same (put_back_unseen) */
     unsigned int seed;
+    spindle_weighted weighted; /* the queues' passes when cfg->weights is set */
     spindle_claimed *claimed;
     spindle_settlement *settle;
     msgpack_sbuffer *payloads;
@@ -62,12 +70,13 @@ static void progress(slot *s)
     atomic_store(&s->st->progress_ms, spindle_mono_ms());
 }
 
-/* Logs an id the claim script dropped from pending. A task cancelled while pending is not
- * news, nor one that expired (the script ended it); anything else means the keyspace was
- * edited by hand or a producer misbehaved. */
+/* Logs an id the claim script dropped from pending. A task cancelled while pending, one that
+ * expired (the script ended it), or one deferred by its function's rate limit (it waits in
+ * scheduled for its token) is not news; anything else means the keyspace was edited by hand
+ * or a producer misbehaved. */
 static void log_dropped(const char *queue, const spindle_claimed *c)
 {
-    if (strcmp(c->skip_reason, "cancelled") == 0)
+    if (strcmp(c->skip_reason, "cancelled") == 0 || strcmp(c->skip_reason, "throttled") == 0)
         return;
     if (strcmp(c->skip_reason, "expired") == 0) {
         spindle_log(SPINDLE_LOG_INFO, c->id, "expired: not started by its deadline ('%s')", queue);
@@ -180,6 +189,13 @@ static void back_off(slot *s)
     s->delay_ms = s->delay_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : s->delay_ms * 2;
 }
 
+/* Sleeps ms (< SHORT_WAIT_MS) in steps of 10 ms, so a stop request is seen quickly. */
+static void nap(slot *s, long ms)
+{
+    for (long slept = 0; slept < ms && !stopping(s); slept += 10)
+        usleep((useconds_t)(ms - slept < 10 ? ms - slept : 10) * 1000);
+}
+
 static void recovered(slot *s)
 {
     if (s->in_outage)
@@ -278,7 +294,8 @@ static int run_batch(slot *s, const char *queue, int n, size_t *nsettle)
     return rc;
 }
 
-/* Claims and runs one batch from the first queue that has work. Returns 1 if it found work,
+/* Claims and runs one batch from the first queue that has work, in priority order (strict)
+ * or in the order weighted.h gives (weighted). Returns 1 if it found work,
  * 0 if every queue was empty, a negative status when Redis cannot be reached. A queue whose
  * keys Redis refuses to work on (a key of the wrong type written by hand) is logged and
  * skipped, so the other queues are still served.
@@ -294,11 +311,20 @@ static int serve_once(slot *s)
     s->next_due_ms = -1;
     if (s->unsure && put_back_unseen(s) != SPINDLE_OK)
         return s->err.code;
-    for (size_t q = 0; q < cfg->nqueues; q++) {
+    /* Strict: the configured order. Weighted: the order of the queues' passes; the ones
+     * found empty on the way are told which queue was served instead (weighted.h). */
+    size_t order[SPINDLE_WEIGHTED_MAX], empty[SPINDLE_WEIGHTED_MAX], nempty = 0;
+    for (size_t i = 0; i < cfg->nqueues && i < SPINDLE_WEIGHTED_MAX; i++)
+        order[i] = i;
+    if (cfg->weights)
+        spindle_weighted_order(&s->weighted, order);
+    for (size_t i = 0; i < cfg->nqueues; i++) {
+        size_t q = order[i];
         redisReply *reply = NULL;
         int n = 0;
         long due = -1;
-        int rc = spindle_store_claim(&s->store, cfg->queues[q], s->st->id, s->batch, s->claimed, &n,
+        int max = cfg->weights ? spindle_weighted_claim_max(&s->weighted, q, s->batch) : s->batch;
+        int rc = spindle_store_claim(&s->store, cfg->queues[q], s->st->id, max, s->claimed, &n,
                                      &due, &reply);
         if (due >= 0 && (s->next_due_ms < 0 || due < s->next_due_ms))
             s->next_due_ms = due;
@@ -315,7 +341,16 @@ static int serve_once(slot *s)
             return rc;
         if (n == 0) {
             freeReplyObject(reply);
+            empty[nempty++] = q;
             continue;
+        }
+        if (cfg->weights) {
+            int claimed = 0;
+            for (int k = 0; k < n; k++)
+                claimed += s->claimed[k].attempt > 0;
+            spindle_weighted_claimed(&s->weighted, q, max, claimed);
+            for (size_t k = 0; k < nempty; k++)
+                spindle_weighted_empty(&s->weighted, empty[k], q);
         }
         size_t ns = 0;
         rc = run_batch(s, cfg->queues[q], n, &ns);
@@ -331,6 +366,8 @@ static int serve_once(slot *s)
         }
         return rc == SPINDLE_OK ? 1 : rc;
     }
+    for (size_t k = 0; cfg->weights && k < nempty; k++)
+        spindle_weighted_empty(&s->weighted, empty[k], SIZE_MAX);
     return 0;
 }
 
@@ -408,6 +445,8 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
     s.st = st;
     s.batch = 1;
     s.delay_ms = RETRY_MIN_MS;
+    if (cfg->weights)
+        spindle_weighted_init(&s.weighted, cfg->weights, cfg->nqueues);
     msgpack_zone_init(&s.zone, 4096);
     identify(&s);
     if (cfg->in_thread)
@@ -438,7 +477,9 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
             if (s.next_due_ms >= 0 && s.next_due_ms < ms)
                 ms = s.next_due_ms;
             int woken;
-            if (ms > 0)
+            if (ms > 0 && ms < SHORT_WAIT_MS)
+                nap(&s, ms);
+            else if (ms > 0)
                 got = spindle_store_wait_wake(&s.store, (const char *const *)cfg->queues,
                                               cfg->nqueues, ms, &woken);
         }

@@ -1,8 +1,8 @@
 /* One slot of a worker's pool: a loop that claims a batch from the highest-priority queue
- * that has work, runs it one task at a time, settles it in one script call, and sleeps in
- * BRPOP on the queues' wake lists when there is nothing to do. A slot runs in a child
- * process (--pool process) or a thread (--pool thread) and has its own Redis connection and
- * worker id; it reports to its supervisor through its spindle_slot_state. */
+ * that has work (or the one weighted priorities pick), runs it one task at a time, settles it in
+ * one script call, and sleeps in BRPOP on the queues' wake lists when there is nothing to do. A
+ * slot runs in a child process (--pool process) or a thread (--pool thread) and has its own Redis
+ * connection and worker id; it reports to its supervisor through its spindle_slot_state. */
 #ifndef SPINDLE_WORKER_SLOT_H
 #define SPINDLE_WORKER_SLOT_H
 
@@ -23,6 +23,7 @@ typedef struct spindle_slot_config {
     const spindle_worker_options *opts; /* url, ns, prefetch, timeouts */
     char *const *queues;
     size_t nqueues;
+    const int *weights; /* one per queue: weighted priorities (weighted.h); NULL: strict */
     const spindle_registry *reg;
     const spindle_beat_info *beat;
     int in_thread; /* 1 in a thread pool: functions that need a process are refused */

@@ -26,6 +26,7 @@ struct spindle_worker {
     spindle_worker_options opts;
     char **queues;
     size_t nqueues;
+    int *weights; /* one per queue, or NULL: strict priority */
     spindle_registry *reg;
     spindle_store store; /* the supervisor's own connection */
     spindle_error err;

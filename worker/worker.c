@@ -68,7 +68,16 @@ spindle_worker *spindle_worker_new(const spindle_worker_options *opts, spindle_r
         }
         w->nqueues++;
     }
+    if (w->opts.weights) {
+        w->weights = calloc(nq, sizeof(int));
+        if (w->weights == NULL) {
+            spindle_worker_free(w);
+            return NULL;
+        }
+        memcpy(w->weights, w->opts.weights, nq * sizeof(int));
+    }
     w->opts.queues = NULL; /* borrowed during new only */
+    w->opts.weights = NULL;
     if (w->opts.prefetch < 1)
         w->opts.prefetch = 1;
     gethostname(w->beat.host, sizeof(w->beat.host) - 1);
@@ -90,6 +99,7 @@ void spindle_worker_free(spindle_worker *w)
     for (size_t i = 0; i < w->nqueues; i++)
         free(w->queues[i]);
     free(w->queues);
+    free(w->weights);
     free(w->slots);
     free(w->graves);
     pool_table_free(w->table, w->nslots, w->opts.pool == SPINDLE_POOL_PROCESS);
@@ -150,6 +160,11 @@ static int validate(spindle_worker *w)
         if (rc != SPINDLE_OK)
             return rc;
     }
+    for (size_t i = 0; w->weights && i < w->nqueues; i++)
+        if (w->weights[i] < 1 || w->weights[i] > SPINDLE_MAX_WEIGHT)
+            return spindle_error_set(&w->err, SPINDLE_ERR_INVALID,
+                                     "weight %d of queue '%s' is not in 1-%d", w->weights[i],
+                                     w->queues[i], SPINDLE_MAX_WEIGHT);
     if (o->concurrency < 1 || o->concurrency > SPINDLE_WORKER_MAX_SLOTS)
         return spindle_error_set(&w->err, SPINDLE_ERR_INVALID, "concurrency %d is not in 1-%d",
                                  o->concurrency, SPINDLE_WORKER_MAX_SLOTS);
@@ -234,6 +249,7 @@ static int prepare(spindle_worker *w)
     w->cfg = (spindle_slot_config){.opts = &w->opts,
                                    .queues = w->queues,
                                    .nqueues = w->nqueues,
+                                   .weights = w->weights,
                                    .reg = w->reg,
                                    .beat = &w->beat,
                                    .in_thread = !processes,

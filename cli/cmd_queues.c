@@ -60,10 +60,7 @@ static int print_json(const spindle_queue_stat *list, size_t n)
 int spindle_cli_cmd_queues(spindle_cli *cli, int argc, char **argv)
 {
     int json = 0;
-    const spindle_cli_opt opts[] = {{.name = "--json", .flag = &json}, {.name = NULL}};
-    int code = spindle_cli_parse(cli, &argc, argv, opts, 0, 0, 0);
-    if (code == SPINDLE_CLI_CONTINUE)
-        code = spindle_cli_connect(cli);
+    int code = spindle_cli_parse_listing(cli, argc, argv, &json);
     if (code != SPINDLE_CLI_CONTINUE)
         return code;
     spindle_queue_stat *list = NULL;

@@ -265,3 +265,10 @@ int spindle_cli_parse_task(spindle_cli *cli, int argc, char **argv, const spindl
         code = spindle_cli_open_task(cli, argv[0], *queue, h);
     return code;
 }
+
+int spindle_cli_parse_listing(spindle_cli *cli, int argc, char **argv, int *json)
+{
+    const spindle_cli_opt opts[] = {{.name = "--json", .flag = json}, {.name = NULL}};
+    int code = spindle_cli_parse(cli, &argc, argv, opts, 0, 0, 0);
+    return code == SPINDLE_CLI_CONTINUE ? spindle_cli_connect(cli) : code;
+}

@@ -117,6 +117,10 @@ int spindle_cli_connect(spindle_cli *cli);
  * the exit code after reporting the failure (3 for an unknown task). */
 int spindle_cli_open_task(spindle_cli *cli, const char *id, const char *queue, spindle_handle **h);
 
+/* The start of every listing without arguments (`CMD [--json]`): parses --json into *json,
+ * then connects. Returns SPINDLE_CLI_CONTINUE, or an exit code. */
+int spindle_cli_parse_listing(spindle_cli *cli, int argc, char **argv, int *json);
+
 /* The start of every command about one task (`CMD ID [options]`): parses opts, which fill
  * *queue from --queue, with exactly one positional argument, the id, then opens its handle
  * as spindle_cli_open_task() does. Returns SPINDLE_CLI_CONTINUE with *h set, or an exit code. */

@@ -53,16 +53,6 @@ int spindle_store_cancel(spindle_store *s, const char *queue, const char *id, lo
     return SPINDLE_OK;
 }
 
-/* A decimal field of an HMGET reply; dflt if absent or not a number. */
-static long long num_field(const redisReply *r, long long dflt)
-{
-    if (r == NULL || r->type != REDIS_REPLY_STRING || r->len == 0)
-        return dflt;
-    char *end = NULL;
-    long long v = strtoll(r->str, &end, 10);
-    return end && *end == '\0' ? v : dflt;
-}
-
 int spindle_store_cancel_probe(spindle_store *s, spindle_cancel_probe *p, size_t n)
 {
     char key[SPINDLE_KEY_MAX];
@@ -89,10 +79,10 @@ int spindle_store_cancel_probe(spindle_store *s, spindle_cancel_probe *p, size_t
         if (r->type == REDIS_REPLY_ARRAY && r->elements == 4 &&
             r->element[0]->type == REDIS_REPLY_STRING &&
             strcmp(r->element[0]->str, "running") == 0 &&
-            num_field(r->element[1], -1) == p[i].attempt &&
+            spindle_reply_ll(r->element[1], -1) == p[i].attempt &&
             r->element[2]->type == REDIS_REPLY_STRING) {
             p[i].requested = 1;
-            long long g = num_field(r->element[3], -1);
+            long long g = spindle_reply_ll(r->element[3], -1);
             p[i].grace_ms = g >= 0 && g <= SPINDLE_MAX_CANCEL_GRACE_MS ? (long)g : -1;
         }
         freeReplyObject(r);

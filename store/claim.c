@@ -11,15 +11,6 @@
 /* Result TTL when the task hash has no `ttl` field (docs/PROTOCOL.md). */
 #define DEFAULT_RESULT_TTL_S 3600
 
-static long str_to_long(const redisReply *r, long dflt)
-{
-    if (r == NULL || r->type != REDIS_REPLY_STRING || r->len == 0)
-        return dflt;
-    char *end = NULL;
-    long v = strtol(r->str, &end, 10);
-    return end && *end == '\0' ? v : dflt;
-}
-
 /* Reads one entry of the claim reply into c. 0 on success, -1 if malformed. */
 static int parse_claimed(const redisReply *e, spindle_claimed *c)
 {
@@ -39,8 +30,8 @@ static int parse_claimed(const redisReply *e, spindle_claimed *c)
     c->func = e->element[2]->str;
     c->args = e->element[3]->str;
     c->args_len = e->element[3]->len;
-    c->timeout_s = str_to_long(e->element[4], 0);
-    c->result_ttl_s = str_to_long(e->element[5], DEFAULT_RESULT_TTL_S);
+    c->timeout_s = (long)spindle_reply_ll(e->element[4], 0);
+    c->result_ttl_s = (long)spindle_reply_ll(e->element[5], DEFAULT_RESULT_TTL_S);
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "store/conn.h"
 
 #include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,4 +339,18 @@ int spindle_store_sadd(spindle_store *s, const char *what, const char *key,
         return s->err->code;
     freeReplyObject(r);
     return SPINDLE_OK;
+}
+
+long long spindle_reply_ll(const redisReply *r, long long dflt)
+{
+    if (r == NULL || r->type != REDIS_REPLY_STRING || r->len == 0 || r->len > 20)
+        return dflt;
+    char buf[24];
+    memcpy(buf, r->str, r->len);
+    buf[r->len] = '\0';
+    if (!(buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')))
+        return dflt;
+    char *end = NULL;
+    long long x = strtoll(buf, &end, 10);
+    return *end == '\0' && x != LLONG_MIN && x != LLONG_MAX ? x : dflt;
 }

@@ -70,6 +70,11 @@ void spindle_store_block_timeout(spindle_store *s, long ms);
 int spindle_store_sadd(spindle_store *s, const char *what, const char *key,
                        const char *const *members, size_t n);
 
+/* A string reply (a hash field, an ARGV echo) as a whole decimal number: an optional '-' and
+ * digits, nothing else, no overflow. dflt if r is NULL, not a string, or not such a number
+ * (a field absent, or garbage written by hand). */
+long long spindle_reply_ll(const redisReply *r, long long dflt);
+
 /* Turns an unexpected reply shape into SPINDLE_ERR_PROTOCOL with a message; frees r. */
 int spindle_store_bad_reply(spindle_store *s, const char *what, redisReply *r);
 

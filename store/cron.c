@@ -143,15 +143,6 @@ int spindle_store_cron_remove(spindle_store *s, const char *name, int *removed)
     return SPINDLE_OK;
 }
 
-static long long to_ll(const redisReply *r, long long dflt)
-{
-    if (r == NULL || r->type != REDIS_REPLY_STRING || r->len == 0 || r->len > 20)
-        return dflt;
-    char *end = NULL;
-    long long v = strtoll(r->str, &end, 10);
-    return *end == '\0' ? v : dflt;
-}
-
 /* A field must be a number in [lo, hi] when present; absent: dflt. -1 (error set) if not. */
 static int num_field(spindle_cron_row *row, const redisReply *v, const char *name, long long lo,
                      long long hi, long long dflt, long long *out)
@@ -159,7 +150,7 @@ static int num_field(spindle_cron_row *row, const redisReply *v, const char *nam
     *out = dflt;
     if (v == NULL)
         return 0;
-    long long x = to_ll(v, LLONG_MIN);
+    long long x = spindle_reply_ll(v, LLONG_MIN);
     if (x == LLONG_MIN || x < lo || x > hi) {
         snprintf(row->error, sizeof(row->error), "field %s '%.32s' is not a number in %lld-%lld",
                  name, v->str, lo, hi);
@@ -198,9 +189,9 @@ static void fill_row(spindle_cron_row *row, const redisReply *h)
     text_field(f[3], row->queue, sizeof(row->queue));
     text_field(f[10], row->rev, sizeof(row->rev));
     text_field(f[14], row->last_task, sizeof(row->last_task));
-    row->last_tick = to_ll(f[11], 0);
-    row->last_run = to_ll(f[12], 0);
-    row->pending = to_ll(f[13], 0);
+    row->last_tick = spindle_reply_ll(f[11], 0);
+    row->last_run = spindle_reply_ll(f[12], 0);
+    row->pending = spindle_reply_ll(f[13], 0);
     if (f[2] && (row->args = malloc(f[2]->len ? f[2]->len : 1)) != NULL) {
         memcpy(row->args, f[2]->str, f[2]->len);
         row->args_len = f[2]->len;
@@ -259,9 +250,9 @@ int spindle_store_cron_read(spindle_store *s, spindle_cron_row **rows, size_t *n
     redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_CRON, 2, cmd);
     if (r == NULL)
         return s->err->code;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 || to_ll(r->element[0], -1) < 0)
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 || spindle_reply_ll(r->element[0], -1) < 0)
         return spindle_store_bad_reply(s, "reading the cron table", r);
-    *now_ms = to_ll(r->element[0], 0);
+    *now_ms = spindle_reply_ll(r->element[0], 0);
     size_t count = r->elements - 1;
     spindle_cron_row *out = count ? calloc(count, sizeof(*out)) : NULL;
     if (count && out == NULL) {
@@ -328,9 +319,9 @@ int spindle_store_cron_fire(spindle_store *s, const spindle_cron_row *row, int64
     *what = map[i].what;
     *value = 0;
     if (*what == SPINDLE_CRON_TAKEN || *what == SPINDLE_CRON_PENDING)
-        *value = to_ll(r->element[1], 0);
+        *value = spindle_reply_ll(r->element[1], 0);
     if (*what != SPINDLE_CRON_CHANGED && *what != SPINDLE_CRON_MISSING)
-        *now_ms = to_ll(r->element[r->elements - 1], *now_ms);
+        *now_ms = spindle_reply_ll(r->element[r->elements - 1], *now_ms);
     freeReplyObject(r);
     return SPINDLE_OK;
 }

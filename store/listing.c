@@ -47,32 +47,17 @@ static void drain(spindle_store *s, const char *what, size_t n)
     }
 }
 
-/* v as a whole decimal number (optional '-', digits, nothing else, no overflow), or 0. */
-static long long to_ll(const redisReply *v)
-{
-    if (v == NULL || v->type != REDIS_REPLY_STRING || v->len == 0 || v->len > 20)
-        return 0;
-    char buf[24];
-    memcpy(buf, v->str, v->len);
-    buf[v->len] = '\0';
-    if (!(buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')))
-        return 0;
-    char *end = NULL;
-    long long x = strtoll(buf, &end, 10);
-    return *end == '\0' && x != LLONG_MIN && x != LLONG_MAX ? x : 0;
-}
-
 /* A count: v as a non-negative whole number that fits an unsigned long, or 0. */
 static unsigned long to_count(const redisReply *v)
 {
-    long long x = to_ll(v);
+    long long x = spindle_reply_ll(v, 0);
     return x > 0 && (unsigned long long)x <= ULONG_MAX ? (unsigned long)x : 0;
 }
 
 /* A long: v as a whole number that fits, or 0. */
 static long to_long(const redisReply *v)
 {
-    long long x = to_ll(v);
+    long long x = spindle_reply_ll(v, 0);
     return x >= LONG_MIN && x <= LONG_MAX ? (long)x : 0;
 }
 
@@ -256,15 +241,15 @@ static void apply_beat_field(spindle_worker_info *w, const char *f, const redisR
     else if (strcmp(f, "pool") == 0)
         copy_text(w->pool, sizeof(w->pool), v);
     else if (strcmp(f, "started_at") == 0)
-        w->started_at_ms = to_ll(v);
+        w->started_at_ms = spindle_reply_ll(v, 0);
     else if (strcmp(f, "beat_at") == 0)
-        w->beat_at_ms = to_ll(v);
+        w->beat_at_ms = spindle_reply_ll(v, 0);
     else if (strcmp(f, "task") == 0)
         copy_text(w->task, sizeof(w->task), v);
     else if (strcmp(f, "task_queue") == 0)
         copy_text(w->task_queue, sizeof(w->task_queue), v);
     else if (strcmp(f, "task_started_at") == 0)
-        w->task_started_at_ms = to_ll(v);
+        w->task_started_at_ms = spindle_reply_ll(v, 0);
     else if (strcmp(f, "processed") == 0)
         w->processed = to_count(v);
     else if (strcmp(f, "failed") == 0)

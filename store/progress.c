@@ -13,15 +13,6 @@
 #include "store/keys.h"
 #include "store/ops.h"
 
-static int64_t int_field(const redisReply *r)
-{
-    if (r->type != REDIS_REPLY_STRING)
-        return 0;
-    char *end = NULL;
-    long long v = strtoll(r->str, &end, 10);
-    return end && *end == '\0' ? (int64_t)v : 0;
-}
-
 #define PROGRESS_FIELDS "state progress_done progress_total progress_msg progress_at progress_seq"
 
 /* Decodes one HMGET reply of PROGRESS_FIELDS for task id of queue into *out, and frees it. */
@@ -42,15 +33,15 @@ static int decode(spindle_store *s, redisReply *r, const char *queue, const char
         return spindle_error_set(s->err, SPINDLE_ERR_NOT_FOUND,
                                  "task %s not found in queue '%s' (unknown or expired)", id, queue);
     }
-    out->done = int_field(r->element[1]);
-    out->total = int_field(r->element[2]);
+    out->done = spindle_reply_ll(r->element[1], 0);
+    out->total = spindle_reply_ll(r->element[2], 0);
     if (r->element[3]->type == REDIS_REPLY_STRING)
         snprintf(out->message, sizeof(out->message), "%.*s",
                  (int)(r->element[3]->len < SPINDLE_PROGRESS_MSG_MAX ? r->element[3]->len
                                                                      : SPINDLE_PROGRESS_MSG_MAX),
                  r->element[3]->str);
-    out->updated_at_ms = int_field(r->element[4]);
-    out->seq = (long)int_field(r->element[5]);
+    out->updated_at_ms = spindle_reply_ll(r->element[4], 0);
+    out->seq = (long)spindle_reply_ll(r->element[5], 0);
     freeReplyObject(r);
     return SPINDLE_OK;
 }

@@ -7,6 +7,7 @@
 #   make test SANITIZE=1   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make valgrind   the suites under valgrind memcheck
 #   make bench      the benchmark (BENCH_N tasks, default 50000)
+#   make bench-peers  the benchmark beside BullMQ, bee-queue and Sidekiq (../shared/peers)
 #   make chaos      kill -9 slots, supervisors and redis-server (AOF) under CHAOS_N tasks
 #                   (default 20000); checks that every task succeeded (tests/chaos/chaos.c)
 #   make install PREFIX=/usr/local DESTDIR=
@@ -66,13 +67,15 @@ WORKER_BIN := $(BUILD)/bin/spindle-worker
 CLI_BIN := $(BUILD)/bin/spindle
 PRODUCER_BIN := $(BUILD)/bin/spindle-example-producer
 BENCH_BIN := $(BUILD)/bin/spindle-bench
+BENCH_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(filter-out bench/tasks.c,$(wildcard bench/*.c)))
+BENCH_TASKS_SO := $(BUILD)/lib/spindle-bench-tasks.so
 TEST_BIN := $(BUILD)/bin/spindle-tests
 CHAOS_BIN := $(BUILD)/bin/spindle-chaos
 CHAOS_TASKS_SO := $(BUILD)/lib/spindle-chaos-tasks.so
 CHAOS_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(filter-out tests/chaos/tasks.c,$(wildcard tests/chaos/*.c)))
 RPATH := -Wl,-rpath,'$$ORIGIN/../lib'
 
-.PHONY: all deps demo test test-run valgrind bench chaos install format lint clean
+.PHONY: all deps demo test test-run valgrind bench bench-peers chaos install format lint clean
 all: $(STATIC) $(SHARED) $(WORKER_BIN) $(CLI_BIN) $(TASKS_SO) $(PRODUCER_BIN) $(BENCH_BIN) \
 	$(CHAOS_BIN) $(CHAOS_TASKS_SO) $(MIDDLEWARE_SO)
 
@@ -105,9 +108,13 @@ $(PRODUCER_BIN): $(OBJ)/examples/producer.o $(SHARED)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS)
 
-$(BENCH_BIN): $(patsubst %.c,$(OBJ)/%.o,$(wildcard bench/*.c)) $(SHARED)
+$(BENCH_BIN): $(BENCH_OBJ) $(SHARED) $(BENCH_TASKS_SO)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJ) -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS)
+
+$(BENCH_TASKS_SO): $(OBJ)/bench/tasks.o
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS) -o $@ $<
 
 $(TASKS_SO): $(OBJ)/examples/tasks.o
 	@mkdir -p $(dir $@)
@@ -162,6 +169,10 @@ valgrind: deps
 
 bench: deps all
 	BENCH_N=$(BENCH_N) BUILD=$(BUILD) bash bench/run.sh
+
+# Spindle beside the peer queues of ../shared/peers on one redis-server (see bench/peers.sh).
+bench-peers: deps all
+	BENCH_N=$(BENCH_N) BUILD=$(BUILD) bash bench/peers.sh
 
 chaos: deps all
 	$(CHAOS_BIN) --build $(BUILD) --n $(CHAOS_N)

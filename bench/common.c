@@ -1,0 +1,104 @@
+/* Helpers shared by the scenarios of spindle-bench (see bench.h). */
+#include "bench/bench.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *bench_url, *bench_build = "build", *bench_prefetch = "128", *bench_concurrency = "2";
+long bench_n = 50000;
+redisContext *bench_raw;
+
+void bench_die(const char *what, const char *why)
+{
+    fprintf(stderr, "spindle-bench: %s: %s\n", what, why);
+    exit(1);
+}
+
+long long bench_info(const char *section, const char *field)
+{
+    redisReply *r = redisCommand(bench_raw, "INFO %s", section);
+    if (r == NULL || r->type != REDIS_REPLY_STRING)
+        bench_die("INFO", bench_raw->errstr);
+    long long v = -1;
+    const char *p = strstr(r->str, field);
+    if (p)
+        v = strtoll(p + strlen(field) + 1, NULL, 10);
+    freeReplyObject(r);
+    return v;
+}
+
+void bench_command(const char *cmd)
+{
+    redisReply *r = redisCommand(bench_raw, cmd);
+    if (r == NULL)
+        bench_die(cmd, bench_raw->errstr);
+    freeReplyObject(r);
+}
+
+long long bench_llen(const char *key)
+{
+    redisReply *r = redisCommand(bench_raw, "LLEN %s", key);
+    long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r)
+        freeReplyObject(r);
+    return v;
+}
+
+void bench_emit(const char *scenario, long tasks, double seconds, const char *extra)
+{
+    double rate = seconds > 0 ? (double)tasks / seconds : 0;
+    fprintf(stderr, "%-16s %8ld tasks %9.3f s %12.0f tasks/s %s\n", scenario, tasks, seconds, rate,
+            extra ? extra : "");
+    printf("{\"scenario\":\"%s\",\"tasks\":%ld,\"seconds\":%.6f,\"tasks_per_s\":%.1f%s%s}\n",
+           scenario, tasks, seconds, rate, extra && *extra ? "," : "", extra ? extra : "");
+    fflush(stdout);
+}
+
+pid_t bench_start_worker(void)
+{
+    char tasks[512], clock[512], bin[512];
+    snprintf(bin, sizeof(bin), "%s/bin/spindle-worker", bench_build);
+    snprintf(tasks, sizeof(tasks), "%s/lib/spindle-example-tasks.so", bench_build);
+    snprintf(clock, sizeof(clock), "%s/lib/spindle-bench-tasks.so", bench_build);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(bin, bin, "--redis", bench_url, "--load", tasks, "--load", clock, "--log-level",
+              "warn", "--prefetch", bench_prefetch, "--concurrency", bench_concurrency,
+              (char *)NULL);
+        _exit(127);
+    }
+    if (pid < 0)
+        bench_die("fork", "cannot start a worker");
+    return pid;
+}
+
+void bench_stop_worker(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
+size_t bench_pack_add(char *buf, long i)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_int64(&pk, i);
+    msgpack_pack_int64(&pk, 1);
+    memcpy(buf, sb.data, sb.size);
+    size_t len = sb.size;
+    msgpack_sbuffer_destroy(&sb);
+    return len;
+}
+
+int bench_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}

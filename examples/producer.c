@@ -28,6 +28,41 @@ static spindle_args *add_args(long i)
     return a;
 }
 
+/* The batched example: 64 infer_double requests enqueued at once, served by the workers in
+ * batches of up to 32 (examples/tasks.c). Returns how many results were wrong, -1 on error. */
+static long batched(spindle_client *c)
+{
+    enum { N = 64 };
+    spindle_task_spec specs[N];
+    spindle_args *a[N];
+    spindle_handle *h[N] = {0};
+    for (int i = 0; i < N; i++) {
+        const char *data;
+        size_t len;
+        a[i] = spindle_args_new();
+        if (a[i] == NULL || spindle_args_int(a[i], i) != SPINDLE_OK ||
+            spindle_args_data(a[i], &data, &len) != SPINDLE_OK)
+            return -1;
+        specs[i] = (spindle_task_spec){.func = "infer_double", .args = data, .args_len = len};
+    }
+    long wrong = spindle_enqueue_bulk(c, specs, N, NULL, h) == SPINDLE_OK ? 0 : -1;
+    for (int i = 0; i < N && wrong >= 0; i++) {
+        spindle_result *r = NULL;
+        if (spindle_wait(c, h[i], 30000, &r) != SPINDLE_OK)
+            wrong = -1;
+        else if (spindle_result_value(r)->via.i64 != 2 * i)
+            wrong++;
+        spindle_result_free(r);
+    }
+    for (int i = 0; i < N; i++) {
+        spindle_handle_free(h[i]);
+        spindle_args_free(a[i]);
+    }
+    if (wrong >= 0)
+        printf("  infer_double: %d requests served in batches, %ld wrong\n", N, wrong);
+    return wrong;
+}
+
 int main(int argc, char **argv)
 {
     const char *url = NULL;
@@ -106,6 +141,9 @@ int main(int argc, char **argv)
            "(%.0f tasks/s end to end); %ld correct, %ld wrong\n",
            n, (double)(t1 - t0) / 1000.0, half, n - half, (double)(t2 - t0) / 1000.0,
            (double)n * 1e6 / (double)(t2 - t0), ok, wrong);
+    long bwrong = batched(c);
+    if (bwrong < 0)
+        return die(c, "infer_double");
     spindle_result_free(fr);
     spindle_handle_free(fail);
     spindle_args_free(fa);
@@ -113,5 +151,5 @@ int main(int argc, char **argv)
     free(specs);
     free(built);
     spindle_client_free(c);
-    return wrong == 0 && frc == SPINDLE_ERR_TASK_FAILED ? 0 : 1;
+    return wrong == 0 && bwrong == 0 && frc == SPINDLE_ERR_TASK_FAILED ? 0 : 1;
 }

@@ -9,12 +9,16 @@
  *   count_to N    emits 1, 2, ... N as partial results (items) with progress reports,
  *                 pausing 10 ms between numbers so that they can be followed; returns N.
  *                 Stops early when cancelled.
+ *   infer_double N  a batch function (spindle/batch.h): a stand-in for batched inference,
+ *                 served in batches of up to 32 requests gathered for up to 20 ms; each
+ *                 request's result is 2 * N (an integer).
  *
  * Load it with `spindle-worker --load build/lib/spindle-example-tasks.so`. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "spindle/batch.h"
 #include "spindle/progress.h"
 #include "spindle/worker.h"
 
@@ -119,6 +123,24 @@ static int task_count_to(spindle_task_ctx *ctx, const msgpack_object *args, msgp
     return msgpack_pack_uint64(result, n);
 }
 
+/* infer_double: one call for the whole batch, as a model would run one forward pass over
+ * its inputs; a request that is not one integer is rejected alone. */
+static int task_infer_double(spindle_batch *b, void *userdata)
+{
+    (void)userdata;
+    for (size_t i = 0; i < spindle_batch_size(b); i++) {
+        const msgpack_object *a = spindle_batch_args(b, i);
+        const msgpack_object *x = a->via.array.size == 1 ? &a->via.array.ptr[0] : NULL;
+        if (x && x->type == MSGPACK_OBJECT_POSITIVE_INTEGER && x->via.u64 <= INT64_MAX / 2)
+            spindle_batch_accept_int(b, i, 2 * (int64_t)x->via.u64);
+        else if (x && x->type == MSGPACK_OBJECT_NEGATIVE_INTEGER && x->via.i64 >= INT64_MIN / 2)
+            spindle_batch_accept_int(b, i, 2 * x->via.i64);
+        else
+            spindle_batch_reject(b, i, "infer_double: expects one integer");
+    }
+    return SPINDLE_OK;
+}
+
 int spindle_register_tasks(spindle_registry *reg);
 int spindle_register_tasks(spindle_registry *reg)
 {
@@ -133,5 +155,7 @@ int spindle_register_tasks(spindle_registry *reg)
         rc = spindle_registry_add(reg, "crash", task_crash, NULL);
     if (rc == SPINDLE_OK)
         rc = spindle_registry_add(reg, "count_to", task_count_to, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add_batch(reg, "infer_double", task_infer_double, 32, 20, NULL);
     return rc;
 }

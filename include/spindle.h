@@ -5,6 +5,7 @@
 
 #include "spindle/admin.h"
 #include "spindle/args.h"
+#include "spindle/batch.h"
 #include "spindle/callbacks.h"
 #include "spindle/channel.h"
 #include "spindle/client.h"

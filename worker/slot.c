@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/names.h"
+#include "worker/batch.h"
 #include "worker/weighted.h"
 #include "worker/worker_impl.h"
 
@@ -58,6 +59,7 @@ typedef struct slot {
     msgpack_sbuffer *payloads;
     enum spindle_outcome *outcome;
     msgpack_zone zone;
+    spindle_batcher *batcher; /* forms batches (batch.h); NULL: no batch function registered */
 } slot;
 
 static int stopping(const slot *s)
@@ -353,10 +355,14 @@ static int serve_once(slot *s)
                 spindle_weighted_empty(&s->weighted, empty[k], q);
         }
         size_t ns = 0;
+        if (s->batcher)
+            n = spindle_batcher_take(s->batcher, s->claimed, n);
         rc = run_batch(s, cfg->queues[q], n, &ns);
         if (rc == SPINDLE_OK)
             rc = settle_with_retry(s, cfg->queues[q], ns);
         freeReplyObject(reply);
+        if (rc == SPINDLE_OK && s->batcher)
+            rc = spindle_batcher_serve(s->batcher, cfg->queues[q]);
         if (rc != SPINDLE_OK) {
             spindle_log(SPINDLE_LOG_ERROR, NULL,
                         "settling %zu task(s) of '%s': %s; the slot exits and its supervisor "
@@ -369,6 +375,37 @@ static int serve_once(slot *s)
     for (size_t k = 0; cfg->weights && k < nempty; k++)
         spindle_weighted_empty(&s->weighted, empty[k], SIZE_MAX);
     return 0;
+}
+
+/* The batch gatherer's way back into the slot (batch.h): runs and settles claimed[0..n) as
+ * ordinary tasks, and one step of back-off. */
+static int run_claimed(void *arg, const char *queue, int n)
+{
+    slot *s = arg;
+    size_t ns = 0;
+    int rc = run_batch(s, queue, n, &ns);
+    return rc == SPINDLE_OK ? settle_with_retry(s, queue, ns) : rc;
+}
+
+static void back_off_step(void *arg)
+{
+    back_off(arg);
+}
+
+static int start_batcher(slot *s)
+{
+    spindle_batch_env env = {.cfg = s->cfg,
+                             .st = s->st,
+                             .store = &s->store,
+                             .claimed = s->claimed,
+                             .unsure = &s->unsure,
+                             .slot = s,
+                             .run = run_claimed,
+                             .back_off = back_off_step,
+                             .seed = &s->seed};
+    if (spindle_batcher_new(&env, &s->batcher) != SPINDLE_OK)
+        return spindle_error_set(&s->err, SPINDLE_ERR_NOMEM, "slot: out of memory for batches");
+    return SPINDLE_OK;
 }
 
 /* Connects, registers the queues, writes the first heartbeat and registers the worker,
@@ -456,6 +493,8 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
     progress(&s);
     int rc = alloc_scratch(&s);
     if (rc == SPINDLE_OK)
+        rc = start_batcher(&s);
+    if (rc == SPINDLE_OK)
         rc = start(&s);
     if (rc == SPINDLE_OK) {
         atomic_store(&st->ready, 1);
@@ -496,6 +535,7 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
         recovered(&s);
     }
     spindle_store_close(&s.store);
+    spindle_batcher_free(s.batcher);
     free_scratch(&s);
     msgpack_zone_destroy(&s.zone);
     if (cfg->in_thread)

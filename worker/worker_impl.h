@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/names.h"
+#include "spindle/batch.h"
 #include "spindle/middleware.h"
 #include "spindle/progress.h"
 #include "spindle/worker.h"
@@ -19,11 +20,16 @@ typedef struct registry_entry {
     spindle_task_fn fn;
     void *userdata;
     int needs_process; /* refused by thread pools: see spindle_registry_require_process() */
+    /* A batch function (spindle/batch.h): its handler and bounds; NULL for a plain one. */
+    spindle_batch_fn batch_fn;
+    int max_batch;
+    long max_wait_ms;
 } registry_entry;
 
 struct spindle_registry {
     registry_entry *entries;
     size_t n, cap;
+    size_t nbatch;          /* how many entries are batch functions */
     spindle_middleware *mw; /* the chain, in registration order (names owned) */
     size_t nmw, capmw;
     spindle_error err;
@@ -41,6 +47,7 @@ struct spindle_task_ctx {
     const char *id, *queue, *func;
     long attempt;
     void *userdata;
+    const registry_entry *entry; /* the function's entry; NULL if unknown */
     int failed;
     char error[TASK_ERROR_MAX];
     /* The slot's connection, for calls a task makes on Redis (progress, items, channels):

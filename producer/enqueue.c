@@ -99,8 +99,8 @@ static int check_backoff(spindle_client *c, const char *name, long v)
     return SPINDLE_OK;
 }
 
-int spindle_enqueue_check_options(spindle_client *c, const spindle_enqueue_options *opts, const char **queue,
-                         spindle_task_opts *to)
+int spindle_enqueue_check_options(spindle_client *c, const spindle_enqueue_options *opts,
+                                  const char **queue, spindle_task_opts *to)
 {
     spindle_enqueue_options dflt;
     if (opts == NULL) {

@@ -63,8 +63,7 @@ int spindle_group_create(spindle_client *c, const char *name, long ttl_s, spindl
         return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
                                  "group '%s': ttl_s %ld is out of range: 0 (the default, %ld) or "
                                  "1 to %ld",
-                                 name, ttl_s, SPINDLE_GROUP_DEFAULT_TTL_S,
-                                 SPINDLE_GROUP_MAX_TTL_S);
+                                 name, ttl_s, SPINDLE_GROUP_DEFAULT_TTL_S, SPINDLE_GROUP_MAX_TTL_S);
     spindle_group *g = make(c, name);
     if (g == NULL)
         return SPINDLE_ERR_NOMEM;

@@ -43,9 +43,9 @@ static int prepare(spindle_client *c, spindle_group *g, const char *func,
 /* Checks that args[0..len) is one msgpack array. */
 static int check_args(spindle_client *c, const char *name, const char *args, size_t len)
 {
-    const char *bad = len > CLIENT_MAX_ARGS ? "too large"
-                                            : spindle_msgpack_check(args, len,
-                                                                    SPINDLE_MSGPACK_MAX_DEPTH);
+    const char *bad = len > CLIENT_MAX_ARGS
+                          ? "too large"
+                          : spindle_msgpack_check(args, len, SPINDLE_MSGPACK_MAX_DEPTH);
     unsigned char first = len ? (unsigned char)args[0] : 0;
     if (!bad && !((first & 0xf0) == 0x90 || first == 0xdc || first == 0xdd))
         bad = "not an array";
@@ -118,8 +118,8 @@ int spindle_group_submit_msgpack(spindle_client *c, spindle_group *g, const char
     if (rc != SPINDLE_OK)
         return spindle_error_wrap(&c->err, "group '%s', member '%s': ", g->name, name);
     if (out && (*out = spindle_handle_make(c, id, queue)) == NULL)
-        return spindle_error_wrap(&c->err, "group '%s', member '%s' (task %s submitted): ",
-                                  g->name, name, id);
+        return spindle_error_wrap(&c->err, "group '%s', member '%s' (task %s submitted): ", g->name,
+                                  name, id);
     return SPINDLE_OK;
 }
 
@@ -203,8 +203,8 @@ int spindle_group_map(spindle_client *c, spindle_group *g, const char *prefix, c
             size_t len = 1;
             if (args[sent + i])
                 spindle_args_data(args[sent + i], &data, &len); /* checked above */
-            m.tasks[i] = (spindle_new_task){.id = m.ids[i], .func = func, .args = data,
-                                            .args_len = len};
+            m.tasks[i] =
+                (spindle_new_task){.id = m.ids[i], .func = func, .args = data, .args_len = len};
         }
         rc = reserve_and_enqueue(c, g, queue, m.np, m.tasks, k, &to);
         if (rc == SPINDLE_OK)
@@ -215,7 +215,7 @@ int spindle_group_map(spindle_client *c, spindle_group *g, const char *prefix, c
     free(m.ids);
     free(m.tasks);
     if (rc != SPINDLE_OK)
-        return spindle_error_wrap(&c->err, "group '%s', map '%s' (%zu of %zu submitted): ",
-                                  g->name, prefix, sent, n);
+        return spindle_error_wrap(&c->err, "group '%s', map '%s' (%zu of %zu submitted): ", g->name,
+                                  prefix, sent, n);
     return SPINDLE_OK;
 }

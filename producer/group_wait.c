@@ -35,8 +35,8 @@ typedef struct gwait {
     struct by_id {
         const char *id;
         size_t member;
-    } *by_id; /* the members sorted by task id */
-    size_t *idx;   /* scratch: members to read */
+    } * by_id;   /* the members sorted by task id */
+    size_t *idx; /* scratch: members to read */
     char (*states)[16];
     char (*ids)[SPINDLE_ID_LEN + 1];
 } gwait;
@@ -69,9 +69,8 @@ static int read_states(gwait *w, size_t k, int with_ids)
 {
     if (k == 0 && !with_ids)
         return SPINDLE_OK;
-    int rc = spindle_store_group_states(&w->c->store, w->g->name, w->queues,
-                                        with_ids ? w->nq : 0, w->last, w->refs, w->idx, k,
-                                        w->states);
+    int rc = spindle_store_group_states(&w->c->store, w->g->name, w->queues, with_ids ? w->nq : 0,
+                                        w->last, w->refs, w->idx, k, w->states);
     if (rc != SPINDLE_OK)
         return spindle_error_wrap(&w->c->err, "wait on group '%s': ", w->g->name);
     for (size_t i = 0; i < k; i++) {
@@ -132,8 +131,8 @@ static int run(gwait *w, int mode, long timeout_ms)
     int64_t last_full = spindle_mono_ms();
     size_t turn = 0;
     while (rc == SPINDLE_OK && !satisfied(w, mode) && timeout_ms != 0) {
-        long slice = spindle_slice_ms(deadline, timeout_ms,
-                                      w->nq > 1 ? SHORT_SLICE_MS : FULL_READ_MS);
+        long slice =
+            spindle_slice_ms(deadline, timeout_ms, w->nq > 1 ? SHORT_SLICE_MS : FULL_READ_MS);
         if (slice == 0)
             break;
         if (spindle_mono_ms() - last_full >= FULL_READ_MS) {

@@ -51,7 +51,7 @@ static int run(spindle_store *s, const char *group, const char *op, const char *
         spindle_cmd_str(cmd, args[i]);
     redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_GROUP, 3, cmd);
     if (r == NULL)
-        return spindle_error_wrap(s->err, "group '%s': ", group);
+        return s->err->code;
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
         r->element[0]->type != REDIS_REPLY_STRING)
         return spindle_store_bad_reply(s, "group", r);
@@ -76,9 +76,9 @@ int spindle_store_group_create(spindle_store *s, const char *group, long ttl_s)
         return rc;
     int exists = strcmp(r->element[0]->str, "exists") == 0;
     freeReplyObject(r);
-    return exists ? spindle_error_set(s->err, SPINDLE_ERR_INVALID, "group '%s' already exists",
-                                      group)
-                  : SPINDLE_OK;
+    return exists
+               ? spindle_error_set(s->err, SPINDLE_ERR_INVALID, "group '%s' already exists", group)
+               : SPINDLE_OK;
 }
 
 int spindle_store_group_touch(spindle_store *s, const char *group)

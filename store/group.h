@@ -77,8 +77,8 @@ int spindle_store_group_fields(spindle_store *s, const spindle_group_ref *refs, 
 int spindle_store_group_cancel(spindle_store *s, const spindle_group_ref *refs, const size_t *idx,
                                size_t n, long grace_ms, size_t *cancelled, size_t *requested);
 /* The progress fields of each refs[idx[i]] into out[i] (zeroed for a missing task). */
-int spindle_store_group_progress(spindle_store *s, const spindle_group_ref *refs,
-                                 const size_t *idx, size_t n, spindle_progress *out);
+int spindle_store_group_progress(spindle_store *s, const spindle_group_ref *refs, const size_t *idx,
+                                 size_t n, spindle_progress *out);
 /* The purge script on queue for the group's members ids[0..n): *deleted task hashes. */
 int spindle_store_group_purge(spindle_store *s, const char *group, const char *queue,
                               const char *const *ids, size_t n, long long *deleted);

@@ -30,8 +30,7 @@ static void drain(spindle_store *s, size_t n, const char *what)
 static int last_id(spindle_store *s, const char *key, const redisReply *r, char *last)
 {
     if (r->type == REDIS_REPLY_ERROR)
-        return spindle_error_set(s->err, SPINDLE_ERR_REDIS, "group end stream %s: %s", key,
-                                 r->str);
+        return spindle_error_set(s->err, SPINDLE_ERR_REDIS, "group end stream %s: %s", key, r->str);
     if (r->type != REDIS_REPLY_ARRAY)
         return spindle_error_set(s->err, SPINDLE_ERR_PROTOCOL,
                                  "group end stream %s: unexpected reply", key);
@@ -106,9 +105,9 @@ int spindle_store_group_read_ends(spindle_store *s, const char *group, const cha
     snprintf(count, sizeof(count), "%zu", cap);
     snprintf(block, sizeof(block), "%ld", ms);
     spindle_store_block_timeout(s, ms);
-    redisReply *r = spindle_store_callf(s, "waiting for group members",
-                                        "XREAD COUNT %s BLOCK %s STREAMS %s %s", count, block,
-                                        key, last);
+    redisReply *r =
+        spindle_store_callf(s, "waiting for group members", "XREAD COUNT %s BLOCK %s STREAMS %s %s",
+                            count, block, key, last);
     spindle_store_block_timeout(s, 0);
     if (r == NULL)
         return spindle_error_wrap(s->err, "group '%s', stream %s: ", group, key);
@@ -130,7 +129,8 @@ int spindle_store_group_read_ends(spindle_store *s, const char *group, const cha
         snprintf(last, SPINDLE_STREAM_ID_MAX, "%s", e->element[0]->str);
         const redisReply *f = e->element[1];
         for (size_t j = 0; f->type == REDIS_REPLY_ARRAY && j + 1 < f->elements; j += 2)
-            if (f->element[j]->type == REDIS_REPLY_STRING && strcmp(f->element[j]->str, "id") == 0 &&
+            if (f->element[j]->type == REDIS_REPLY_STRING &&
+                strcmp(f->element[j]->str, "id") == 0 &&
                 f->element[j + 1]->type == REDIS_REPLY_STRING &&
                 f->element[j + 1]->len == SPINDLE_ID_LEN && *n < cap)
                 memcpy(ids[(*n)++], f->element[j + 1]->str, SPINDLE_ID_LEN + 1);
@@ -230,8 +230,8 @@ int spindle_store_group_cancel(spindle_store *s, const spindle_group_ref *refs, 
     return rc;
 }
 
-int spindle_store_group_progress(spindle_store *s, const spindle_group_ref *refs,
-                                 const size_t *idx, size_t n, spindle_progress *out)
+int spindle_store_group_progress(spindle_store *s, const spindle_group_ref *refs, const size_t *idx,
+                                 size_t n, spindle_progress *out)
 {
     const char **queues = malloc((n ? n : 1) * sizeof(*queues));
     const char **ids = malloc((n ? n : 1) * sizeof(*ids));

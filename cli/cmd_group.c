@@ -48,8 +48,8 @@ static int print_table(const spindle_group_result *r, size_t n)
     static const char *const headers[] = {"NAME", "STATE", "ID", "QUEUE", "ERROR"};
     spindle_cli_table *t = spindle_cli_table_new(5, headers, "lllll");
     for (size_t i = 0; t && i < n; i++) {
-        const char *const row[] = {r[i].name, spindle_state_name(r[i].state), r[i].id,
-                                   r[i].queue, r[i].error ? r[i].error : ""};
+        const char *const row[] = {r[i].name, spindle_state_name(r[i].state), r[i].id, r[i].queue,
+                                   r[i].error ? r[i].error : ""};
         spindle_cli_table_add(t, row);
     }
     int code = spindle_cli_table_print(t);
@@ -62,10 +62,10 @@ static int print_json(const spindle_group_result *r, size_t n)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
-        json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o}", "name", r[i].name, "state",
-                                spindle_state_name(r[i].state), "id", r[i].id, "queue",
-                                r[i].queue, "ok", r[i].ok, "error",
-                                r[i].error ? json_string(r[i].error) : json_null());
+        json_t *obj =
+            json_pack("{s:s, s:s, s:s, s:s, s:b, s:o}", "name", r[i].name, "state",
+                      spindle_state_name(r[i].state), "id", r[i].id, "queue", r[i].queue, "ok",
+                      r[i].ok, "error", r[i].error ? json_string(r[i].error) : json_null());
         if (json_array_append_new(arr, obj) != 0) {
             json_decref(arr);
             arr = NULL;
@@ -102,10 +102,10 @@ static int group_wait(spindle_cli *cli, int argc, char **argv)
 {
     int first = 0;
     long ms = -1;
-    const spindle_cli_opt opts[] = {{.name = "--first", .flag = &first},
-                                    {.name = "--timeout", .ms = &ms, .min = 0,
-                                     .max = SPINDLE_CLI_MAX_SECONDS},
-                                    {.name = NULL}};
+    const spindle_cli_opt opts[] = {
+        {.name = "--first", .flag = &first},
+        {.name = "--timeout", .ms = &ms, .min = 0, .max = SPINDLE_CLI_MAX_SECONDS},
+        {.name = NULL}};
     int code = spindle_cli_parse(cli, &argc, argv, opts, 0, 1, 1);
     spindle_group *g = NULL;
     if (code == SPINDLE_CLI_CONTINUE)
@@ -113,8 +113,8 @@ static int group_wait(spindle_cli *cli, int argc, char **argv)
     if (code != SPINDLE_CLI_CONTINUE)
         return code;
     spindle_group_wait_result w;
-    int rc = spindle_group_wait(cli->client, g, first ? SPINDLE_WAIT_ANY : SPINDLE_WAIT_ALL, ms,
-                                &w);
+    int rc =
+        spindle_group_wait(cli->client, g, first ? SPINDLE_WAIT_ANY : SPINDLE_WAIT_ALL, ms, &w);
     spindle_group_free(g);
     if (rc != SPINDLE_OK && rc != SPINDLE_ERR_TIMEOUT)
         return spindle_cli_fail(cli, rc);
@@ -171,8 +171,11 @@ int spindle_cli_cmd_group(spindle_cli *cli, int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(spindle_cli *, int, char **);
-    } actions[] = {{"create", group_create}, {"show", group_show},       {"wait", group_wait},
-                   {"cancel", group_cancel}, {"destroy", group_destroy}};
+    } actions[] = {{"create", group_create},
+                   {"show", group_show},
+                   {"wait", group_wait},
+                   {"cancel", group_cancel},
+                   {"destroy", group_destroy}};
     if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
         spindle_cli_print_help(cli->cmd, stdout);
         return SPINDLE_EXIT_OK;

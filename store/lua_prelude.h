@@ -43,8 +43,8 @@
     "end\n" SPINDLE_LUA_ITEMS_END SPINDLE_LUA_UNIQUE                                               \
         SPINDLE_LUA_GROUP_DONE /* finish() puts a final state on task id (hash k): result or       \
                                 * error, waiters' tokens, TTL, the end of its items, the release   \
-                                * of its unique lock, and for a failure the dead-letter set (7                                         \
-                                * days, 10,000 at most). */                                                                               \
+                                * of its unique lock, and for a failure the dead-letter set (7     \
+                                * days, 10,000 at most). */                                        \
     "local function finish(base, id, k, st, payload, now)\n"                                       \
     "  local f = redis.call('HMGET', k, 'waiters', 'ttl', 'items', 'unique',\n"                    \
     "                   'group')\n"                                                                \

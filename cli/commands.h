@@ -27,6 +27,9 @@ int spindle_cli_cmd_cron(spindle_cli *cli, int argc, char **argv);
 /* cmd_limit.c */
 int spindle_cli_cmd_limit(spindle_cli *cli, int argc, char **argv);
 
+/* cmd_group.c */
+int spindle_cli_cmd_group(spindle_cli *cli, int argc, char **argv);
+
 /* cmd_channel.c */
 int spindle_cli_cmd_channel(spindle_cli *cli, int argc, char **argv);
 

@@ -181,6 +181,25 @@ static const spindle_cli_command commands[] = {
      "  --catch-up N    after downtime, fire up to N missed ticks late (default 0: skip)\n"
      "  --ttl S, --timeout S, --retries N   as for 'enqueue'\n"
      "remove: deletes the entry (exits 3 if there is none).\n"},
+    {"group", spindle_cli_cmd_group,
+     "group create [NAME] [--ttl S] | show NAME [--json] | wait NAME [--first] [--timeout S]"
+     " | cancel NAME [--grace MS] [--event] | destroy NAME",
+     "Create, show, wait for, cancel or destroy a task group (named tasks, group.h).",
+     "Actions:\n"
+     "  create [NAME] [--ttl S]\n"
+     "                  create a group (no NAME: a random uuid) and print its name; its keys\n"
+     "                  expire S seconds after their last use (default 3600)\n"
+     "  show NAME [--json]\n"
+     "                  its members in submission order: NAME, STATE, ID, QUEUE, ERROR;\n"
+     "                  --json: [{\"name\", \"state\", \"id\", \"queue\", \"ok\", \"error\"}]\n"
+     "  wait NAME [--first] [--timeout S]\n"
+     "                  wait until every member (--first: one) has ended and print the\n"
+     "                  names of those that have; exits 6 if the time ran out\n"
+     "  cancel NAME [--grace MS] [--event]\n"
+     "                  cancel every member that has not ended (--event: also set the\n"
+     "                  group channel's cancel event)\n"
+     "  destroy NAME    cancel what runs, delete the group, its ended members and channel\n"
+     "A group that does not exist exits 3.\n"},
     {"limit", spindle_cli_cmd_limit,
      "limit set QUEUE [FUNC] RATE [--burst N] | remove QUEUE [FUNC] | list [QUEUE] [--json]",
      "Set, remove or list fleet-wide rate limits of a queue or of a function on a queue.",

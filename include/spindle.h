@@ -9,6 +9,7 @@
 #include "spindle/callbacks.h"
 #include "spindle/channel.h"
 #include "spindle/client.h"
+#include "spindle/group.h"
 #include "spindle/limits.h"
 #include "spindle/middleware.h"
 #include "spindle/processor.h"

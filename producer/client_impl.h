@@ -82,6 +82,12 @@ int spindle_enqueue_task(spindle_client *c, const char *func, const char *args, 
                          const spindle_enqueue_options *opts, const spindle_proc_fields *pf,
                          spindle_handle **out);
 
+struct spindle_task_opts;
+/* Validates enqueue options (NULL: the defaults) and fills the store's view of them in *to;
+ * *queue is the explicit queue, or NULL when the task is routed (routing.h). */
+int spindle_enqueue_check_options(spindle_client *c, const spindle_enqueue_options *opts,
+                                  const char **queue, struct spindle_task_opts *to);
+
 /* The queue func goes to: explicit if not NULL, else the route table's (reading
  * $SPINDLE_ROUTES first if no table was chosen), else "default". *queue is borrowed until the
  * table changes. Fails only when $SPINDLE_ROUTES names a bad file (c->err says why). */
@@ -94,7 +100,6 @@ void spindle_processors_free(struct spindle_processors *p);
 
 /* Synchronous clients (producer/sync.c): the public calls branch here when c->sync is set,
  * after their own argument checks. Each sets c->err on failure like its Redis twin. */
-struct spindle_task_opts;
 int spindle_sync_enqueue(spindle_client *c, const char *queue, const char *func, const char *args,
                          size_t len, const struct spindle_task_opts *to, spindle_handle **out);
 int spindle_sync_open(spindle_client *c, const char *id, const char *queue, spindle_handle **out);

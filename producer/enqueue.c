@@ -99,10 +99,8 @@ static int check_backoff(spindle_client *c, const char *name, long v)
     return SPINDLE_OK;
 }
 
-/* Validates the options and fills the store's view of them. *queue is the explicit queue,
- * or NULL when the task is routed (routing.h). */
-static int check_options(spindle_client *c, const spindle_enqueue_options *opts, const char **queue,
-                         spindle_task_opts *to)
+int spindle_enqueue_check_options(spindle_client *c, const spindle_enqueue_options *opts,
+                                  const char **queue, spindle_task_opts *to)
 {
     spindle_enqueue_options dflt;
     if (opts == NULL) {
@@ -133,6 +131,7 @@ static int check_options(spindle_client *c, const spindle_enqueue_options *opts,
     to->proc = NULL;
     to->pinfo = NULL;
     to->pinfo_len = 0;
+    to->group = NULL;
     return SPINDLE_OK;
 }
 
@@ -160,7 +159,7 @@ int spindle_enqueue_task(spindle_client *c, const char *func, const char *args, 
 {
     const char *queue;
     spindle_task_opts to;
-    int rc = check_options(c, opts, &queue, &to);
+    int rc = spindle_enqueue_check_options(c, opts, &queue, &to);
     if (rc == SPINDLE_OK)
         rc = spindle_name_check(func, "function", &c->err);
     if (rc == SPINDLE_OK)
@@ -329,7 +328,7 @@ int spindle_enqueue_bulk(spindle_client *c, const spindle_task_spec *specs, size
 {
     const char *explicit_queue;
     spindle_task_opts to;
-    int rc = check_options(c, opts, &explicit_queue, &to);
+    int rc = spindle_enqueue_check_options(c, opts, &explicit_queue, &to);
     if (rc != SPINDLE_OK)
         return rc;
     if (to.unique_key)

@@ -38,6 +38,7 @@ int spindle_store_enqueue(spindle_store *s, const char *queue, const spindle_new
     spindle_cmd_str(cmd, backoff_max);
     spindle_cmd_str(cmd, opts->proc ? opts->proc : "");
     spindle_cmd_push(cmd, opts->pinfo ? opts->pinfo : "", opts->pinfo ? opts->pinfo_len : 0);
+    spindle_cmd_str(cmd, opts->group ? opts->group : "");
     for (size_t i = 0; i < n; i++) {
         spindle_cmd_push(cmd, tasks[i].id, strlen(tasks[i].id));
         spindle_cmd_str(cmd, tasks[i].func);

@@ -53,6 +53,7 @@ int spindle_store_enqueue_opts(spindle_store *s, const char *queue, const spindl
     push_num(cmd, opts->unique_ttl_s, opts->unique_key != NULL);
     spindle_cmd_str(cmd, opts->proc ? opts->proc : "");
     spindle_cmd_push(cmd, opts->pinfo ? opts->pinfo : "", opts->pinfo ? opts->pinfo_len : 0);
+    spindle_cmd_str(cmd, opts->group ? opts->group : "");
     for (size_t i = 0; i < n; i++) {
         spindle_cmd_push(cmd, tasks[i].id, strlen(tasks[i].id));
         spindle_cmd_str(cmd, tasks[i].func);

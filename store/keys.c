@@ -156,3 +156,13 @@ size_t spindle_key_cron_channel(char *buf, const char *ns)
 {
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:cron", ns));
 }
+
+size_t spindle_key_group(char *buf, const char *ns, const char *group, const char *part)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{g:%s}:%s", ns, group, part));
+}
+
+size_t spindle_key_group_done(char *buf, const char *ns, const char *queue, const char *group)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:gdone:%s", ns, queue, group));
+}

@@ -68,4 +68,10 @@ size_t spindle_key_cron_entry(char *buf, const char *ns, const char *name);
 size_t spindle_key_cron_mark(char *buf, const char *ns, const char *queue, const char *name);
 size_t spindle_key_cron_channel(char *buf, const char *ns);
 
+/* Task groups (docs/PROTOCOL.md, "Groups"): a key of the group NAME, "NS:{g:NAME}:part" (part
+ * "meta", "names" or "order"; the group's own slot, shared with its channel), and the stream
+ * of ends of the group's members on a queue, "NS:{Q}:gdone:NAME" (the queue's slot). */
+size_t spindle_key_group(char *buf, const char *ns, const char *group, const char *part);
+size_t spindle_key_group_done(char *buf, const char *ns, const char *queue, const char *group);
+
 #endif

@@ -37,6 +37,7 @@ typedef struct spindle_task_opts {
     int64_t deadline_ms, expires_in_ms;
     const char *unique_key; /* validated name */
     long unique_ttl_s;
+    const char *group; /* the task's group (field `group`, docs/PROTOCOL.md "Groups"); NULL: none */
 } spindle_task_opts;
 
 /* Enqueues n tasks on queue in one script call (the caller chunks large batches). Tasks with

@@ -12,8 +12,8 @@
  * "NS:{Q}:unique:KEY" (only with a unique key). ARGV[1] task key prefix; ARGV[2..6] ttl
  * timeout retries backoff backoff_max ('' = field absent); ARGV[7] run_at (absolute ms),
  * ARGV[8] delay (ms), ARGV[9] deadline (absolute ms), ARGV[10] expires in (ms), ARGV[11] the
- * unique key, ARGV[12] its TTL (s), ARGV[13] proc, ARGV[14] pinfo (processor pairs) ('' =
- * not given); then 3 per task: id func args (one task only with a unique key).
+ * unique key, ARGV[12] its TTL (s), ARGV[13] proc, ARGV[14] pinfo (processor pairs), ARGV[15]
+ * group ('' = not given); then 3 per task: id func args (one task only with a unique key).
  *
  * A task due later than now is stored `scheduled`, `retry_at` its due time, in the scheduled
  * set scored by the earlier of its due time and its deadline (so that an expiring task is
@@ -59,6 +59,7 @@ const char spindle_lua_enqueue_opts[] =
     "if deadline then f[#f + 1] = 'deadline'; f[#f + 1] = ms(deadline) end\n"
     "if ARGV[13] ~= '' then f[#f + 1] = 'proc'; f[#f + 1] = ARGV[13] end\n"
     "if ARGV[14] ~= '' then f[#f + 1] = 'pinfo'; f[#f + 1] = ARGV[14] end\n"
+    "if ARGV[15] ~= '' then f[#f + 1] = 'group'; f[#f + 1] = ARGV[15] end\n"
     "if KEYS[4] then\n"
     "  f[#f + 1] = 'unique'; f[#f + 1] = ARGV[11]\n"
     "  f[#f + 1] = 'unique_ttl'; f[#f + 1] = ARGV[12]\n"
@@ -73,15 +74,15 @@ const char spindle_lua_enqueue_opts[] =
     "  wake = redis.call('LLEN', KEYS[1]) == 0\n"
     "end\n"
     "local st = later and 'scheduled' or 'pending'\n"
-    "for i = 15, #ARGV, 3 do\n"
+    "for i = 16, #ARGV, 3 do\n"
     "  redis.call('HSET', ARGV[1] .. ARGV[i], 'func', ARGV[i + 1], 'args', ARGV[i + 2],\n"
     "             'state', st, unpack(f))\n"
     "  if later then redis.call('ZADD', KEYS[3], score, ARGV[i])\n"
     "  else redis.call('LPUSH', KEYS[1], ARGV[i]) end\n"
     "end\n"
-    "if KEYS[4] then redis.call('SET', KEYS[4], ARGV[15], 'EX', ARGV[12]) end\n"
+    "if KEYS[4] then redis.call('SET', KEYS[4], ARGV[16], 'EX', ARGV[12]) end\n"
     "if wake then\n"
     "  redis.pcall('LPUSH', KEYS[2], '1')\n"
     "  redis.pcall('LTRIM', KEYS[2], 0, 15)\n"
     "end\n"
-    "return {(#ARGV - 14) / 3, ''}\n";
+    "return {(#ARGV - 15) / 3, ''}\n";

@@ -18,8 +18,8 @@
 #include "store/lua_prelude.h"
 #include "store/script_progress.h"
 
-/* KEYS[1] pending, KEYS[2] wake. ARGV[1] task key prefix; ARGV[2..8] the options shared by
- * the batch: ttl timeout retries backoff backoff_max proc pinfo ('' = field absent); then 3
+/* KEYS[1] pending, KEYS[2] wake. ARGV[1] task key prefix; ARGV[2..9] the options shared by
+ * the batch: ttl timeout retries backoff backoff_max proc pinfo group ('' = field absent); then 3
  * per task: id func args. Returns the number enqueued. */
 static const char enqueue_lua[] =
     "local t = redis.call('TIME')\n"
@@ -27,7 +27,8 @@ static const char enqueue_lua[] =
     "local before = redis.pcall('LLEN', KEYS[1])\n"
     "if type(before) ~= 'number' then return redis.error_reply('pending list ' .. KEYS[1] ..\n"
     "  ' is not a list') end\n"
-    "local names = {'ttl', 'timeout', 'retries', 'backoff', 'backoff_max', 'proc', 'pinfo'}\n"
+    "local names = {'ttl', 'timeout', 'retries', 'backoff', 'backoff_max', 'proc', 'pinfo',\n"
+    "               'group'}\n"
     "local opt = {}\n"
     "for j = 1, #names do\n"
     "  if ARGV[1 + j] ~= '' then opt[#opt + 1] = names[j]; opt[#opt + 1] = ARGV[1 + j] end\n"
@@ -385,6 +386,8 @@ extern const char spindle_lua_cron[];
 extern const char spindle_lua_cron_enqueue[];
 extern const char spindle_lua_enqueue_opts[];
 extern const char spindle_lua_limits[];
+extern const char spindle_lua_group[];
+extern const char spindle_lua_group_purge[];
 
 static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_ENQUEUE] = enqueue_lua,
@@ -404,6 +407,8 @@ static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_CRON_ENQUEUE] = spindle_lua_cron_enqueue,
     [SPINDLE_SCRIPT_ENQUEUE_OPTS] = spindle_lua_enqueue_opts,
     [SPINDLE_SCRIPT_LIMITS] = spindle_lua_limits,
+    [SPINDLE_SCRIPT_GROUP] = spindle_lua_group,
+    [SPINDLE_SCRIPT_GROUP_PURGE] = spindle_lua_group_purge,
 };
 
 static const char *const names[SPINDLE_SCRIPT_COUNT] = {
@@ -424,6 +429,8 @@ static const char *const names[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_CRON_ENQUEUE] = "cron_enqueue",
     [SPINDLE_SCRIPT_ENQUEUE_OPTS] = "enqueue_opts",
     [SPINDLE_SCRIPT_LIMITS] = "limits",
+    [SPINDLE_SCRIPT_GROUP] = "group",
+    [SPINDLE_SCRIPT_GROUP_PURGE] = "group_purge",
 };
 
 const char *spindle_script_source(enum spindle_script id)

@@ -57,6 +57,7 @@ int register_processor_tests(void);
 int register_schedule_tests(void);
 int register_priority_tests(void);
 int register_rate_limit_tests(void);
+int register_group_tests(void);
 int register_cli_tests(void);
 
 #endif

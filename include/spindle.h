@@ -8,6 +8,7 @@
 #include "spindle/callbacks.h"
 #include "spindle/channel.h"
 #include "spindle/client.h"
+#include "spindle/deps.h"
 #include "spindle/limits.h"
 #include "spindle/middleware.h"
 #include "spindle/processor.h"

@@ -385,6 +385,7 @@ extern const char spindle_lua_cron[];
 extern const char spindle_lua_cron_enqueue[];
 extern const char spindle_lua_enqueue_opts[];
 extern const char spindle_lua_limits[];
+extern const char spindle_lua_enqueue_deps[];
 
 static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_ENQUEUE] = enqueue_lua,
@@ -404,6 +405,7 @@ static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_CRON_ENQUEUE] = spindle_lua_cron_enqueue,
     [SPINDLE_SCRIPT_ENQUEUE_OPTS] = spindle_lua_enqueue_opts,
     [SPINDLE_SCRIPT_LIMITS] = spindle_lua_limits,
+    [SPINDLE_SCRIPT_ENQUEUE_DEPS] = spindle_lua_enqueue_deps,
 };
 
 static const char *const names[SPINDLE_SCRIPT_COUNT] = {
@@ -424,6 +426,7 @@ static const char *const names[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_CRON_ENQUEUE] = "cron_enqueue",
     [SPINDLE_SCRIPT_ENQUEUE_OPTS] = "enqueue_opts",
     [SPINDLE_SCRIPT_LIMITS] = "limits",
+    [SPINDLE_SCRIPT_ENQUEUE_DEPS] = "enqueue_deps",
 };
 
 const char *spindle_script_source(enum spindle_script id)

@@ -149,6 +149,26 @@ static void test_chain(void)
     CU_ASSERT_EQUAL(info.deps_waiting, 1);
     CU_ASSERT_EQUAL(info.run_anyway, 0);
     spindle_task_info_clear(&info);
+    /* The CLI shows the state and the count. */
+    char bin[512];
+    snprintf(bin, sizeof(bin), "%s/bin/spindle", harness_build());
+    char *const argv[] = {bin,
+                          "--redis",
+                          (char *)harness_url(),
+                          "--namespace",
+                          (char *)harness_ns(),
+                          "status",
+                          (char *)spindle_handle_id(c),
+                          "--queue",
+                          "deps",
+                          "--verbose",
+                          NULL};
+    harness_output out = {0};
+    CU_ASSERT_EQUAL(harness_run(argv, HARNESS_WAIT_MS, &out), 0);
+    CU_ASSERT_EQUAL(out.code, 0);
+    CU_ASSERT_TRUE(out.out && strncmp(out.out, "waiting\n", 8) == 0 &&
+                   strstr(out.out, "\ndeps: 1\n"));
+    harness_output_free(&out);
     /* Only a's id is pending: the dependents are in no list. */
     char key[512];
     CU_ASSERT_EQUAL(harness_int("LLEN %s", harness_key(key, sizeof(key), "deps", "pending")), 1);

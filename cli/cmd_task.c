@@ -142,6 +142,10 @@ static void print_details(const spindle_task_info *in)
         printf("deadline: %s\n", spindle_cli_format_time(in->deadline_ms, t));
     if (in->unique_key[0])
         printf("unique: %s\n", in->unique_key);
+    if (in->deps_waiting)
+        printf("deps: %ld\n", in->deps_waiting);
+    if (in->run_anyway)
+        printf("dep_anyway: 1\n");
     if (in->lost)
         printf("lost: %ld\n", in->lost);
     if (in->timeout_s)

@@ -9,7 +9,10 @@
 
 #include <msgpack.h>
 
+#include "common/deps.h"
 #include "spindle/args.h"
+#include "spindle/client.h"
+#include "spindle/deps.h"
 #include "spindle/status.h"
 
 /* Nesting deeper than this is refused: no real argument list needs it, and workers refuse
@@ -23,6 +26,7 @@ struct spindle_args {
     size_t top_count;
     uint64_t open[ARGS_MAX_DEPTH]; /* values still expected by each open container */
     int depth;
+    int refs; /* a handle was appended: the task has dependencies */
     int error;
     int out_valid;
 };
@@ -145,6 +149,29 @@ int spindle_args_bin(spindle_args *a, const void *p, size_t len)
     if (rc == 0 && len > 0)
         rc = msgpack_pack_bin_body(&a->pk, p, len);
     return finish(a, rc);
+}
+
+int spindle_args_handle(spindle_args *a, const spindle_handle *h)
+{
+    if (h == NULL)
+        return a->error = SPINDLE_ERR_INVALID;
+    const char *id = spindle_handle_id(h), *queue = spindle_handle_queue(h);
+    size_t il = strlen(id), ql = strlen(queue);
+    int rc = count_value(a);
+    if (rc)
+        return rc;
+    rc = msgpack_pack_ext(&a->pk, il + ql, SPINDLE_EXT_TASK_REF);
+    if (rc == 0)
+        rc = msgpack_pack_ext_body(&a->pk, id, il);
+    if (rc == 0)
+        rc = msgpack_pack_ext_body(&a->pk, queue, ql);
+    a->refs = 1;
+    return finish(a, rc);
+}
+
+int spindle_args_has_refs(const spindle_args *a)
+{
+    return a->refs;
 }
 
 /* Opens a container expecting `values` values (n for an array, 2n for a map). */

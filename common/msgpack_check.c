@@ -65,6 +65,21 @@ static int header(const unsigned char *p, size_t left, uint64_t *skip, uint64_t 
 
 const char *spindle_msgpack_check(const char *buf, size_t len, int max_depth)
 {
+    return spindle_msgpack_check_refs(buf, len, max_depth, NULL);
+}
+
+/* The ext type byte of the value at p (its header known to be whole), or -1 if it is no ext. */
+static int ext_type(const unsigned char *p)
+{
+    if (p[0] >= 0xd4 && p[0] <= 0xd8)
+        return (signed char)p[1];
+    if (p[0] >= 0xc7 && p[0] <= 0xc9)
+        return (signed char)p[1 + (1 << (p[0] - 0xc7))];
+    return -1;
+}
+
+const char *spindle_msgpack_check_refs(const char *buf, size_t len, int max_depth, int *refs)
+{
     const unsigned char *p = (const unsigned char *)buf;
     uint64_t owed[SPINDLE_MSGPACK_MAX_DEPTH + 1];
     int depth = 0;
@@ -72,6 +87,8 @@ const char *spindle_msgpack_check(const char *buf, size_t len, int max_depth)
     uint64_t values = 1; /* values still owed at the top level */
     if (max_depth > SPINDLE_MSGPACK_MAX_DEPTH)
         max_depth = SPINDLE_MSGPACK_MAX_DEPTH;
+    if (refs)
+        *refs = 0;
     if (len == 0)
         return "empty";
     while (values > 0 || depth > 0) {
@@ -87,6 +104,8 @@ const char *spindle_msgpack_check(const char *buf, size_t len, int max_depth)
             return "not valid msgpack (byte 0xc1)";
         if (rc == -2 || skip > len - off)
             return "truncated";
+        if (refs && ext_type(p + off) == SPINDLE_EXT_TASK_REF)
+            *refs = 1;
         off += (size_t)skip;
         if (depth > 0)
             owed[depth - 1]--;

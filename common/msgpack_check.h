@@ -11,11 +11,18 @@
 
 #include <stddef.h>
 
+#include "spindle/deps.h" /* SPINDLE_EXT_TASK_REF */
+
 /* Deepest nesting accepted by default: msgpack-c's own decoder stack is 32 levels deep. */
 #define SPINDLE_MSGPACK_MAX_DEPTH 32
 
 /* Checks that buf[0..len) holds exactly one well-formed msgpack value nested at most
  * max_depth deep. Returns NULL if so, or a static string saying what is wrong. */
 const char *spindle_msgpack_check(const char *buf, size_t len, int max_depth);
+
+/* As spindle_msgpack_check(), and *refs (if not NULL) is set to 1 when the value holds an
+ * ext of type SPINDLE_EXT_TASK_REF anywhere (a task with dependencies), else 0: the same walk,
+ * so finding out costs nothing more. */
+const char *spindle_msgpack_check_refs(const char *buf, size_t len, int max_depth, int *refs);
 
 #endif

@@ -10,6 +10,7 @@
 #include "spindle/channel.h"
 #include "spindle/client.h"
 #include "spindle/group.h"
+#include "spindle/deps.h"
 #include "spindle/limits.h"
 #include "spindle/middleware.h"
 #include "spindle/processor.h"

@@ -76,10 +76,17 @@ typedef struct spindle_proc_fields {
 } spindle_proc_fields;
 
 /* The single enqueue behind spindle_enqueue() and spindle_enqueue_msgpack(): args[0..len) is
- * one msgpack array, already checked; pf (may be NULL) adds the processor fields. Validates
- * the options and func, routes, then enqueues (or runs, on a synchronous client). */
+ * one msgpack array, already checked; pf (may be NULL) adds the processor fields; refs: 1 if
+ * args hold task refs (dependencies), 0 if not, -1 to look. Validates the options and func,
+ * routes, then enqueues (or runs, on a synchronous client). */
 int spindle_enqueue_task(spindle_client *c, const char *func, const char *args, size_t len,
                          const spindle_enqueue_options *opts, const spindle_proc_fields *pf,
+                         int refs, spindle_handle **out);
+struct spindle_task_opts;
+/* A task whose args hold task refs (producer/deps.c): as spindle_enqueue_task() past its
+ * checks and routing. anyway: the option run_anyway. */
+int spindle_enqueue_deps(spindle_client *c, const char *queue, const char *func, const char *args,
+                         size_t len, const struct spindle_task_opts *to, int anyway,
                          spindle_handle **out);
 
 struct spindle_task_opts;
@@ -102,6 +109,11 @@ void spindle_processors_free(struct spindle_processors *p);
  * after their own argument checks. Each sets c->err on failure like its Redis twin. */
 int spindle_sync_enqueue(spindle_client *c, const char *queue, const char *func, const char *args,
                          size_t len, const struct spindle_task_opts *to, spindle_handle **out);
+/* Adds a task that ended at once (state, error why) without running: a dependent whose
+ * dependency had failed or was cancelled (producer/deps.c). */
+int spindle_sync_enqueue_ended(spindle_client *c, const char *queue, const char *func,
+                               const char *args, size_t len, const struct spindle_task_opts *to,
+                               spindle_state state, const char *why, spindle_handle **out);
 int spindle_sync_open(spindle_client *c, const char *id, const char *queue, spindle_handle **out);
 int spindle_sync_status(spindle_client *c, const spindle_handle *h, spindle_state *state);
 int spindle_sync_info(spindle_client *c, const spindle_handle *h, spindle_task_info *info);

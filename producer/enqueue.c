@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/deps.h"
 #include "common/msgpack_check.h"
 #include "producer/client_impl.h"
 #include "store/ops.h"
@@ -28,6 +29,7 @@ void spindle_enqueue_options_init(spindle_enqueue_options *opts)
     opts->expires_in_ms = 0;
     opts->unique_key = NULL;
     opts->unique_ttl_s = 0;
+    opts->run_anyway = 0;
 }
 
 /* Checks a pair of time options: an absolute time and a relative one, at most one set, each
@@ -135,14 +137,15 @@ int spindle_enqueue_check_options(spindle_client *c, const spindle_enqueue_optio
     return SPINDLE_OK;
 }
 
-/* Checks that buf is exactly one msgpack array. */
-static int check_args(spindle_client *c, const char *func, const void *buf, size_t len)
+/* Checks that buf is exactly one msgpack array; *refs (may be NULL) is 1 if it holds task
+ * refs (dependencies). */
+static int check_args(spindle_client *c, const char *func, const void *buf, size_t len, int *refs)
 {
     if (len > CLIENT_MAX_ARGS)
         return spindle_error_set(&c->err, SPINDLE_ERR_TOO_LARGE,
                                  "args of '%s' are %zu bytes, more than the %u allowed", func, len,
                                  CLIENT_MAX_ARGS);
-    const char *bad = spindle_msgpack_check(buf, len, SPINDLE_MSGPACK_MAX_DEPTH);
+    const char *bad = spindle_msgpack_check_refs(buf, len, SPINDLE_MSGPACK_MAX_DEPTH, refs);
     unsigned char first = len ? *(const unsigned char *)buf : 0;
     int is_array = (first & 0xf0) == 0x90 || first == 0xdc || first == 0xdd;
     if (bad || !is_array)
@@ -155,7 +158,7 @@ static int check_args(spindle_client *c, const char *func, const void *buf, size
 
 int spindle_enqueue_task(spindle_client *c, const char *func, const char *args, size_t len,
                          const spindle_enqueue_options *opts, const spindle_proc_fields *pf,
-                         spindle_handle **out)
+                         int refs, spindle_handle **out)
 {
     const char *queue;
     spindle_task_opts to;
@@ -171,6 +174,10 @@ int spindle_enqueue_task(spindle_client *c, const char *func, const char *args, 
         to.pinfo = pf->pinfo;
         to.pinfo_len = pf->pinfo_len;
     }
+    if (refs < 0 && spindle_msgpack_check_refs(args, len, SPINDLE_MSGPACK_MAX_DEPTH, &refs))
+        refs = 0;
+    if (refs)
+        return spindle_enqueue_deps(c, queue, func, args, len, &to, opts && opts->run_anyway, out);
     if (c->sync && spindle_task_opts_special(&to))
         return spindle_sync_refuse(c, "a delayed, expiring or unique task");
     if (c->sync)
@@ -209,9 +216,10 @@ int spindle_enqueue(spindle_client *c, const char *func, spindle_args *args,
                 func ? func : "(null)", spindle_status_name(rc),
                 rc == SPINDLE_ERR_INVALID ? ": a container is still open" : "");
         if (len > CLIENT_MAX_ARGS)
-            return check_args(c, func ? func : "(null)", data, len);
+            return check_args(c, func ? func : "(null)", data, len, NULL);
     }
-    return spindle_enqueue_task(c, func, data, len, opts, NULL, out);
+    return spindle_enqueue_task(c, func, data, len, opts, NULL, args && spindle_args_has_refs(args),
+                                out);
 }
 
 int spindle_enqueue_msgpack(spindle_client *c, const char *func, const void *args, size_t len,
@@ -221,8 +229,9 @@ int spindle_enqueue_msgpack(spindle_client *c, const char *func, const void *arg
         args = empty_array;
         len = 1;
     }
-    int rc = check_args(c, func ? func : "(null)", args, len);
-    return rc ? rc : spindle_enqueue_task(c, func, args, len, opts, NULL, out);
+    int refs = 0;
+    int rc = check_args(c, func ? func : "(null)", args, len, &refs);
+    return rc ? rc : spindle_enqueue_task(c, func, args, len, opts, NULL, refs, out);
 }
 
 /* A bulk enqueue on a synchronous client: each task runs in turn, in the caller's order,
@@ -340,8 +349,14 @@ int spindle_enqueue_bulk(spindle_client *c, const spindle_task_spec *specs, size
         return spindle_sync_refuse(c, "a delayed or expiring task");
     for (size_t i = 0; i < n; i++) {
         rc = spindle_name_check(specs[i].func, "function", &c->err);
+        int refs = 0;
         if (rc == SPINDLE_OK && specs[i].args && specs[i].args_len)
-            rc = check_args(c, specs[i].func, specs[i].args, specs[i].args_len);
+            rc = check_args(c, specs[i].func, specs[i].args, specs[i].args_len, &refs);
+        if (rc == SPINDLE_OK && refs)
+            rc = spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                   "'%s' has task handles in its args: enqueue tasks with "
+                                   "dependencies one by one",
+                                   specs[i].func);
         if (rc != SPINDLE_OK)
             return spindle_error_wrap(&c->err, "bulk enqueue, task %zu: ", i);
     }

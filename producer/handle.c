@@ -138,6 +138,10 @@ static int apply_field(spindle_client *c, const spindle_handle *h, const redisRe
         info->cancel_requested_at_ms = field_i64(v);
     } else if (strcmp(f, "cancel_grace") == 0) {
         info->cancel_grace_ms = (long)field_i64(v);
+    } else if (strcmp(f, "deps") == 0) {
+        info->deps_waiting = (long)field_i64(v);
+    } else if (strcmp(f, "dep_anyway") == 0) {
+        info->run_anyway = 1;
     } else if (strcmp(f, "worker") == 0) {
         snprintf(info->worker, sizeof(info->worker), "%s", v->str);
     } else if (strcmp(f, "error") == 0) {

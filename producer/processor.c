@@ -177,7 +177,7 @@ int spindle_enqueue_processed(spindle_client *c, const char *name, spindle_args 
                                  spindle_status_name(rc));
     spindle_proc_fields pf = {.proc = name};
     if (p->pre == NULL)
-        return spindle_enqueue_task(c, name, data, len, opts, &pf, out);
+        return spindle_enqueue_task(c, name, data, len, opts, &pf, -1, out);
     msgpack_sbuffer args, info;
     msgpack_sbuffer_init(&args);
     msgpack_sbuffer_init(&info);
@@ -185,8 +185,8 @@ int spindle_enqueue_processed(spindle_client *c, const char *name, spindle_args 
     if (rc == SPINDLE_OK) {
         pf.pinfo = info.size ? info.data : NULL;
         pf.pinfo_len = info.size;
-        rc = args.size ? spindle_enqueue_task(c, name, args.data, args.size, opts, &pf, out)
-                       : spindle_enqueue_task(c, name, "\x90", 1, opts, &pf, out);
+        rc = args.size ? spindle_enqueue_task(c, name, args.data, args.size, opts, &pf, -1, out)
+                       : spindle_enqueue_task(c, name, "\x90", 1, opts, &pf, 0, out);
     }
     msgpack_sbuffer_destroy(&args);
     msgpack_sbuffer_destroy(&info);

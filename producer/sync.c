@@ -142,18 +142,23 @@ static int refuse_nested(spindle_client *c, const char *what, const char *name)
                              name, what);
 }
 
-int spindle_sync_enqueue(spindle_client *c, const char *queue, const char *func, const char *args,
-                         size_t len, const spindle_task_opts *to, spindle_handle **out)
+/* A new record for the task (pending), added to the client's list; NULL with c->err set. */
+static struct spindle_sync_task *add_record(spindle_client *c, const char *queue, const char *func,
+                                            const char *args, size_t len,
+                                            const spindle_task_opts *to)
 {
     struct spindle_sync *s = c->sync;
-    if (s->running)
-        return refuse_nested(c, "enqueue", func);
+    if (s->running) {
+        refuse_nested(c, "enqueue", func);
+        return NULL;
+    }
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
         struct spindle_sync_task **v = realloc(s->tasks, cap * sizeof(*v));
-        if (v == NULL)
-            return spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "enqueue '%s': out of memory",
-                                     func);
+        if (v == NULL) {
+            spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "enqueue '%s': out of memory", func);
+            return NULL;
+        }
         s->tasks = v;
         s->cap = cap;
     }
@@ -161,7 +166,8 @@ int spindle_sync_enqueue(spindle_client *c, const char *queue, const char *func,
     if (t == NULL || set_text(c, t, &t->args, args, len) != SPINDLE_OK ||
         (to->pinfo && set_text(c, t, &t->pinfo, to->pinfo, to->pinfo_len) != SPINDLE_OK)) {
         spindle_sync_task_free(t);
-        return spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "enqueue '%s': out of memory", func);
+        spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "enqueue '%s': out of memory", func);
+        return NULL;
     }
     spindle_id_new(t->id);
     snprintf(t->queue, sizeof(t->queue), "%s", queue);
@@ -179,6 +185,15 @@ int spindle_sync_enqueue(spindle_client *c, const char *queue, const char *func,
     atomic_init(&t->cancel, 0);
     t->chans = &s->chans;
     s->tasks[s->n++] = t;
+    return t;
+}
+
+int spindle_sync_enqueue(spindle_client *c, const char *queue, const char *func, const char *args,
+                         size_t len, const spindle_task_opts *to, spindle_handle **out)
+{
+    struct spindle_sync_task *t = add_record(c, queue, func, args, len, to);
+    if (t == NULL)
+        return c->err.code;
     spindle_handle *h = NULL;
     if (out && (h = spindle_handle_make(c, t->id, queue)) == NULL)
         return SPINDLE_ERR_NOMEM;
@@ -190,6 +205,21 @@ int spindle_sync_enqueue(spindle_client *c, const char *queue, const char *func,
     if (out)
         *out = h;
     return SPINDLE_OK;
+}
+
+int spindle_sync_enqueue_ended(spindle_client *c, const char *queue, const char *func,
+                               const char *args, size_t len, const spindle_task_opts *to,
+                               spindle_state state, const char *why, spindle_handle **out)
+{
+    struct spindle_sync_task *t = add_record(c, queue, func, args, len, to);
+    if (t == NULL)
+        return c->err.code;
+    t->state = state;
+    t->finished_at_ms = t->enqueued_at_ms;
+    int rc = set_text(c, t, &t->error, why, strlen(why));
+    if (rc == SPINDLE_OK && out && (*out = spindle_handle_make(c, t->id, queue)) == NULL)
+        rc = SPINDLE_ERR_NOMEM;
+    return rc;
 }
 
 /* The record of id (in queue, unless queue is NULL), or NULL with c->err set. */

@@ -5,6 +5,7 @@
 #ifndef SPINDLE_STORE_LUA_PRELUDE_H
 #define SPINDLE_STORE_LUA_PRELUDE_H
 
+#include "store/lua_deps.h"        /* SPINDLE_LUA_DEPS, used by finish() */
 #include "store/lua_group.h"       /* SPINDLE_LUA_GROUP_DONE, used by finish() */
 #include "store/script_progress.h" /* SPINDLE_LUA_ITEMS_END, used by finish() */
 
@@ -41,13 +42,15 @@
     "    end\n"                                                                                    \
     "  end\n"                                                                                      \
     "end\n" SPINDLE_LUA_ITEMS_END SPINDLE_LUA_UNIQUE                                               \
-        SPINDLE_LUA_GROUP_DONE /* finish() puts a final state on task id (hash k): result or       \
-                                * error, waiters' tokens, TTL, the end of its items, the release   \
-                                * of its unique lock, and for a failure the dead-letter set (7     \
-                                * days, 10,000 at most). */                                        \
+        SPINDLE_LUA_GROUP_DONE SPINDLE_LUA_DEPS /* finish() puts a final state on task id (hash k):  \
+                                                 * result or error, waiters' tokens, TTL, the end  \
+                                                 * of its items, the release of its unique lock,   \
+                                                 * the end hint of its group, the release of its   \
+                                                 * dependents, and for a failure the dead-letter   \
+                                                 * set (7 days, 10,000 at most). */                \
     "local function finish(base, id, k, st, payload, now)\n"                                       \
     "  local f = redis.call('HMGET', k, 'waiters', 'ttl', 'items', 'unique',\n"                    \
-    "                   'group')\n"                                                                \
+    "                   'group', 'dependents')\n"                                                  \
     "  local field = 'error'\n"                                                                    \
     "  if st == 'succeeded' then field = 'result' end\n"                                           \
     "  redis.call('HSET', k, 'state', st, field, payload, 'finished_at',\n"                        \
@@ -84,6 +87,7 @@
     "  if f[3] then items_end(base, id, k, st) end\n"                                              \
     "  if f[4] then release_unique(base, id, f[4]) end\n"                                          \
     "  if f[5] then group_done(base, id, f[5], st) end\n"                                          \
+    "  if f[6] then deps_release(finish, base, id, st, payload, now) end\n"                        \
     "end\n" /* A failed attempt: scheduled again after an exponential back-off with jitter (in     \
              * [0,1), from the worker) while retries are left, else failed for good. */            \
     "local function fail_attempt(base, id, k, err, now, jitter)\n"                                 \

@@ -388,6 +388,7 @@ extern const char spindle_lua_enqueue_opts[];
 extern const char spindle_lua_limits[];
 extern const char spindle_lua_group[];
 extern const char spindle_lua_group_purge[];
+extern const char spindle_lua_enqueue_deps[];
 
 static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_ENQUEUE] = enqueue_lua,
@@ -409,6 +410,7 @@ static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_LIMITS] = spindle_lua_limits,
     [SPINDLE_SCRIPT_GROUP] = spindle_lua_group,
     [SPINDLE_SCRIPT_GROUP_PURGE] = spindle_lua_group_purge,
+    [SPINDLE_SCRIPT_ENQUEUE_DEPS] = spindle_lua_enqueue_deps,
 };
 
 static const char *const names[SPINDLE_SCRIPT_COUNT] = {
@@ -431,6 +433,7 @@ static const char *const names[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_LIMITS] = "limits",
     [SPINDLE_SCRIPT_GROUP] = "group",
     [SPINDLE_SCRIPT_GROUP_PURGE] = "group_purge",
+    [SPINDLE_SCRIPT_ENQUEUE_DEPS] = "enqueue_deps",
 };
 
 const char *spindle_script_source(enum spindle_script id)

@@ -15,6 +15,7 @@
 
 #include "harness.h"
 #include "spindle/channel.h"
+#include "spindle/deps.h"
 #include "spindle/progress.h"
 
 /* add N…: the sum of its numeric arguments; a double if any argument is one. */
@@ -444,6 +445,49 @@ static int fx_until_cancel(spindle_task_ctx *ctx, const msgpack_object *args,
     return msgpack_pack_int(result, rc);
 }
 
+/* sum_all X…: the sum of every integer in its arguments, arrays included (the results of
+ * dependencies handed over in an array: test_deps.c). */
+static int sum_into(spindle_task_ctx *ctx, const msgpack_object *o, int64_t *sum)
+{
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER || o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        *sum += o->via.i64;
+        return SPINDLE_OK;
+    }
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return spindle_task_fail(ctx, "sum_all: a value is neither an integer nor an array");
+    for (uint32_t i = 0; i < o->via.array.size; i++)
+        if (sum_into(ctx, &o->via.array.ptr[i], sum) != SPINDLE_OK)
+            return SPINDLE_ERR_TASK_FAILED;
+    return SPINDLE_OK;
+}
+
+static int fx_sum_all(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    int64_t sum = 0;
+    int rc = sum_into(ctx, args, &sum);
+    return rc != SPINDLE_OK ? rc : msgpack_pack_int64(result, sum);
+}
+
+/* dep_errors X…: its arguments as one array, each dependency error (spindle_arg_dep_error())
+ * replaced by the string "error: TEXT". */
+static int fx_dep_errors(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer *result)
+{
+    (void)ctx;
+    int rc = msgpack_pack_array(result, args->via.array.size);
+    for (uint32_t i = 0; rc == 0 && i < args->via.array.size; i++) {
+        const char *msg;
+        size_t len;
+        if (spindle_arg_dep_error(&args->via.array.ptr[i], &msg, &len)) {
+            char text[600];
+            int n = snprintf(text, sizeof(text), "error: %.*s", (int)(len > 500 ? 500 : len), msg);
+            rc = msgpack_pack_str_with_body(result, text, (size_t)n);
+        } else {
+            rc = msgpack_pack_object(result, args->via.array.ptr[i]);
+        }
+    }
+    return rc;
+}
+
 int fixture_register_tasks(spindle_registry *reg)
 {
     int rc = spindle_registry_add(reg, "add", fx_add, NULL);
@@ -481,5 +525,9 @@ int fixture_register_tasks(spindle_registry *reg)
         rc = spindle_registry_add(reg, "fenced_probe", fx_fenced_probe, NULL);
     if (rc == SPINDLE_OK)
         rc = spindle_registry_add(reg, "until_cancel", fx_until_cancel, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "sum_all", fx_sum_all, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add(reg, "dep_errors", fx_dep_errors, NULL);
     return rc;
 }

@@ -49,6 +49,7 @@ int register_wait_many_tests(void);
 int register_progress_tests(void);
 int register_items_tests(void);
 int register_cancel_tests(void);
+int register_deps_tests(void);
 int register_cron_spec_tests(void);
 int register_cron_tests(void);
 int register_route_table_tests(void);

@@ -60,7 +60,9 @@ static int run_task(const spindle_registry *reg, const spindle_claimed *task, sp
                     "its queue with a --pool process worker",
                     task->func);
 
-    const char *bad = spindle_msgpack_check(task->args, task->args_len, SPINDLE_MSGPACK_MAX_DEPTH);
+    int refs = 0;
+    const char *bad =
+        spindle_msgpack_check_refs(task->args, task->args_len, SPINDLE_MSGPACK_MAX_DEPTH, &refs);
     if (bad)
         return fail(out, "args of '%s' are %s (%zu bytes)", task->func, bad, task->args_len);
     msgpack_zone_clear(zone);
@@ -75,6 +77,8 @@ static int run_task(const spindle_registry *reg, const spindle_claimed *task, sp
                     task->args_len - off);
     if (args.type != MSGPACK_OBJECT_ARRAY)
         return fail(out, "args of '%s' must be a msgpack array", task->func);
+    if (refs && spindle_task_deps(ctx, &args, zone, &ctx->call_err) != SPINDLE_OK)
+        return fail(out, "%s", ctx->call_err.msg);
 
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, msgpack_sbuffer_write);

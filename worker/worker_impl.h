@@ -97,6 +97,13 @@ int spindle_middleware_enter(const spindle_registry *reg, spindle_task_ctx *ctx,
 void spindle_middleware_leave(const spindle_registry *reg, spindle_task_ctx *ctx, size_t entered,
                               int ok, const char *payload, size_t len, double elapsed_ms);
 
+/* Replaces the task refs in the args of the task ctx runs by what its dependencies handed
+ * over (one read; worker/deps.c), new nodes in zone. SPINDLE_OK, or a code with the message
+ * in err: the task must then fail with it (a dependency that failed without run anyway, an
+ * outcome missing, Redis unreachable). */
+int spindle_task_deps(spindle_task_ctx *ctx, msgpack_object *args, msgpack_zone *zone,
+                      spindle_error *err);
+
 /* Runs one claimed task with the registry, inside its middleware chain. env carries the
  * caller's part of the context (queue, store, worker_id, cancel, sync; see spindle_task_ctx),
  * copied here. A slot and a synchronous client both run tasks through this one function. On success

@@ -17,6 +17,7 @@ extern "C" {
 #endif
 
 typedef struct spindle_args spindle_args;
+typedef struct spindle_handle spindle_handle; /* client.h */
 
 /* A new empty argument list. Caller frees with spindle_args_free(). NULL if out of memory. */
 spindle_args *spindle_args_new(void);
@@ -37,6 +38,11 @@ int spindle_args_bin(spindle_args *a, const void *p, size_t len);
 /* Opens an array of n elements, or a map of n key-value pairs. */
 int spindle_args_array(spindle_args *a, uint32_t n);
 int spindle_args_map(spindle_args *a, uint32_t n);
+
+/* Another task's handle, as a dependency (spindle/deps.h): the task enqueued with these
+ * arguments waits until that task has ended and receives its result in this place. h is
+ * borrowed during the call (its id and queue are copied). */
+int spindle_args_handle(spindle_args *a, const spindle_handle *h);
 
 /* The packed msgpack array. Returns SPINDLE_OK and sets data and len (borrowed until the next
  * append or spindle_args_free()), SPINDLE_ERR_INVALID if a container is still open, or the

@@ -100,6 +100,11 @@ typedef struct spindle_enqueue_options {
      * spindle_enqueue_bulk(). */
     const char *unique_key;
     long unique_ttl_s;
+    /* Dependencies (deps.h): with 1, a task whose args hold handles runs even if some of its
+     * dependencies failed or were cancelled, receiving their errors in their places
+     * (spindle_arg_dep_error()); 0 (default): it then ends failed (cancelled) without
+     * running. No effect on a task without handles. */
+    int run_anyway;
 } spindle_enqueue_options;
 
 /* Latest time, and longest delay or expiry, accepted in ms: 9999-12-31T23:59:59.999Z, held
@@ -215,6 +220,10 @@ typedef struct spindle_task_info {
     int64_t run_at_ms;
     int64_t deadline_ms;
     char unique_key[129];
+    /* Dependencies (deps.h): how many have not ended yet while the task is `waiting` (0
+     * otherwise), and 1 if it was enqueued with run_anyway. */
+    long deps_waiting;
+    int run_anyway;
 } spindle_task_info;
 
 /* Fills *info. Free what it owns with spindle_task_info_clear(). */

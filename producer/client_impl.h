@@ -84,10 +84,11 @@ int spindle_enqueue_task(spindle_client *c, const char *func, const char *args, 
                          int refs, spindle_handle **out);
 struct spindle_task_opts;
 /* A task whose args hold task refs (producer/deps.c): as spindle_enqueue_task() past its
- * checks and routing. anyway: the option run_anyway. */
+ * checks and routing. anyway: the option run_anyway; id: the new task's id (a group reserves
+ * it first), NULL for a new one. */
 int spindle_enqueue_deps(spindle_client *c, const char *queue, const char *func, const char *args,
                          size_t len, const struct spindle_task_opts *to, int anyway,
-                         spindle_handle **out);
+                         const char *id, spindle_handle **out);
 
 struct spindle_task_opts;
 /* Validates enqueue options (NULL: the defaults) and fills the store's view of them in *to;

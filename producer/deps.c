@@ -84,10 +84,14 @@ static int sync_deps(spindle_client *c, const char *queue, const char *func,
 /* Through the enqueue_deps script. */
 static int redis_deps(spindle_client *c, const char *queue, const char *func, const char *args,
                       size_t len, const spindle_dep_ref *refs, size_t n,
-                      const spindle_task_opts *to, int anyway, spindle_handle **out)
+                      const spindle_task_opts *to, int anyway, const char *given,
+                      spindle_handle **out)
 {
     char id[SPINDLE_ID_LEN + 1], missing[SPINDLE_ID_LEN + 1] = "";
-    spindle_id_new(id);
+    if (given)
+        snprintf(id, sizeof(id), "%s", given);
+    else
+        spindle_id_new(id);
     spindle_new_task t = {.id = id, .func = func, .args = args, .args_len = len};
     enum spindle_deps_start start;
     int rc = spindle_client_register_queue(c, queue);
@@ -111,7 +115,8 @@ static int redis_deps(spindle_client *c, const char *queue, const char *func, co
 }
 
 int spindle_enqueue_deps(spindle_client *c, const char *queue, const char *func, const char *args,
-                         size_t len, const spindle_task_opts *to, int anyway, spindle_handle **out)
+                         size_t len, const spindle_task_opts *to, int anyway, const char *id,
+                         spindle_handle **out)
 {
     if (spindle_task_opts_special(to))
         return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
@@ -130,7 +135,7 @@ int spindle_enqueue_deps(spindle_client *c, const char *queue, const char *func,
     else if (c->sync)
         rc = sync_deps(c, queue, func, &obj, refs, n, to, anyway, &zone, out);
     else
-        rc = redis_deps(c, queue, func, args, len, refs, n, to, anyway, out);
+        rc = redis_deps(c, queue, func, args, len, refs, n, to, anyway, id, out);
     free(refs);
     msgpack_zone_destroy(&zone);
     return rc;

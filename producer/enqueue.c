@@ -177,7 +177,8 @@ int spindle_enqueue_task(spindle_client *c, const char *func, const char *args, 
     if (refs < 0 && spindle_msgpack_check_refs(args, len, SPINDLE_MSGPACK_MAX_DEPTH, &refs))
         refs = 0;
     if (refs)
-        return spindle_enqueue_deps(c, queue, func, args, len, &to, opts && opts->run_anyway, out);
+        return spindle_enqueue_deps(c, queue, func, args, len, &to, opts && opts->run_anyway, NULL,
+                                    out);
     if (c->sync && spindle_task_opts_special(&to))
         return spindle_sync_refuse(c, "a delayed, expiring or unique task");
     if (c->sync)

@@ -57,11 +57,47 @@ static int check_args(spindle_client *c, const char *name, const char *args, siz
     return SPINDLE_OK;
 }
 
-/* Reserves names[0..n) for tasks[0..n) on queue, then enqueues them; frees the names again if
- * the enqueue fails. */
+/* 1 if the task's args hold task refs (dependencies: include/spindle/deps.h). */
+static int has_refs(const spindle_new_task *t)
+{
+    int refs = 0;
+    return spindle_msgpack_check_refs(t->args, t->args_len, SPINDLE_MSGPACK_MAX_DEPTH, &refs) ==
+               NULL &&
+           refs;
+}
+
+/* Enqueues tasks[0..n), whose names are reserved: in one call when none holds task refs,
+ * else one by one in order, those with refs through the dependency path (which refuses an
+ * unknown dependency). *done: how many were enqueued, the first ones. */
+static int enqueue_members(spindle_client *c, const char *queue, const spindle_new_task *tasks,
+                           size_t n, const spindle_task_opts *to, int anyway, size_t *done)
+{
+    *done = 0;
+    int any = 0;
+    for (size_t i = 0; i < n && !any; i++)
+        any = has_refs(&tasks[i]);
+    int rc = spindle_client_register_queue(c, queue);
+    if (rc == SPINDLE_OK && !any) {
+        rc = spindle_store_enqueue(&c->store, queue, tasks, n, to);
+        *done = rc == SPINDLE_OK ? n : 0;
+        return rc;
+    }
+    for (size_t i = 0; rc == SPINDLE_OK && i < n; i++) {
+        rc = has_refs(&tasks[i])
+                 ? spindle_enqueue_deps(c, queue, tasks[i].func, tasks[i].args, tasks[i].args_len,
+                                        to, anyway, tasks[i].id, NULL)
+                 : spindle_store_enqueue(&c->store, queue, &tasks[i], 1, to);
+        if (rc == SPINDLE_OK)
+            (*done)++;
+    }
+    return rc;
+}
+
+/* Reserves names[0..n) for tasks[0..n) on queue, then enqueues them; frees the names of those
+ * not enqueued if the enqueue fails. */
 static int reserve_and_enqueue(spindle_client *c, spindle_group *g, const char *queue,
                                const char *const *names, const spindle_new_task *tasks, size_t n,
-                               const spindle_task_opts *to)
+                               const spindle_task_opts *to, int anyway)
 {
     char(*refs)[SPINDLE_ID_LEN + SPINDLE_NAME_MAX + 1] = malloc(n * sizeof(*refs));
     const char **rp = malloc(n * sizeof(*rp));
@@ -78,15 +114,15 @@ static int reserve_and_enqueue(spindle_client *c, spindle_group *g, const char *
     free(rp);
     if (rc != SPINDLE_OK)
         return rc;
-    rc = spindle_client_register_queue(c, queue);
-    if (rc == SPINDLE_OK)
-        rc = spindle_store_enqueue(&c->store, queue, tasks, n, to);
+    size_t done = 0;
+    rc = enqueue_members(c, queue, tasks, n, to, anyway, &done);
     if (rc != SPINDLE_OK) {
         spindle_error saved = c->err;
-        if (spindle_store_group_release(&c->store, g->name, names, n) != SPINDLE_OK)
+        if (spindle_store_group_release(&c->store, g->name, names + done, n - done) != SPINDLE_OK)
             spindle_error_wrap(&saved, "(and freeing the names failed: %s) ", c->err.msg);
         c->err = saved;
-        return spindle_error_wrap(&c->err, "enqueue on queue '%s': ", queue);
+        return spindle_error_wrap(&c->err, "enqueue on queue '%s' (%zu of %zu enqueued): ", queue,
+                                  done, n);
     }
     return SPINDLE_OK;
 }
@@ -114,7 +150,7 @@ int spindle_group_submit_msgpack(spindle_client *c, spindle_group *g, const char
     char id[SPINDLE_ID_LEN + 1];
     spindle_id_new(id);
     spindle_new_task t = {.id = id, .func = func, .args = args, .args_len = len};
-    rc = reserve_and_enqueue(c, g, queue, &name, &t, 1, &to);
+    rc = reserve_and_enqueue(c, g, queue, &name, &t, 1, &to, opts && opts->run_anyway);
     if (rc != SPINDLE_OK)
         return spindle_error_wrap(&c->err, "group '%s', member '%s': ", g->name, name);
     if (out && (*out = spindle_handle_make(c, id, queue)) == NULL)
@@ -206,7 +242,7 @@ int spindle_group_map(spindle_client *c, spindle_group *g, const char *prefix, c
             m.tasks[i] =
                 (spindle_new_task){.id = m.ids[i], .func = func, .args = data, .args_len = len};
         }
-        rc = reserve_and_enqueue(c, g, queue, m.np, m.tasks, k, &to);
+        rc = reserve_and_enqueue(c, g, queue, m.np, m.tasks, k, &to, opts && opts->run_anyway);
         if (rc == SPINDLE_OK)
             sent += k;
     }

@@ -35,6 +35,7 @@ int spindle_store_enqueue_deps(spindle_store *s, const char *queue, const spindl
     push_num(cmd, opts->backoff_max_ms, opts->backoff_max_ms > 0);
     spindle_cmd_str(cmd, opts->proc ? opts->proc : "");
     spindle_cmd_push(cmd, opts->pinfo ? opts->pinfo : "", opts->pinfo ? opts->pinfo_len : 0);
+    spindle_cmd_str(cmd, opts->group ? opts->group : "");
     spindle_cmd_str(cmd, anyway ? "1" : "");
     for (size_t i = 0; i < n; i++) {
         spindle_cmd_copy(cmd, base, spindle_key_queue_base(base, s->ns, refs[i].queue));

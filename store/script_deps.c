@@ -8,8 +8,8 @@
  *
  * KEYS[1] pending, KEYS[2] wake (the new task's queue). ARGV[1] its queue base "NS:{Q}:",
  * ARGV[2] its id, ARGV[3] func, ARGV[4] args, ARGV[5..9] ttl timeout retries backoff
- * backoff_max, ARGV[10] proc, ARGV[11] pinfo ('' = field absent), ARGV[12] '1' to run anyway
- * (else ''); then 2 per dependency: its queue base, its id (distinct ids). The dependencies'
+ * backoff_max, ARGV[10] proc, ARGV[11] pinfo, ARGV[12] group ('' = field absent), ARGV[13]
+ * '1' to run anyway (else ''); then 2 per dependency: its queue base, its id (distinct ids). The dependencies'
  * keys are derived from their bases: with a dependency on another queue the script crosses
  * hash slots (single Redis or Sentinel only; see PROTOCOL.md).
  *
@@ -28,7 +28,7 @@ const char spindle_lua_enqueue_deps[] = SPINDLE_LUA_PRELUDE
     "local bad = bad_keys(base)\n"
     "if bad then return bad end\n"
     "local deps = {}\n"
-    "for i = 13, #ARGV, 2 do\n"
+    "for i = 14, #ARGV, 2 do\n"
     "  local db, did = ARGV[i], ARGV[i + 1]\n"
     "  local dk = db .. 'task:' .. did\n"
     "  local f = redis.pcall('HMGET', dk, 'state', 'result', 'error')\n"
@@ -42,10 +42,11 @@ const char spindle_lua_enqueue_deps[] = SPINDLE_LUA_PRELUDE
     "  deps[#deps + 1] = {db, did, dk, lk, f}\n"
     "end\n"
     "local now = now_ms()\n"
-    "local anyway = ARGV[12] == '1'\n"
+    "local anyway = ARGV[13] == '1'\n"
     "local fields = {'func', ARGV[3], 'args', ARGV[4], 'state', 'waiting',\n"
     "                'enqueued_at', string.format('%d', now)}\n"
-    "local names = {'ttl', 'timeout', 'retries', 'backoff', 'backoff_max', 'proc', 'pinfo'}\n"
+    "local names = {'ttl', 'timeout', 'retries', 'backoff', 'backoff_max', 'proc', 'pinfo',\n"
+    "               'group'}\n"
     "for j = 1, #names do\n"
     "  if ARGV[4 + j] ~= '' then fields[#fields + 1] = names[j]; fields[#fields + 1] = ARGV[4 + j] "
     "end\n"

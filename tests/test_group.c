@@ -551,6 +551,85 @@ static void test_garbage(void)
     spindle_group_free(g);
 }
 
+/* ---- members that take other tasks' handles (dependencies) ------------------------------ */
+
+static void test_members_with_handles(void)
+{
+    CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
+    spindle_group *g = NULL;
+    CU_ASSERT_EQUAL_FATAL(spindle_group_create(client, "chained", 0, &g), SPINDLE_OK);
+    spindle_args *a = spindle_args_new();
+    spindle_args_int(a, 1);
+    spindle_args_int(a, 2);
+    spindle_enqueue_options o = on(queue[0]);
+    spindle_handle *first = NULL;
+    CU_ASSERT_EQUAL_FATAL(spindle_group_submit(client, g, "first", "add", a, &o, &first),
+                          SPINDLE_OK);
+    spindle_args_free(a);
+    /* post0..post2 = add(first's result, i): they wait for "first" */
+    spindle_args *args[3];
+    for (int i = 0; i < 3; i++) {
+        args[i] = spindle_args_new();
+        spindle_args_handle(args[i], first);
+        spindle_args_int(args[i], i);
+    }
+    CU_ASSERT_EQUAL(spindle_group_map(client, g, "post", "add", args, 3, &o), SPINDLE_OK);
+    for (int i = 0; i < 3; i++)
+        spindle_args_free(args[i]);
+    spindle_handle *h = NULL;
+    CU_ASSERT_EQUAL(spindle_group_handle(client, g, "post1", &h), SPINDLE_OK);
+    spindle_task_info info;
+    CU_ASSERT_EQUAL(h ? spindle_info(client, h, &info) : -1, SPINDLE_OK);
+    CU_ASSERT_EQUAL(info.state, SPINDLE_STATE_WAITING);
+    spindle_handle_free(h);
+
+    /* a member depending on an unknown task is refused, and its name is free again */
+    spindle_handle *ghost = NULL;
+    spindle_enqueue_options elsewhere = on("ghosts");
+    CU_ASSERT_EQUAL_FATAL(spindle_enqueue(client, "add", NULL, &elsewhere, &ghost), SPINDLE_OK);
+    freeReplyObject(harness_cmd("DEL %s:{ghosts}:task:%s", harness_ns(), spindle_handle_id(ghost)));
+    a = spindle_args_new();
+    spindle_args_handle(a, ghost);
+    CU_ASSERT_EQUAL(spindle_group_submit(client, g, "orphan", "add", a, &o, NULL),
+                    SPINDLE_ERR_NOT_FOUND);
+    spindle_args_free(a);
+    spindle_handle_free(ghost);
+    int available = 0;
+    CU_ASSERT_EQUAL(spindle_group_name_available(client, g, "orphan", &available), SPINDLE_OK);
+    CU_ASSERT_EQUAL(available, 1);
+
+    pid_t w = worker(1);
+    CU_ASSERT_FATAL(w > 0);
+    spindle_group_wait_result wr;
+    CU_ASSERT_EQUAL(spindle_group_wait(client, g, SPINDLE_WAIT_ALL,
+                                       harness_scaled_ms(HARNESS_WAIT_MS), &wr),
+                    SPINDLE_OK);
+    CU_ASSERT_EQUAL(wr.nfinished, 4);
+    spindle_group_wait_clear(&wr);
+    spindle_group_result *r = NULL;
+    size_t n = 0;
+    CU_ASSERT_EQUAL_FATAL(spindle_group_results(client, g, 0, &r, &n), SPINDLE_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 4);
+    int good = 0;
+    for (size_t i = 1; i < n; i++) {
+        msgpack_unpacked u;
+        msgpack_unpacked_init(&u);
+        long long v = -1;
+        if (r[i].ok && r[i].value &&
+            msgpack_unpack_next(&u, r[i].value, r[i].value_len, NULL) == MSGPACK_UNPACK_SUCCESS &&
+            u.data.type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+            v = (long long)u.data.via.u64;
+        msgpack_unpacked_destroy(&u);
+        char want[32];
+        snprintf(want, sizeof(want), "post%zu", i - 1);
+        good += strcmp(r[i].name, want) == 0 && v == 3 + (long long)(i - 1);
+    }
+    CU_ASSERT_EQUAL(good, 3);
+    spindle_group_results_free(r, n);
+    spindle_handle_free(first);
+    spindle_group_free(g);
+}
+
 int register_group_tests(void)
 {
     static const test_case tests[] = {
@@ -561,6 +640,7 @@ int register_group_tests(void)
         {"another process (spindle group) and progress", test_other_process_and_progress},
         {"destroy leaves no key", test_destroy},
         {"garbage in the group's keys", test_garbage},
+        {"members that take other tasks' handles", test_members_with_handles},
         {NULL, NULL},
     };
     return add_suite("groups", suite_init, suite_cleanup, tests);

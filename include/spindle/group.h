@@ -54,8 +54,10 @@ void spindle_group_free(spindle_group *g);
  * of spindle_enqueue() (opts NULL: the defaults; the queue or the route table decides where it
  * goes), and the task field `group` set. Refused with SPINDLE_ERR_INVALID: a name taken (the
  * message says so), a bad name, result_ttl_s 0 (a member's result must outlive its end) and a
- * unique key. *out (may be NULL) receives the task's handle, freed by the caller. Two round
- * trips (reserve, enqueue). */
+ * unique key. Args may hold other tasks' handles (include/spindle/deps.h): the member then
+ * waits for them, and a dependency unknown or expired is refused (SPINDLE_ERR_NOT_FOUND) with
+ * the name freed again. *out (may be NULL) receives the task's handle, freed by the caller.
+ * Two round trips (reserve, enqueue). */
 int spindle_group_submit(spindle_client *c, spindle_group *g, const char *name, const char *func,
                          spindle_args *args, const spindle_enqueue_options *opts,
                          spindle_handle **out);

@@ -5,6 +5,7 @@
 #ifndef SPINDLE_STORE_LUA_PRELUDE_H
 #define SPINDLE_STORE_LUA_PRELUDE_H
 
+#include "store/lua_serial.h"      /* SPINDLE_LUA_SERIAL, used by finish() */
 #include "store/script_progress.h" /* SPINDLE_LUA_ITEMS_END, used by finish() */
 
 /* release_unique() frees the unique lock NS:{Q}:unique:KEY of task id when the task ends
@@ -39,13 +40,13 @@
     "                               ', not a ' .. ty)\n"                                           \
     "    end\n"                                                                                    \
     "  end\n"                                                                                      \
-    "end\n" SPINDLE_LUA_ITEMS_END                                                                  \
+    "end\n" SPINDLE_LUA_ITEMS_END SPINDLE_LUA_SERIAL                                               \
         SPINDLE_LUA_UNIQUE /* finish() puts a final state on task id (hash k): result or           \
                             * error, waiters' tokens, TTL, the end of its items, the release of    \
-                            * its unique lock, and for a failure the dead-letter set (7 days,      \
-                            * 10,000 at most). */                                                  \
+                            * its unique lock and single-file lease, and for a failure the         \
+                            * dead-letter set (7 days, 10,000 at most). */                         \
     "local function finish(base, id, k, st, payload, now)\n"                                       \
-    "  local f = redis.call('HMGET', k, 'waiters', 'ttl', 'items', 'unique')\n"                    \
+    "  local f = redis.call('HMGET', k, 'waiters', 'ttl', 'items', 'unique', 'lease')\n"           \
     "  local field = 'error'\n"                                                                    \
     "  if st == 'succeeded' then field = 'result' end\n"                                           \
     "  redis.call('HSET', k, 'state', st, field, payload, 'finished_at',\n"                        \
@@ -81,10 +82,13 @@
     "  else redis.call('EXPIRE', k, 3600) end\n"                                                   \
     "  if f[3] then items_end(base, id, k, st) end\n"                                              \
     "  if f[4] then release_unique(base, id, f[4]) end\n"                                          \
+    "  if f[5] then serial_release(base, id, k) end\n"                                             \
     "end\n" /* A failed attempt: scheduled again after an exponential back-off with jitter (in     \
-             * [0,1), from the worker) while retries are left, else failed for good. */            \
+             * [0,1), from the worker) while retries are left (freeing a single-file lease),       \
+             * else failed for good. */                                                            \
     "local function fail_attempt(base, id, k, err, now, jitter)\n"                                 \
-    "  local f = redis.call('HMGET', k, 'retries', 'retried', 'backoff', 'backoff_max')\n"         \
+    "  local f = redis.call('HMGET', k, 'retries', 'retried', 'backoff', 'backoff_max',\n"         \
+    "                           'lease')\n"                                                        \
     "  local retried = num(f[2], 0)\n"                                                             \
     "  if retried < num(f[1], 0) then\n"                                                           \
     "    local d = math.min(num(f[4], 600000), num(f[3], 1000) * 2 ^ retried)\n"                   \
@@ -92,6 +96,7 @@
     "    redis.call('HSET', k, 'state', 'scheduled', 'error', err,\n"                              \
     "               'retry_at', string.format('%d', due), 'retried', retried + 1)\n"               \
     "    redis.call('ZADD', base .. 'scheduled', due, id)\n"                                       \
+    "    if f[5] then serial_release(base, id, k) end\n"                                           \
     "    return 'scheduled'\n"                                                                     \
     "  end\n"                                                                                      \
     "  finish(base, id, k, 'failed', err, now)\n"                                                  \

@@ -57,5 +57,6 @@ int register_schedule_tests(void);
 int register_priority_tests(void);
 int register_rate_limit_tests(void);
 int register_cli_tests(void);
+int register_single_file_tests(void);
 
 #endif

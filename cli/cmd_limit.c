@@ -1,12 +1,13 @@
 /* `spindle limit`: set, remove and list the fleet-wide rate limits of queues and of functions
- * on a queue (limits.h). Rates are written as people write them (50/s, 100/m, 10/500ms) and
- * listed the same way. */
+ * on a queue (limits.h), and declare single-file queues (single_file.h). Rates are written as
+ * people write them (50/s, 100/m, 10/500ms) and listed the same way. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "spindle/limits.h"
+#include "spindle/single_file.h"
 
 /* Writes count per interval as "50/s", "100/m", "10/500ms" or "3/2h" into buf. */
 static const char *format_rate(char *buf, size_t cap, long count, long interval_ms)
@@ -34,6 +35,10 @@ static int print_table(const spindle_rate_limit *list, size_t n)
         char rate[64], burst[24];
         format_rate(rate, sizeof(rate), list[i].count, list[i].interval_ms);
         snprintf(burst, sizeof(burst), "%ld", list[i].burst);
+        if (list[i].single_file) {
+            snprintf(rate, sizeof(rate), "single-file");
+            snprintf(burst, sizeof(burst), "-");
+        }
         const char *const row[] = {list[i].queue, list[i].func[0] ? list[i].func : "-", rate,
                                    burst};
         spindle_cli_table_add(t, row);
@@ -43,16 +48,20 @@ static int print_table(const spindle_rate_limit *list, size_t n)
     return code;
 }
 
-/* [{"queue", "func" (null for the queue's own), "count", "interval_ms", "burst"}...] */
+/* [{"queue", "func" (null for the queue's own), "count", "interval_ms", "burst"}...]; a
+ * single-file queue: {"queue", "func": null, "single_file": true}. */
 static int print_json(const spindle_rate_limit *list, size_t n)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
         const spindle_rate_limit *l = &list[i];
-        json_t *obj = json_pack("{s:s, s:o, s:I, s:I, s:I}", "queue", l->queue, "func",
-                                l->func[0] ? json_string(l->func) : json_null(), "count",
-                                (json_int_t)l->count, "interval_ms", (json_int_t)l->interval_ms,
-                                "burst", (json_int_t)l->burst);
+        json_t *obj =
+            l->single_file
+                ? json_pack("{s:s, s:n, s:b}", "queue", l->queue, "func", "single_file", 1)
+                : json_pack("{s:s, s:o, s:I, s:I, s:I}", "queue", l->queue, "func",
+                            l->func[0] ? json_string(l->func) : json_null(), "count",
+                            (json_int_t)l->count, "interval_ms", (json_int_t)l->interval_ms,
+                            "burst", (json_int_t)l->burst);
         if (json_array_append_new(arr, obj) != 0) {
             json_decref(arr);
             arr = NULL;
@@ -127,13 +136,47 @@ static int limit_list(spindle_cli *cli, int argc, char **argv)
     return code;
 }
 
+/* limit single-file QUEUE [on|off]: declares, or without on/off shows, whether QUEUE runs
+ * one task at a time fleet-wide (single_file.h). */
+static int limit_single_file(spindle_cli *cli, int argc, char **argv)
+{
+    const spindle_cli_opt opts[] = {{.name = NULL}};
+    int code = spindle_cli_parse(cli, &argc, argv, opts, 0, 1, 2);
+    if (code == SPINDLE_CLI_CONTINUE)
+        code = spindle_cli_check_name(argv[0], "queue");
+    if (code == SPINDLE_CLI_CONTINUE && argc == 2 && strcmp(argv[1], "on") != 0 &&
+        strcmp(argv[1], "off") != 0)
+        return spindle_cli_error(SPINDLE_EXIT_USAGE, "limit single-file: '%s' is not on or off",
+                                 argv[1]);
+    if (code == SPINDLE_CLI_CONTINUE)
+        code = spindle_cli_connect(cli);
+    if (code != SPINDLE_CLI_CONTINUE)
+        return code;
+    if (argc == 2) {
+        int rc = spindle_queue_single_file(cli->client, argv[0], strcmp(argv[1], "on") == 0);
+        return rc == SPINDLE_OK ? SPINDLE_EXIT_OK : spindle_cli_fail(cli, rc);
+    }
+    spindle_single_file_status st;
+    int rc = spindle_queue_single_file_status(cli->client, argv[0], &st);
+    if (rc != SPINDLE_OK)
+        return spindle_cli_fail(cli, rc);
+    printf("%s: single-file %s", argv[0], st.on ? "on" : "off");
+    if (st.holder[0])
+        printf("; lease held by task %s (%ld ms left)", st.holder, st.lease_ms);
+    printf("\n");
+    return SPINDLE_EXIT_OK;
+}
+
 /* limit ACTION ... */
 int spindle_cli_cmd_limit(spindle_cli *cli, int argc, char **argv)
 {
     static const struct {
         const char *name;
         int (*fn)(spindle_cli *, int, char **);
-    } actions[] = {{"set", limit_set}, {"remove", limit_remove}, {"list", limit_list}};
+    } actions[] = {{"set", limit_set},
+                   {"remove", limit_remove},
+                   {"list", limit_list},
+                   {"single-file", limit_single_file}};
     if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
         spindle_cli_print_help(cli->cmd, stdout);
         return SPINDLE_EXIT_OK;
@@ -142,6 +185,7 @@ int spindle_cli_cmd_limit(spindle_cli *cli, int argc, char **argv)
         if (strcmp(argv[0], actions[i].name) == 0)
             return actions[i].fn(cli, argc - 1, argv + 1);
     return spindle_cli_error(
-        SPINDLE_EXIT_USAGE, "limit: %s%s%s; give set, remove or list (see 'spindle limit --help')",
+        SPINDLE_EXIT_USAGE,
+        "limit: %s%s%s; give set, remove, list or single-file (see 'spindle limit --help')",
         argc ? "unknown action '" : "no action given", argc ? argv[0] : "", argc ? "'" : "");
 }

@@ -201,8 +201,9 @@ static const spindle_cli_command commands[] = {
      "  destroy NAME    cancel what runs, delete the group, its ended members and channel\n"
      "A group that does not exist exits 3.\n"},
     {"limit", spindle_cli_cmd_limit,
-     "limit set QUEUE [FUNC] RATE [--burst N] | remove QUEUE [FUNC] | list [QUEUE] [--json]",
-     "Set, remove or list fleet-wide rate limits of a queue or of a function on a queue.",
+     "limit set QUEUE [FUNC] RATE [--burst N] | remove QUEUE [FUNC] | list [QUEUE] [--json]"
+     " | single-file QUEUE [on|off]",
+     "Fleet-wide rate limits of a queue or function; single-file queues.",
      "Actions:\n"
      "  set QUEUE [FUNC] RATE [--burst N]\n"
      "                  at most RATE tasks of QUEUE (or of FUNC on QUEUE) start, across\n"
@@ -214,7 +215,12 @@ static const spindle_cli_command commands[] = {
      "  list [QUEUE] [--json]\n"
      "                  the limits of QUEUE, or of every queue: QUEUE, FUNCTION (- for the\n"
      "                  queue's own), RATE, BURST; --json: [{\"queue\", \"func\" (null for\n"
-     "                  the queue's own), \"count\", \"interval_ms\", \"burst\"}]\n"
+     "                  the queue's own), \"count\", \"interval_ms\", \"burst\"}]; a\n"
+     "                  single-file queue: RATE single-file, {\"single_file\": true}\n"
+     "  single-file QUEUE [on|off]\n"
+     "                  on: at most one task of QUEUE runs at a time across all workers, in\n"
+     "                  enqueue order; off: as many as workers claim. Without on/off: shows\n"
+     "                  it, and the task holding the queue's lease\n"
      "\n"
      "A function's limit holds on that queue only. Tasks over a queue's limit stay pending;\n"
      "tasks over their function's limit wait 'scheduled' for their turn (not a retry).\n"},

@@ -16,6 +16,7 @@
 #include "spindle/processor.h"
 #include "spindle/progress.h"
 #include "spindle/routing.h"
+#include "spindle/single_file.h"
 #include "spindle/state.h"
 #include "spindle/status.h"
 #include "spindle/sync.h"

@@ -87,8 +87,8 @@ struct spindle_task_opts;
  * checks and routing. anyway: the option run_anyway; id: the new task's id (a group reserves
  * it first), NULL for a new one. */
 int spindle_enqueue_deps(spindle_client *c, const char *queue, const char *func, const char *args,
-                         size_t len, const struct spindle_task_opts *to, int anyway,
-                         const char *id, spindle_handle **out);
+                         size_t len, const struct spindle_task_opts *to, int anyway, const char *id,
+                         spindle_handle **out);
 
 struct spindle_task_opts;
 /* Validates enqueue options (NULL: the defaults) and fills the store's view of them in *to;

@@ -12,6 +12,7 @@
 #include "spindle/limits.h"
 #include "store/limits.h"
 #include "store/ops.h"
+#include "store/serial.h"
 
 /* The limits-hash field of (queue, func): the queue's own for NULL or "". */
 static const char *field_of(const char *func)
@@ -129,14 +130,16 @@ static int list_queue(spindle_client *c, const char *queue, spindle_rate_limit *
         memset(l, 0, sizeof(*l));
         const char *field = hash->element[i]->str, *spec = hash->element[i + 1]->str;
         snprintf(l->queue, sizeof(l->queue), "%s", queue);
-        if (strcmp(field, SPINDLE_LIMIT_QUEUE_FIELD) != 0)
+        /* The single-file declaration shares the hash (single_file.h): value "1". */
+        l->single_file = strcmp(field, SPINDLE_SINGLE_FILE_FIELD) == 0;
+        if (!l->single_file && strcmp(field, SPINDLE_LIMIT_QUEUE_FIELD) != 0)
             snprintf(l->func, sizeof(l->func), "%s", field);
-        if (parse_spec(spec, l) != 0) {
+        if (l->single_file ? strcmp(spec, "1") != 0 : parse_spec(spec, l) != 0) {
             rc = spindle_error_set(&c->err, SPINDLE_ERR_PROTOCOL,
                                    "rate limit '%.128s' of queue '%s' is '%.64s' in Redis, not "
-                                   "COUNT/INTERVAL_MS/BURST (written by hand? set it again or "
-                                   "remove it)",
-                                   field, queue, spec);
+                                   "%s (written by hand? set it again or remove it)",
+                                   field, queue, spec,
+                                   l->single_file ? "1" : "COUNT/INTERVAL_MS/BURST");
             freeReplyObject(hash);
             return rc;
         }
@@ -150,7 +153,9 @@ static int by_queue_then_func(const void *a, const void *b)
 {
     const spindle_rate_limit *x = a, *y = b;
     int d = strcmp(x->queue, y->queue);
-    return d ? d : strcmp(x->func, y->func);
+    if (d == 0)
+        d = strcmp(x->func, y->func);
+    return d ? d : x->single_file - y->single_file;
 }
 
 int spindle_limit_list(spindle_client *c, const char *queue, spindle_rate_limit **out, size_t *n)

@@ -24,7 +24,7 @@ static int parse_claimed(const redisReply *e, spindle_claimed *c)
         c->skip_reason = e->element[2]->type == REDIS_REPLY_STRING ? e->element[2]->str : "?";
         return 0;
     }
-    if (e->elements != 6 || e->element[2]->type != REDIS_REPLY_STRING ||
+    if ((e->elements != 6 && e->elements != 7) || e->element[2]->type != REDIS_REPLY_STRING ||
         e->element[3]->type != REDIS_REPLY_STRING)
         return -1;
     c->func = e->element[2]->str;
@@ -32,11 +32,13 @@ static int parse_claimed(const redisReply *e, spindle_claimed *c)
     c->args_len = e->element[3]->len;
     c->timeout_s = (long)spindle_reply_ll(e->element[4], 0);
     c->result_ttl_s = (long)spindle_reply_ll(e->element[5], DEFAULT_RESULT_TTL_S);
+    c->lease = e->elements == 7; /* it took its single-file queue's lease */
     return 0;
 }
 
 int spindle_store_claim(spindle_store *s, const char *queue, const char *worker, int max,
-                        spindle_claimed *out, int *n, long *next_due_ms, redisReply **reply)
+                        long lease_ttl_ms, spindle_claimed *out, int *n, long *next_due_ms,
+                        redisReply **reply)
 {
     char pending[SPINDLE_KEY_MAX], inflight[SPINDLE_KEY_MAX], wake[SPINDLE_KEY_MAX];
     char workers[SPINDLE_KEY_MAX], prefix[SPINDLE_KEY_MAX], scheduled[SPINDLE_KEY_MAX];
@@ -52,6 +54,7 @@ int spindle_store_claim(spindle_store *s, const char *queue, const char *worker,
     spindle_cmd_str(cmd, worker);
     spindle_cmd_push(cmd, prefix, spindle_key_task_prefix(prefix, s->ns, queue));
     spindle_cmd_push(cmd, base, spindle_key_queue_base(base, s->ns, queue));
+    spindle_cmd_long(cmd, lease_ttl_ms);
     redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_CLAIM, 6, cmd);
     *n = 0;
     *reply = NULL;

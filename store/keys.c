@@ -86,6 +86,11 @@ size_t spindle_key_bucket(char *buf, const char *ns, const char *queue, const ch
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:bucket:%s", ns, queue, field));
 }
 
+size_t spindle_key_lease(char *buf, const char *ns, const char *queue)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:lease", ns, queue));
+}
+
 size_t spindle_key_worker(char *buf, const char *ns, const char *worker)
 {
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:worker:%s", ns, worker));

@@ -34,6 +34,8 @@ size_t spindle_key_unique(char *buf, const char *ns, const char *queue, const ch
  * "*" for the queue's own, else a function name). */
 size_t spindle_key_limits(char *buf, const char *ns, const char *queue);
 size_t spindle_key_bucket(char *buf, const char *ns, const char *queue, const char *field);
+/* The lease of a single-file queue: the id of the one task of it that may run. */
+size_t spindle_key_lease(char *buf, const char *ns, const char *queue);
 /* A worker's heartbeat hash, "NS:worker:ID". */
 size_t spindle_key_worker(char *buf, const char *ns, const char *worker);
 /* The set of worker ids that have registered, "NS:workers". */

@@ -7,6 +7,7 @@
 
 #include "store/lua_deps.h"        /* SPINDLE_LUA_DEPS, used by finish() */
 #include "store/lua_group.h"       /* SPINDLE_LUA_GROUP_DONE, used by finish() */
+#include "store/lua_serial.h"      /* SPINDLE_LUA_SERIAL, used by finish() */
 #include "store/script_progress.h" /* SPINDLE_LUA_ITEMS_END, used by finish() */
 
 /* release_unique() frees the unique lock NS:{Q}:unique:KEY of task id when the task ends
@@ -41,16 +42,17 @@
     "                               ', not a ' .. ty)\n"                                           \
     "    end\n"                                                                                    \
     "  end\n"                                                                                      \
-    "end\n" SPINDLE_LUA_ITEMS_END SPINDLE_LUA_UNIQUE                                               \
-        SPINDLE_LUA_GROUP_DONE SPINDLE_LUA_DEPS /* finish() puts a final state on task id (hash k):  \
-                                                 * result or error, waiters' tokens, TTL, the end  \
-                                                 * of its items, the release of its unique lock,   \
-                                                 * the end hint of its group, the release of its   \
-                                                 * dependents, and for a failure the dead-letter   \
-                                                 * set (7 days, 10,000 at most). */                \
+    "end\n" SPINDLE_LUA_ITEMS_END SPINDLE_LUA_UNIQUE SPINDLE_LUA_SERIAL SPINDLE_LUA_GROUP_DONE     \
+        SPINDLE_LUA_DEPS /* finish() puts a final state on task id (hash k):                       \
+                          * result or error, waiters' tokens, TTL, the end                         \
+                          * of its items, the release of its unique lock                           \
+                          * and single-file lease, the end hint of its                             \
+                          * group, the release of its dependents, and for a                        \
+                          * failure the dead-letter set (7 days, 10,000 at                         \
+                          * most). */                                                              \
     "local function finish(base, id, k, st, payload, now)\n"                                       \
     "  local f = redis.call('HMGET', k, 'waiters', 'ttl', 'items', 'unique',\n"                    \
-    "                   'group', 'dependents')\n"                                                  \
+    "                   'group', 'dependents', 'lease')\n"                                         \
     "  local field = 'error'\n"                                                                    \
     "  if st == 'succeeded' then field = 'result' end\n"                                           \
     "  redis.call('HSET', k, 'state', st, field, payload, 'finished_at',\n"                        \
@@ -86,12 +88,15 @@
     "  else redis.call('EXPIRE', k, 3600) end\n"                                                   \
     "  if f[3] then items_end(base, id, k, st) end\n"                                              \
     "  if f[4] then release_unique(base, id, f[4]) end\n"                                          \
+    "  if f[7] then serial_release(base, id, k) end\n"                                             \
     "  if f[5] then group_done(base, id, f[5], st) end\n"                                          \
     "  if f[6] then deps_release(finish, base, id, st, payload, now) end\n"                        \
     "end\n" /* A failed attempt: scheduled again after an exponential back-off with jitter (in     \
-             * [0,1), from the worker) while retries are left, else failed for good. */            \
+             * [0,1), from the worker) while retries are left (freeing a single-file lease),       \
+             * else failed for good. */                                                            \
     "local function fail_attempt(base, id, k, err, now, jitter)\n"                                 \
-    "  local f = redis.call('HMGET', k, 'retries', 'retried', 'backoff', 'backoff_max')\n"         \
+    "  local f = redis.call('HMGET', k, 'retries', 'retried', 'backoff', 'backoff_max',\n"         \
+    "                           'lease')\n"                                                        \
     "  local retried = num(f[2], 0)\n"                                                             \
     "  if retried < num(f[1], 0) then\n"                                                           \
     "    local d = math.min(num(f[4], 600000), num(f[3], 1000) * 2 ^ retried)\n"                   \
@@ -99,6 +104,7 @@
     "    redis.call('HSET', k, 'state', 'scheduled', 'error', err,\n"                              \
     "               'retry_at', string.format('%d', due), 'retried', retried + 1)\n"               \
     "    redis.call('ZADD', base .. 'scheduled', due, id)\n"                                       \
+    "    if f[5] then serial_release(base, id, k) end\n"                                           \
     "    return 'scheduled'\n"                                                                     \
     "  end\n"                                                                                      \
     "  finish(base, id, k, 'failed', err, now)\n"                                                  \

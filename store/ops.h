@@ -67,15 +67,19 @@ typedef struct spindle_claimed {
     long timeout_s;          /* 0: none */
     long result_ttl_s;       /* the protocol default when the field is absent */
     const char *skip_reason; /* for dropped ids: "missing", "wrongtype" or the state */
+    int lease;               /* 1: it holds its single-file queue's lease (serial.h) */
 } spindle_claimed;
 
 /* Claims up to max tasks of queue for worker into out[0..*n), after moving due scheduled
- * tasks to pending, within the queue's rate limits. *next_due_ms is the time until the next
- * scheduled task is due or the next token of the queue's exhausted rate limit, -1 if none.
- * Ids deferred by a function's rate limit come back as dropped (skip_reason "throttled"). *reply
- * must be freed with freeReplyObject() once the tasks are settled. */
+ * tasks to pending, within the queue's rate limits. On a single-file queue at most one,
+ * which takes the queue's lease for lease_ttl_ms (the worker's heartbeat TTL), and none
+ * while the lease is held (*next_due_ms is then at most the lease's time left). *next_due_ms is the
+ * time until the next scheduled task is due or the next token of the queue's exhausted rate limit,
+ * -1 if none. Ids deferred by a function's rate limit come back as dropped (skip_reason
+ * "throttled"). *reply must be freed with freeReplyObject() once the tasks are settled. */
 int spindle_store_claim(spindle_store *s, const char *queue, const char *worker, int max,
-                        spindle_claimed *out, int *n, long *next_due_ms, redisReply **reply);
+                        long lease_ttl_ms, spindle_claimed *out, int *n, long *next_due_ms,
+                        redisReply **reply);
 
 /* spindle_settlement.succeeded for a task the worker ended for its cancel request (a failed
  * attempt if the task has none). */

@@ -9,9 +9,9 @@
  * KEYS[1] pending, KEYS[2] wake (the new task's queue). ARGV[1] its queue base "NS:{Q}:",
  * ARGV[2] its id, ARGV[3] func, ARGV[4] args, ARGV[5..9] ttl timeout retries backoff
  * backoff_max, ARGV[10] proc, ARGV[11] pinfo, ARGV[12] group ('' = field absent), ARGV[13]
- * '1' to run anyway (else ''); then 2 per dependency: its queue base, its id (distinct ids). The dependencies'
- * keys are derived from their bases: with a dependency on another queue the script crosses
- * hash slots (single Redis or Sentinel only; see PROTOCOL.md).
+ * '1' to run anyway (else ''); then 2 per dependency: its queue base, its id (distinct ids). The
+ * dependencies' keys are derived from their bases: with a dependency on another queue the script
+ * crosses hash slots (single Redis or Sentinel only; see PROTOCOL.md).
  *
  * Reads and type-checks everything first: a dependency whose hash is missing (unknown or
  * expired) answers {'missing', ID} with nothing written. Then the task is created: with a

@@ -48,7 +48,8 @@ static const char enqueue_lua[] =
 
 /* KEYS[1] pending, KEYS[2] in-flight list of this worker, KEYS[3] wake, KEYS[4] workers set,
  * KEYS[5] scheduled, KEYS[6] limits. ARGV[1] max count, ARGV[2] worker id, ARGV[3] task key
- * prefix, ARGV[4] queue base. First moves up to 1000 due scheduled tasks (retries, delayed
+ * prefix, ARGV[4] queue base, ARGV[5] the worker's heartbeat TTL (ms: a single-file lease's
+ * life). First moves up to 1000 due scheduled tasks (retries, delayed
  * tasks, tasks that waited for a rate-limit token: those to the front) to pending, then
  * claims. A task past its `deadline` (docs/PROTOCOL.md, "Expiry") is neither promoted nor
  * claimed: it ends `cancelled`, "expired". Returns {next, entries...}: next is the time in ms
@@ -62,7 +63,12 @@ static const char enqueue_lua[] =
  * empty hash. With limits: at most as many ids are popped as the queue's bucket has whole
  * tokens, and no wake token is added while it is empty; a task whose function's bucket is
  * empty reserves the next token anyway (the bucket goes below 0) and waits for it in
- * scheduled, `throttle_until` marking the reservation, which its next claim uses. */
+ * scheduled, `throttle_until` marking the reservation, which its next claim uses.
+ *
+ * Single-file queues (docs/PROTOCOL.md, "Single-file queues", lua_serial.h), declared by a
+ * field of the same hash: while NS:{Q}:lease is held nothing is claimed (next is then at
+ * most the lease's time left); else at most one task is, which takes the lease (its entry
+ * has a 7th element, 1), and no wake token is added for the rest. */
 static const char claim_lua[] = SPINDLE_LUA_PRELUDE SPINDLE_LUA_LIMITS
     "local now = now_ms()\n"
     "local ty = redis.call('TYPE', KEYS[2]).ok\n"
@@ -74,11 +80,15 @@ static const char claim_lua[] = SPINDLE_LUA_PRELUDE SPINDLE_LUA_LIMITS
     "  return redis.error_reply('key ' .. KEYS[6] .. ' holds a ' ..\n"
     "    redis.call('TYPE', KEYS[6]).ok .. ', not a hash of rate limits')\n"
     "end\n"
-    "local limits, qb = nil, nil\n"
+    "local limits, qb, lease = nil, nil, nil\n"
     "if #lim > 0 then\n"
-    "  limits = limits_read(string.sub(KEYS[6], 1, -7), lim, now)\n"
+    "  local sf = serial_flag(lim, KEYS[6])\n"
+    "  if type(sf) == 'string' then return redis.error_reply(sf) end\n"
+    "  if sf then lease = serial_lease(ARGV[4], ARGV[5]) end\n"
+    "  if type(lease) == 'string' then return redis.error_reply(lease) end\n"
+    "  if #lim > 0 then limits = limits_read(string.sub(KEYS[6], 1, -7), lim, now) end\n"
     "  if type(limits) == 'string' then return redis.error_reply(limits) end\n"
-    "  qb = limits['*']\n"
+    "  qb = limits and limits['*']\n"
     "end\n"
     "local due = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, 1000)\n"
     "if #due > 0 or limits then\n"
@@ -109,8 +119,10 @@ static const char claim_lua[] = SPINDLE_LUA_PRELUDE SPINDLE_LUA_LIMITS
     "  out[1] = 0\n"
     "end\n"
     "local function soon(ms) if out[1] < 0 or ms < out[1] then out[1] = ms end end\n"
+    "if lease and lease.held then soon(lease.pttl) return out end\n"
     "local max = tonumber(ARGV[1])\n"
     "if qb then max = math.min(max, math.floor(qb.tokens)) end\n"
+    "if lease then max = math.min(max, 1) end\n"
     "local ids = false\n"
     "if max > 0 then ids = redis.call('RPOP', KEYS[1], max) end\n"
     "local throttled = qb and qb.tokens < 1\n"
@@ -152,12 +164,14 @@ static const char claim_lua[] = SPINDLE_LUA_PRELUDE SPINDLE_LUA_LIMITS
     "    if f[7] then redis.call('HDEL', k, 'throttle_until') end\n"
     "    if qb then qb.tokens = qb.tokens - 1; qb.used = true end\n"
     "    out[#out + 1] = {id, a, f[2] or '', f[3] or '', f[4] or '', f[5] or ''}\n"
+    "    if lease then serial_take(lease, id, k, out[#out]) end\n"
     "  end\n"
     "end\n"
     "if limits then\n"
     "  for _, b in pairs(limits) do if b.used then limits_save(b, now) end end\n"
     "  throttled = qb and qb.tokens < 1\n"
     "end\n"
+    "if lease and lease.taken then return out end\n"
     "if redis.call('LLEN', KEYS[1]) > 0 then\n"
     "  if throttled then\n"
     "    soon(limits_wait(qb))\n"
@@ -190,7 +204,7 @@ static const char settle_lua[] = SPINDLE_LUA_PRELUDE
     "for i = 3, #ARGV, 5 do\n"
     "  local id, st, payload = ARGV[i], ARGV[i + 2], ARGV[i + 3]\n"
     "  local k = ARGV[1] .. 'task:' .. id\n"
-    "  local cur = redis.pcall('HMGET', k, 'state', 'attempts', 'worker')\n"
+    "  local cur = redis.pcall('HMGET', k, 'state', 'attempts', 'worker', 'lease')\n"
     "  if cur.err ~= nil or cur[1] ~= 'running' or cur[2] ~= ARGV[i + 1]\n"
     "     or cur[3] ~= ARGV[2] then\n"
     "    out[#out + 1] = 0\n"
@@ -207,6 +221,7 @@ static const char settle_lua[] = SPINDLE_LUA_PRELUDE
     "    redis.call('HSET', k, 'state', 'pending')\n"
     "    redis.call('HDEL', k, 'started_at', 'worker')\n"
     "    redis.call('HINCRBY', k, 'attempts', -1)\n"
+    "    if cur[4] then serial_release(ARGV[1], id, k) end\n"
     "    released[#released + 1] = id\n"
     "    out[#out + 1] = 'released'\n"
     "  elseif st == 'failed' or st == 'cancelled' then\n"
@@ -239,7 +254,7 @@ static const char recover_lua[] = SPINDLE_LUA_PRELUDE
     "local back, failed = 0, 0\n"
     "for _, id in ipairs(ids) do\n"
     "  local k = ARGV[1] .. 'task:' .. id\n"
-    "  local cur = redis.pcall('HMGET', k, 'state', 'worker', 'lost')\n"
+    "  local cur = redis.pcall('HMGET', k, 'state', 'worker', 'lost', 'lease')\n"
     "  if cur.err == nil and cur[1] == 'running' and cur[2] == ARGV[2] then\n"
     "    local lost = num(cur[3], 0)\n"
     "    if ARGV[3] == 'lost' then lost = lost + 1 end\n"
@@ -255,6 +270,7 @@ static const char recover_lua[] = SPINDLE_LUA_PRELUDE
     "      if lost > 0 then redis.call('HSET', k, 'lost', lost) end\n"
     "      redis.call('HDEL', k, 'started_at', 'worker')\n"
     "      redis.call('RPUSH', ARGV[1] .. 'pending', id)\n"
+    "      if cur[4] then serial_release(ARGV[1], id, k) end\n"
     "      back = back + 1\n"
     "    end\n"
     "  end\n"
@@ -319,7 +335,7 @@ static const char audit_lua[] = SPINDLE_LUA_PRELUDE
     "for i = 2, #ARGV do\n"
     "  local id = ARGV[i]\n"
     "  local k = ARGV[1] .. 'task:' .. id\n"
-    "  local f = redis.pcall('HMGET', k, 'state', 'worker', 'retry_at', 'deadline')\n"
+    "  local f = redis.pcall('HMGET', k, 'state', 'worker', 'retry_at', 'deadline', 'lease')\n"
     "  if f.err == nil and f[1] then\n"
     "    local lost = false\n"
     "    if f[1] == 'running' then\n"
@@ -342,6 +358,7 @@ static const char audit_lua[] = SPINDLE_LUA_PRELUDE
     "      redis.call('HSET', k, 'state', 'pending')\n"
     "      redis.call('HDEL', k, 'worker', 'started_at')\n"
     "      redis.call('RPUSH', pending, id)\n"
+    "      if f[5] then serial_release(ARGV[1], id, k) end\n"
     "      wake(ARGV[1])\n"
     "      fixed = fixed + 1\n"
     "    end\n"
@@ -389,6 +406,8 @@ extern const char spindle_lua_limits[];
 extern const char spindle_lua_group[];
 extern const char spindle_lua_group_purge[];
 extern const char spindle_lua_enqueue_deps[];
+extern const char spindle_lua_serial[];
+extern const char spindle_lua_lease[];
 
 static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_ENQUEUE] = enqueue_lua,
@@ -411,6 +430,8 @@ static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_GROUP] = spindle_lua_group,
     [SPINDLE_SCRIPT_GROUP_PURGE] = spindle_lua_group_purge,
     [SPINDLE_SCRIPT_ENQUEUE_DEPS] = spindle_lua_enqueue_deps,
+    [SPINDLE_SCRIPT_SERIAL] = spindle_lua_serial,
+    [SPINDLE_SCRIPT_LEASE] = spindle_lua_lease,
 };
 
 static const char *const names[SPINDLE_SCRIPT_COUNT] = {
@@ -434,6 +455,8 @@ static const char *const names[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_GROUP] = "group",
     [SPINDLE_SCRIPT_GROUP_PURGE] = "group_purge",
     [SPINDLE_SCRIPT_ENQUEUE_DEPS] = "enqueue_deps",
+    [SPINDLE_SCRIPT_SERIAL] = "single_file",
+    [SPINDLE_SCRIPT_LEASE] = "lease",
 };
 
 const char *spindle_script_source(enum spindle_script id)

@@ -601,9 +601,9 @@ static void test_members_with_handles(void)
     pid_t w = worker(1);
     CU_ASSERT_FATAL(w > 0);
     spindle_group_wait_result wr;
-    CU_ASSERT_EQUAL(spindle_group_wait(client, g, SPINDLE_WAIT_ALL,
-                                       harness_scaled_ms(HARNESS_WAIT_MS), &wr),
-                    SPINDLE_OK);
+    CU_ASSERT_EQUAL(
+        spindle_group_wait(client, g, SPINDLE_WAIT_ALL, harness_scaled_ms(HARNESS_WAIT_MS), &wr),
+        SPINDLE_OK);
     CU_ASSERT_EQUAL(wr.nfinished, 4);
     spindle_group_wait_clear(&wr);
     spindle_group_result *r = NULL;

@@ -22,6 +22,7 @@ enum { BATCH_OPEN = 0, BATCH_ACCEPTED = 1, BATCH_REJECTED = -1 };
 typedef struct batch_req {
     const char *id;
     long attempt;
+    int lease; /* as batch_item's */
     msgpack_object args;
     int state;
     msgpack_sbuffer out; /* the result's msgpack bytes, or the error text */
@@ -60,6 +61,7 @@ typedef struct batch_item {
     char *args; /* owned */
     size_t args_len;
     int64_t claimed_ms; /* monotonic */
+    int lease;          /* it holds its single-file queue's lease (then it is alone in its batch) */
 } batch_item;
 
 /* What the gatherer borrows from its slot. */

@@ -152,6 +152,7 @@ static int list_add(batch_list *l, const spindle_claimed *c, int64_t now)
     it->attempt = c->attempt;
     it->timeout_s = c->timeout_s;
     it->claimed_ms = now;
+    it->lease = c->lease;
     l->n++;
     return 0;
 }
@@ -217,8 +218,9 @@ static int claim_more(spindle_batcher *b, const char *queue, int max, int *drain
     redisReply *reply = NULL;
     int n = 0;
     long due = -1;
-    int rc = spindle_store_claim(b->env.store, queue, b->env.st->id, max, b->env.claimed, &n, &due,
-                                 &reply);
+    int rc =
+        spindle_store_claim(b->env.store, queue, b->env.st->id, max,
+                            b->env.cfg->opts->heartbeat_ttl_ms, b->env.claimed, &n, &due, &reply);
     if (rc != SPINDLE_OK) {
         spindle_log(SPINDLE_LOG_WARN, NULL,
                     "claiming more for a batch on '%s': %s; running the batch as it is", queue,

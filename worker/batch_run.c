@@ -55,7 +55,12 @@ static void reject_text(batch_req *r, const char *text)
 static void show(const spindle_batch_env *env, spindle_batch *b, size_t j, const char *queue,
                  long timeout_ms)
 {
-    spindle_slot_task t = {.running = 1, .attempt = b->req[j]->attempt, .timeout_ms = timeout_ms};
+    /* A request holding a single-file lease is alone in its batch (no other task of its queue
+     * can be claimed while it holds it), so it is the one shown and the lease is renewed. */
+    spindle_slot_task t = {.running = 1,
+                           .attempt = b->req[j]->attempt,
+                           .timeout_ms = timeout_ms,
+                           .lease = b->req[j]->lease};
     snprintf(t.id, sizeof(t.id), "%s", b->req[j]->id);
     snprintf(t.queue, sizeof(t.queue), "%s", queue);
     t.started_mono_ms = spindle_mono_ms();
@@ -131,6 +136,7 @@ static int prepare(const spindle_batch_env *env, batch_scratch *sc, size_t i, co
     batch_req *r = &sc->req[i];
     r->id = it->id;
     r->attempt = it->attempt;
+    r->lease = it->lease;
     r->state = BATCH_OPEN;
     r->entered = 0;
     atomic_store(&r->cancel, 0);

@@ -107,7 +107,7 @@ static long idle_wait_ms(const slot *s)
  * is handed back (the settle script then ends it `cancelled`). */
 static int run_one(slot *s, const spindle_claimed *c, const char *queue, msgpack_sbuffer *buf)
 {
-    spindle_slot_task t = {.running = 1, .attempt = c->attempt};
+    spindle_slot_task t = {.running = 1, .attempt = c->attempt, .lease = c->lease};
     memcpy(t.id, c->id, sizeof(t.id) - 1);
     snprintf(t.queue, sizeof(t.queue), "%s", queue);
     t.started_mono_ms = spindle_mono_ms();
@@ -326,8 +326,8 @@ static int serve_once(slot *s)
         int n = 0;
         long due = -1;
         int max = cfg->weights ? spindle_weighted_claim_max(&s->weighted, q, s->batch) : s->batch;
-        int rc = spindle_store_claim(&s->store, cfg->queues[q], s->st->id, max, s->claimed, &n,
-                                     &due, &reply);
+        int rc = spindle_store_claim(&s->store, cfg->queues[q], s->st->id, max,
+                                     cfg->opts->heartbeat_ttl_ms, s->claimed, &n, &due, &reply);
         if (due >= 0 && (s->next_due_ms < 0 || due < s->next_due_ms))
             s->next_due_ms = due;
         if (rc == SPINDLE_ERR_REDIS || rc == SPINDLE_ERR_PROTOCOL) {

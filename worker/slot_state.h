@@ -26,6 +26,7 @@ typedef struct spindle_slot_task {
     long attempt;
     int64_t started_mono_ms, started_wall_ms;
     long timeout_ms; /* 0: none */
+    int lease;       /* 1: it holds its single-file queue's lease, which the supervisor renews */
 } spindle_slot_task;
 
 typedef struct spindle_slot_state {

@@ -4,8 +4,9 @@
  *   bury     graves: fail the task a dead slot was running, put back the rest it held
  *   police   kill a slot whose task ran past its timeout or whose loop stalled, or that
  *            ignored a cancel request past its grace
- *   beat     write each live slot's heartbeat, and check the tasks they run for cancel
- *            requests the subscription missed
+ *   beat     write each live slot's heartbeat (and renew the lease of a task of a
+ *            single-file queue), and check the tasks they run for cancel requests the
+ *            subscription missed
  *   wait     until the next tick, handling cancel requests as they arrive (cancel.c)
  *   sweep    under the fleet-wide lock, recover workers whose heartbeat expired
  *   stop     on request: slots stop claiming; after the shutdown timeout (or a second
@@ -21,6 +22,7 @@
 #include "common/log.h"
 #include "worker/cancel.h"
 #include "worker/cron.h"
+#include "worker/lease.h"
 #include "worker/supervisor.h"
 
 /* How often the supervisor looks at its slots (ms): the resolution of hard timeouts. */
@@ -319,7 +321,8 @@ static void beat(spindle_worker *w)
         if (!t.running && now - atomic_load(&ps->st->progress_ms) >
                               w->opts.heartbeat_ttl_ms + SPINDLE_SLOT_IDLE_WAIT_MS)
             continue;
-        if (spindle_beat(&w->store, &w->beat, ps->st) != SPINDLE_OK) {
+        if (spindle_beat(&w->store, &w->beat, ps->st) != SPINDLE_OK ||
+            spindle_lease_renew(w, ps->st->id, &t) != SPINDLE_OK) {
             redis_failed(w, "writing heartbeats");
             return;
         }

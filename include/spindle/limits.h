@@ -41,6 +41,9 @@ typedef struct spindle_rate_limit {
     long count;       /* tasks started... */
     long interval_ms; /* ...per this many ms */
     long burst;       /* the bucket's size: most tasks started at once after a quiet spell */
+    /* 1: not a rate but the queue's single-file declaration (single_file.h), listed with its
+     * limits since it is kept with them; func is "" and the numbers are 0. */
+    int single_file;
 } spindle_rate_limit;
 
 /* Sets (or replaces) the limit of queue (func NULL or "") or of func on queue: count tasks per
@@ -63,7 +66,8 @@ int spindle_limit_remove(spindle_client *c, const char *queue, const char *func)
  * are none; the caller frees it with spindle_limit_list_free(). On failure *out is NULL and
  * *n 0: SPINDLE_ERR_PROTOCOL for a spec in Redis that does not parse (written by hand; the
  * message names it), SPINDLE_ERR_INVALID, SPINDLE_ERR_REDIS, SPINDLE_ERR_IO,
- * SPINDLE_ERR_NOMEM. One round trip per queue, plus one for the queue names. */
+ * SPINDLE_ERR_NOMEM. One round trip per queue, plus one for the queue names. A single-file
+ * queue's declaration is listed after the queue's own rate (single_file 1). */
 int spindle_limit_list(spindle_client *c, const char *queue, spindle_rate_limit **out, size_t *n);
 
 /* Frees a list returned by spindle_limit_list(). NULL is a no-op. */

@@ -380,6 +380,36 @@ static void test_register(void)
     spindle_registry_free(reg);
 }
 
+/* A request that takes another task's handle gets that task's result in its place, as any
+ * task would (dependencies, include/spindle/deps.h). */
+static void test_handle_argument(void)
+{
+    CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
+    spindle_enqueue_options o;
+    spindle_enqueue_options_init(&o);
+    o.queue = queue[0];
+    spindle_args *a = spindle_args_new();
+    spindle_args_int(a, 20);
+    spindle_args_int(a, 1);
+    spindle_handle *sum = NULL, *twice = NULL;
+    CU_ASSERT_EQUAL_FATAL(spindle_enqueue(client, "add", a, &o, &sum), SPINDLE_OK);
+    spindle_args_free(a);
+    a = spindle_args_new();
+    spindle_args_handle(a, sum);
+    CU_ASSERT_EQUAL_FATAL(spindle_enqueue(client, "bt_double", a, &o, &twice), SPINDLE_OK);
+    spindle_args_free(a);
+    CU_ASSERT_FATAL(worker(queue[0], SPINDLE_POOL_PROCESS, 1) > 0);
+    spindle_result *r = NULL;
+    CU_ASSERT_EQUAL(spindle_wait(client, twice, harness_scaled_ms(HARNESS_WAIT_MS), &r),
+                    SPINDLE_OK);
+    const msgpack_object *v = r ? spindle_result_value(r) : NULL;
+    CU_ASSERT_TRUE(v && v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size == 3 &&
+                   v->via.array.ptr[0].via.u64 == 42);
+    spindle_result_free(r);
+    spindle_handle_free(sum);
+    spindle_handle_free(twice);
+}
+
 int register_batch_tests(void)
 {
     static const test_case tests[] = {
@@ -391,6 +421,7 @@ int register_batch_tests(void)
         {"batch and ordinary functions on one queue", test_mixed},
         {"process pool of 2", test_process_pool},
         {"thread pool of 2", test_thread_pool},
+        {"a request taking another task's handle", test_handle_argument},
         {NULL, NULL},
     };
     return add_suite("batch handlers", suite_init, suite_cleanup, tests);

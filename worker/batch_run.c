@@ -21,11 +21,12 @@
 static const char UNSETTLED[] = "not settled by the batch function: handed back to pending";
 
 /* Decodes the request's args into zone as execute.c does for a task: NULL, or what is wrong
- * with them (in why, size TASK_ERROR_MAX). */
+ * with them (in why, size TASK_ERROR_MAX). *refs: 1 if they hold task refs (dependencies). */
 static const char *decode(const char *func, const batch_item *it, msgpack_zone *zone,
-                          msgpack_object *args, char *why)
+                          msgpack_object *args, int *refs, char *why)
 {
-    const char *bad = spindle_msgpack_check(it->args, it->args_len, SPINDLE_MSGPACK_MAX_DEPTH);
+    const char *bad =
+        spindle_msgpack_check_refs(it->args, it->args_len, SPINDLE_MSGPACK_MAX_DEPTH, refs);
     size_t off = 0;
     if (bad == NULL) {
         msgpack_unpack_return ur = msgpack_unpack(it->args, it->args_len, &off, zone, args);
@@ -154,9 +155,15 @@ static int prepare(const spindle_batch_env *env, batch_scratch *sc, size_t i, co
                                  .progress_interval_ms = env->cfg->opts->progress_interval_ms};
     sc->used[i] = 1;
     char why[TASK_ERROR_MAX];
-    const char *bad = decode(e->name, it, zone, &r->args, why);
+    int refs = 0;
+    const char *bad = decode(e->name, it, zone, &r->args, &refs, why);
     if (bad) {
         reject_text(r, bad);
+        return 0;
+    }
+    /* Dependencies' results in place of their handles, as for any task (one read each). */
+    if (refs && spindle_task_deps(r->ctx, &r->args, zone, &r->ctx->call_err) != SPINDLE_OK) {
+        reject_text(r, r->ctx->call_err.msg);
         return 0;
     }
     if (spindle_middleware_enter(env->cfg->reg, r->ctx, &r->entered) != SPINDLE_OK) {

@@ -6,6 +6,6 @@
 #define SPINDLE_VERSION "0.1.0"
 #define SPINDLE_VERSION_MAJOR 0
 /* The Redis key layout of docs/PROTOCOL.md. */
-#define SPINDLE_PROTOCOL_VERSION 3
+#define SPINDLE_PROTOCOL_VERSION 4
 
 #endif

@@ -90,9 +90,26 @@ static int read_all(spindle_store *s, const char *what, redisReply **out, size_t
     return SPINDLE_OK;
 }
 
+/* What one sweep knows of liveness: the ids its caller vouches for (the slots it beat for
+ * moments ago) and the answers it read, so that an idle fleet's sweep sends one EXISTS per
+ * other worker, not one per (queue, worker) and index entry. */
+typedef struct sweep_memo {
+    const char *const *alive;
+    size_t nalive;
+    char seen[64][SPINDLE_WORKER_ID_MAX];
+    int seen_alive[64];
+    size_t nseen;
+} sweep_memo;
+
 /* 1 if worker has a heartbeat, 0 if not; negative status on failure. */
-static int worker_alive(spindle_store *s, const char *worker)
+static int worker_alive(spindle_store *s, sweep_memo *memo, const char *worker)
 {
+    for (size_t i = 0; i < memo->nalive; i++)
+        if (strcmp(memo->alive[i], worker) == 0)
+            return 1;
+    for (size_t i = 0; i < memo->nseen; i++)
+        if (strcmp(memo->seen[i], worker) == 0)
+            return memo->seen_alive[i];
     char key[SPINDLE_KEY_MAX];
     spindle_key_worker(key, s->ns, worker);
     redisReply *r = spindle_store_callf(s, "reading heartbeat", "EXISTS %s", key);
@@ -100,18 +117,22 @@ static int worker_alive(spindle_store *s, const char *worker)
         return s->err->code;
     int alive = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
     freeReplyObject(r);
+    if (memo->nseen < sizeof(memo->seen) / sizeof(memo->seen[0])) {
+        snprintf(memo->seen[memo->nseen], sizeof(memo->seen[0]), "%s", worker);
+        memo->seen_alive[memo->nseen++] = alive;
+    }
     return alive;
 }
 
 /* Recovers the workers of one queue (the members of its workers set) that have no heartbeat. */
-static int recover_queue(spindle_store *s, const char *queue, const redisReply *members,
-                         long *workers, long *requeued, long *failed)
+static int recover_queue(spindle_store *s, sweep_memo *memo, const char *queue,
+                         const redisReply *members, long *workers, long *requeued, long *failed)
 {
     for (size_t i = 0; i < members->elements; i++) {
         const redisReply *m = members->element[i];
         if (m->type != REDIS_REPLY_STRING || m->len == 0 || m->len >= SPINDLE_WORKER_ID_MAX)
             continue;
-        int alive = worker_alive(s, m->str);
+        int alive = worker_alive(s, memo, m->str);
         if (alive < 0)
             return alive;
         if (alive)
@@ -130,7 +151,7 @@ static int recover_queue(spindle_store *s, const char *queue, const redisReply *
 }
 
 /* Drops from NS:workers the ids whose heartbeat is gone (listing stays short). */
-static int prune_index(spindle_store *s)
+static int prune_index(spindle_store *s, sweep_memo *memo)
 {
     char all[SPINDLE_KEY_MAX];
     spindle_key_all_workers(all, s->ns);
@@ -143,7 +164,7 @@ static int prune_index(spindle_store *s)
         const redisReply *m = ids->element[i];
         if (m->type != REDIS_REPLY_STRING || m->len >= SPINDLE_WORKER_ID_MAX)
             continue;
-        int alive = worker_alive(s, m->str);
+        int alive = worker_alive(s, memo, m->str);
         if (alive < 0) {
             rc = alive;
         } else if (!alive) {
@@ -157,7 +178,8 @@ static int prune_index(spindle_store *s)
     return rc;
 }
 
-int spindle_store_recover_lost(spindle_store *s, long *workers, long *requeued, long *failed)
+int spindle_store_recover_lost(spindle_store *s, const char *const *alive, size_t nalive,
+                               long *workers, long *requeued, long *failed)
 {
     redisReply *names = NULL;
     int rc = spindle_store_queue_names(s, &names);
@@ -169,6 +191,15 @@ int spindle_store_recover_lost(spindle_store *s, long *workers, long *requeued, 
         freeReplyObject(names);
         return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "recovery: out of memory");
     }
+    sweep_memo *memo = malloc(sizeof(*memo));
+    if (memo == NULL) {
+        free(sets);
+        freeReplyObject(names);
+        return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "recovery: out of memory");
+    }
+    memo->alive = alive;
+    memo->nalive = nalive;
+    memo->nseen = 0;
     char key[SPINDLE_KEY_MAX];
     for (size_t i = 0; rc == SPINDLE_OK && i < n; i++) {
         spindle_key_workers(key, s->ns, names->element[i]->str);
@@ -178,9 +209,10 @@ int spindle_store_recover_lost(spindle_store *s, long *workers, long *requeued, 
         rc = read_all(s, "listing queue workers", sets, n);
     for (size_t i = 0; rc == SPINDLE_OK && i < n; i++)
         if (sets[i]->type == REDIS_REPLY_ARRAY)
-            rc = recover_queue(s, names->element[i]->str, sets[i], workers, requeued, failed);
+            rc = recover_queue(s, memo, names->element[i]->str, sets[i], workers, requeued, failed);
     if (rc == SPINDLE_OK)
-        rc = prune_index(s);
+        rc = prune_index(s, memo);
+    free(memo);
     for (size_t i = 0; i < n; i++)
         freeReplyObject(sets[i]);
     free(sets);

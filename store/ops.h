@@ -140,8 +140,11 @@ int spindle_store_worker_remove(spindle_store *s, const char *worker);
  * The lock is never released; it expires, so the fleet sweeps at most once per ms. */
 int spindle_store_sweep_lock(spindle_store *s, const char *owner, long ms, int *got);
 /* Finds every (queue, worker) whose worker has no heartbeat and recovers it with
- * spindle_store_recover(lost = 1); prunes such workers from NS:workers. Adds to the counts. */
-int spindle_store_recover_lost(spindle_store *s, long *workers, long *requeued, long *failed);
+ * spindle_store_recover(lost = 1); prunes such workers from NS:workers. Adds to the counts.
+ * alive[0..nalive): ids the caller knows are alive (its own slots, beaten for just now),
+ * not read; each other id is read once per call. */
+int spindle_store_recover_lost(spindle_store *s, const char *const *alive, size_t nalive,
+                               long *workers, long *requeued, long *failed);
 /* Audits up to pages SCAN pages of task hashes from the cursor kept in NS:audit, putting
  * back tasks that are in no list their state calls for (store/audit.c). Adds the number
  * repaired to *repaired. */

@@ -44,6 +44,11 @@ struct spindle_worker {
     unsigned long sweeps; /* sweeps this worker made (it audits every so many) */
     int in_outage;
     int64_t sweep_after_ms; /* monotonic: no sweep before, set when an outage ends */
+    /* The slots the last round of heartbeats beat for (ids in the shared table): the sweep
+     * knows them alive without asking Redis. */
+    const char *beaten[SPINDLE_WORKER_MAX_SLOTS];
+    size_t nbeaten;
+    int rounds_unindexed; /* rounds since the beaten ids were added to NS:workers */
     /* Cancellation (cancel.c): the ring the slots read, the subscription to NS:cancel and
      * its error record, and when to try subscribing again while it is down. */
     spindle_cancel_ring *cancelled;

@@ -91,9 +91,14 @@
     "  if f[7] then serial_release(base, id, k) end\n"                                             \
     "  if f[5] then group_done(base, id, f[5], st) end\n"                                          \
     "  if f[6] then deps_release(finish, base, id, st, payload, now) end\n"                        \
+    "end\n" /* Adds a wake token for the queue's idle workers (a hint; at most 16 kept). */        \
+    "local function wake(base)\n"                                                                  \
+    "  redis.pcall('LPUSH', base .. 'wake', '1')\n"                                                \
+    "  redis.pcall('LTRIM', base .. 'wake', 0, 15)\n"                                              \
     "end\n" /* A failed attempt: scheduled again after an exponential back-off with jitter (in     \
-             * [0,1), from the worker) while retries are left (freeing a single-file lease),       \
-             * else failed for good. */                                                            \
+             * [0,1), from the worker) while retries are left (freeing a single-file lease, and    \
+             * waking an idle worker, which learns when the retry is due), else failed for good.   \
+             */                                                                                    \
     "local function fail_attempt(base, id, k, err, now, jitter)\n"                                 \
     "  local f = redis.call('HMGET', k, 'retries', 'retried', 'backoff', 'backoff_max',\n"         \
     "                           'lease')\n"                                                        \
@@ -105,14 +110,11 @@
     "               'retry_at', string.format('%d', due), 'retried', retried + 1)\n"               \
     "    redis.call('ZADD', base .. 'scheduled', due, id)\n"                                       \
     "    if f[5] then serial_release(base, id, k) end\n"                                           \
+    "    wake(base)\n"                                                                             \
     "    return 'scheduled'\n"                                                                     \
     "  end\n"                                                                                      \
     "  finish(base, id, k, 'failed', err, now)\n"                                                  \
     "  return 'failed'\n"                                                                          \
-    "end\n"                                                                                        \
-    "local function wake(base)\n"                                                                  \
-    "  redis.pcall('LPUSH', base .. 'wake', '1')\n"                                                \
-    "  redis.pcall('LTRIM', base .. 'wake', 0, 15)\n"                                              \
     "end\n" /* 1 if a cancel was requested for the task while it ran (docs/PROTOCOL.md,            \
              * "Cancellation"): every way out of `running` then ends it `cancelled`. k must be     \
              * known to be a hash. */                                                              \

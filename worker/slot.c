@@ -37,6 +37,13 @@
  * token due soon) is slept here instead, so it ends on time; new work on another queue is
  * then noticed at most this late. */
 #define SHORT_WAIT_MS 100
+/* An idle slot whose wait ran out with no wake token, and that knows of no scheduled task,
+ * claims again only every IDLE_CLAIM_EVERY such waits: every step that puts a task on
+ * pending (enqueue, release, recovery, retry by id, a dependency's end, a lease freed) and
+ * every retry scheduled pushes a token, which ends the wait at once. The periodic claim is
+ * for producers that skip the token (docs/PROTOCOL.md, "Enqueue"); it halves what an idle
+ * slot sends. */
+#define IDLE_CLAIM_EVERY 5
 /* Back-off bounds while Redis is unreachable (ms). */
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000
@@ -51,6 +58,7 @@ typedef struct slot {
     int delay_ms, in_outage;
     long next_due_ms; /* soonest scheduled task of the queues at the last look; -1: none */
     int abandoned;    /* a batch could not be settled: the slot must exit (see serve_once) */
+    int quiet_waits;  /* waits in a row that ran out with no token and nothing scheduled */
     int unsure;       /* a request failed: Redis may have run it all the same (put_back_unseen) */
     unsigned int seed;
     spindle_weighted weighted; /* the queues' passes when cfg->weights is set */
@@ -508,19 +516,26 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
             if (got == SPINDLE_OK)
                 s.last_register_ms = spindle_mono_ms();
         }
-        if (got == SPINDLE_OK)
+        if (got == SPINDLE_OK && s.quiet_waits > 0 && s.quiet_waits < IDLE_CLAIM_EVERY) {
+            got = 0; /* nothing was announced since the last look: wait again */
+        } else if (got == SPINDLE_OK) {
+            s.quiet_waits = 0;
             got = serve_once(&s);
+        }
         if (got == 0) {
             /* Sleep until woken, but no longer than until the next scheduled task is due. */
             long ms = idle_wait_ms(&s);
             if (s.next_due_ms >= 0 && s.next_due_ms < ms)
                 ms = s.next_due_ms;
-            int woken;
-            if (ms > 0 && ms < SHORT_WAIT_MS)
+            int woken = 0;
+            if (ms > 0 && ms < SHORT_WAIT_MS) {
                 nap(&s, ms);
-            else if (ms > 0)
+            } else if (ms > 0) {
                 got = spindle_store_wait_wake(&s.store, (const char *const *)cfg->queues,
                                               cfg->nqueues, ms, &woken);
+                s.quiet_waits =
+                    got == SPINDLE_OK && !woken && s.next_due_ms < 0 ? s.quiet_waits + 1 : 0;
+            }
         }
         if (got < 0 && s.abandoned) {
             rc = got;

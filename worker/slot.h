@@ -14,8 +14,8 @@
 #include "worker/slot_state.h"
 
 /* How long an idle slot blocks on its queues' wake lists before it looks again (ms): bounds
- * idle cost (about one BRPOP and one claim per second), stop delay, and how late a due retry
- * is noticed. An idle slot is silent this long between signs of progress, which its
+ * idle cost (one BRPOP a second, and a claim every IDLE_CLAIM_EVERY of them: slot.c) and
+ * stop delay. An idle slot is silent this long between signs of progress, which its
  * supervisor allows for before it stops beating for it. */
 #define SPINDLE_SLOT_IDLE_WAIT_MS 1000
 

@@ -168,24 +168,10 @@ static int group_destroy(spindle_cli *cli, int argc, char **argv)
 /* group ACTION ... */
 int spindle_cli_cmd_group(spindle_cli *cli, int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*fn)(spindle_cli *, int, char **);
-    } actions[] = {{"create", group_create},
-                   {"show", group_show},
-                   {"wait", group_wait},
-                   {"cancel", group_cancel},
-                   {"destroy", group_destroy}};
-    if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
-        spindle_cli_print_help(cli->cmd, stdout);
-        return SPINDLE_EXIT_OK;
-    }
-    for (size_t i = 0; argc >= 1 && i < sizeof(actions) / sizeof(actions[0]); i++)
-        if (strcmp(argv[0], actions[i].name) == 0)
-            return actions[i].fn(cli, argc - 1, argv + 1);
-    return spindle_cli_error(SPINDLE_EXIT_USAGE,
-                             "group: %s%s%s; give create, show, wait, cancel or destroy (see "
-                             "'spindle group --help')",
-                             argc ? "unknown action '" : "no action given", argc ? argv[0] : "",
-                             argc ? "'" : "");
+    static const spindle_cli_action actions[] = {{"create", group_create},
+                                                 {"show", group_show},
+                                                 {"wait", group_wait},
+                                                 {"cancel", group_cancel},
+                                                 {"destroy", group_destroy}};
+    return spindle_cli_dispatch(cli, actions, sizeof(actions) / sizeof(actions[0]), argc, argv);
 }

@@ -170,22 +170,9 @@ static int limit_single_file(spindle_cli *cli, int argc, char **argv)
 /* limit ACTION ... */
 int spindle_cli_cmd_limit(spindle_cli *cli, int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*fn)(spindle_cli *, int, char **);
-    } actions[] = {{"set", limit_set},
-                   {"remove", limit_remove},
-                   {"list", limit_list},
-                   {"single-file", limit_single_file}};
-    if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
-        spindle_cli_print_help(cli->cmd, stdout);
-        return SPINDLE_EXIT_OK;
-    }
-    for (size_t i = 0; argc >= 1 && i < sizeof(actions) / sizeof(actions[0]); i++)
-        if (strcmp(argv[0], actions[i].name) == 0)
-            return actions[i].fn(cli, argc - 1, argv + 1);
-    return spindle_cli_error(
-        SPINDLE_EXIT_USAGE,
-        "limit: %s%s%s; give set, remove, list or single-file (see 'spindle limit --help')",
-        argc ? "unknown action '" : "no action given", argc ? argv[0] : "", argc ? "'" : "");
+    static const spindle_cli_action actions[] = {{"set", limit_set},
+                                                 {"remove", limit_remove},
+                                                 {"list", limit_list},
+                                                 {"single-file", limit_single_file}};
+    return spindle_cli_dispatch(cli, actions, sizeof(actions) / sizeof(actions[0]), argc, argv);
 }

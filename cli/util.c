@@ -25,6 +25,28 @@ int spindle_cli_error(int code, const char *fmt, ...)
     return code;
 }
 
+int spindle_cli_dispatch(spindle_cli *cli, const spindle_cli_action *actions, size_t n, int argc,
+                         char **argv)
+{
+    if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+        spindle_cli_print_help(cli->cmd, stdout);
+        return SPINDLE_EXIT_OK;
+    }
+    for (size_t i = 0; argc >= 1 && i < n; i++)
+        if (strcmp(argv[0], actions[i].name) == 0)
+            return actions[i].fn(cli, argc - 1, argv + 1);
+    char names[256] = "";
+    for (size_t i = 0, len = 0; i < n && len < sizeof(names); i++)
+        len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+                                i == 0       ? ""
+                                : i + 1 == n ? " or "
+                                             : ", ",
+                                actions[i].name);
+    return spindle_cli_error(SPINDLE_EXIT_USAGE, "%s: %s%s%s; give %s (see 'spindle %s --help')",
+                             cli->cmd->name, argc ? "unknown action '" : "no action given",
+                             argc ? argv[0] : "", argc ? "'" : "", names, cli->cmd->name);
+}
+
 int spindle_cli_exit_code(int status)
 {
     switch (status) {

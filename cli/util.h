@@ -92,6 +92,18 @@ void spindle_cli_print_help(const spindle_cli_command *cmd, FILE *out);
 /* Prints "spindle: " and the printf-style message as one line on stderr; returns code. */
 int spindle_cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* One action of a command with actions (`spindle group create`, `spindle limit set`). */
+typedef struct spindle_cli_action {
+    const char *name;
+    int (*fn)(spindle_cli *cli, int argc, char **argv);
+} spindle_cli_action;
+
+/* Runs the action argv[0] names among actions[0..n) with the arguments after it; "--help"
+ * prints cli->cmd's help; anything else is a usage error listing the actions. Returns the
+ * action's exit code. */
+int spindle_cli_dispatch(spindle_cli *cli, const spindle_cli_action *actions, size_t n, int argc,
+                         char **argv);
+
 /* The exit code for a spindle status: SPINDLE_OK 0, SPINDLE_ERR_INVALID and
  * SPINDLE_ERR_TOO_LARGE 2 (the input was bad), SPINDLE_ERR_NOT_FOUND 3,
  * SPINDLE_ERR_TASK_FAILED 4, SPINDLE_ERR_CANCELLED 5, SPINDLE_ERR_TIMEOUT 6, anything else 1. */

@@ -341,6 +341,15 @@ int spindle_store_sadd(spindle_store *s, const char *what, const char *key,
     return SPINDLE_OK;
 }
 
+const redisReply *spindle_reply_xread_entries(const redisReply *r)
+{
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
+        r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements != 2 ||
+        r->element[0]->element[1]->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    return r->element[0]->element[1];
+}
+
 long long spindle_reply_ll(const redisReply *r, long long dflt)
 {
     if (r == NULL || r->type != REDIS_REPLY_STRING || r->len == 0 || r->len > 20)

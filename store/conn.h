@@ -75,6 +75,10 @@ int spindle_store_sadd(spindle_store *s, const char *what, const char *key,
  * (a field absent, or garbage written by hand). */
 long long spindle_reply_ll(const redisReply *r, long long dflt);
 
+/* The entries of an XREAD reply on one stream ({{key, {entry, ...}}}), borrowed from r; NULL
+ * if r has another shape. The entries themselves are not checked. */
+const redisReply *spindle_reply_xread_entries(const redisReply *r);
+
 /* Turns an unexpected reply shape into SPINDLE_ERR_PROTOCOL with a message; frees r. */
 int spindle_store_bad_reply(spindle_store *s, const char *what, redisReply *r);
 

@@ -116,11 +116,9 @@ int spindle_store_group_read_ends(spindle_store *s, const char *group, const cha
         freeReplyObject(r);
         return SPINDLE_OK;
     }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
-        r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements != 2 ||
-        r->element[0]->element[1]->type != REDIS_REPLY_ARRAY)
+    const redisReply *entries = spindle_reply_xread_entries(r);
+    if (entries == NULL)
         return spindle_store_bad_reply(s, "group end stream", r);
-    const redisReply *entries = r->element[0]->element[1];
     for (size_t i = 0; i < entries->elements; i++) {
         const redisReply *e = entries->element[i];
         if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||

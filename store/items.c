@@ -89,12 +89,9 @@ int spindle_store_items_read(spindle_store *s, const char *queue, const char *id
         freeReplyObject(r);
         return SPINDLE_OK;
     }
-    /* {{key, {entry, ...}}} */
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
-        r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements != 2 ||
-        r->element[0]->element[1]->type != REDIS_REPLY_ARRAY)
+    const redisReply *list = spindle_reply_xread_entries(r);
+    if (list == NULL)
         return spindle_store_bad_reply(s, "reading items", r);
-    const redisReply *list = r->element[0]->element[1];
     for (size_t i = 0; i < list->elements; i++)
         if (!is_entry(list->element[i]))
             return spindle_store_bad_reply(s, "reading items", r);

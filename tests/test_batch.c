@@ -14,12 +14,16 @@
 
 #include "fleet.h"
 #include "spindle/batch.h"
+#include "spindle/single_file.h"
 #include "spindle/sync.h"
 #include "suites.h"
 
 /* Batch bounds of the fixtures. */
 #define DOUBLE_N 16
 #define DOUBLE_WAIT_MS 50
+/* bt_double_slow: the same function, waiting longer to fill a batch than a slot may stay
+ * silent (heartbeat TTL + its idle wait) */
+#define SLOW_WAIT_MS 2500
 #define PARTIAL_N 8
 
 static spindle_client *client;
@@ -122,6 +126,9 @@ static int fill(spindle_registry *reg)
     if (rc == SPINDLE_OK)
         rc =
             spindle_registry_add_batch(reg, "bt_double", bt_double, DOUBLE_N, DOUBLE_WAIT_MS, NULL);
+    if (rc == SPINDLE_OK)
+        rc = spindle_registry_add_batch(reg, "bt_double_slow", bt_double, DOUBLE_N, SLOW_WAIT_MS,
+                                        NULL);
     if (rc == SPINDLE_OK)
         rc = spindle_registry_add_batch(reg, "bt_partial", bt_partial, PARTIAL_N, 50, NULL);
     return rc;
@@ -380,6 +387,50 @@ static void test_register(void)
     spindle_registry_free(reg);
 }
 
+/* A batch that waits to fill for longer than a heartbeat TTL keeps its slot's heartbeat: the
+ * sweep does not take the request back, and it runs once. */
+static void test_long_max_wait(void)
+{
+    CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
+    CU_ASSERT_FATAL(worker(queue[0], SPINDLE_POOL_PROCESS, 1) > 0);
+    CU_ASSERT_EQUAL(harness_wait_idle_workers(1, HARNESS_WAIT_MS), 0);
+    spindle_handle *h = fleet_enqueue(client, queue[0], "bt_double_slow", 21, -1, 0);
+    CU_ASSERT_FATAL(h != NULL);
+    spindle_result *r = NULL;
+    CU_ASSERT_EQUAL(spindle_wait(client, h, harness_scaled_ms(HARNESS_WAIT_MS), &r), SPINDLE_OK);
+    const msgpack_object *v = r ? spindle_result_value(r) : NULL;
+    CU_ASSERT_TRUE(v && v->type == MSGPACK_OBJECT_ARRAY && v->via.array.ptr[0].via.u64 == 42);
+    spindle_result_free(r);
+    CU_ASSERT_EQUAL(fleet_num(h, "attempts", 0), 1);
+    CU_ASSERT_TRUE(fleet_absent(h, "lost"));
+    CU_ASSERT_TRUE(fleet_num(h, "finished_at", 0) - fleet_num(h, "enqueued_at", 0) >=
+                   SLOW_WAIT_MS - 5);
+    spindle_handle_free(h);
+}
+
+/* On a single-file queue a request holds the queue's lease: no other task can join its batch,
+ * so it runs at once instead of waiting max_wait_ms, and the requests run one at a time. */
+static void test_single_file_queue(void)
+{
+    enum { N = 3 };
+    CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
+    CU_ASSERT_EQUAL_FATAL(spindle_queue_single_file(client, queue[0], 1), SPINDLE_OK);
+    CU_ASSERT_FATAL(worker(queue[0], SPINDLE_POOL_PROCESS, 2) > 0);
+    CU_ASSERT_EQUAL(harness_wait_idle_workers(2, HARNESS_WAIT_MS), 0);
+    spindle_handle *h[N];
+    int64_t t0 = harness_ms();
+    for (int i = 0; i < N; i++)
+        CU_ASSERT_FATAL((h[i] = fleet_enqueue(client, queue[0], "bt_double_slow", i, -1, 0)) !=
+                        NULL);
+    unsigned long max = check_doubles(h, N, 0, 0, "single-file");
+    CU_ASSERT_EQUAL(max, 1);
+    CU_ASSERT_TRUE(harness_ms() - t0 < SLOW_WAIT_MS);
+    for (int i = 1; i < N; i++) /* one at a time, in order */
+        CU_ASSERT_TRUE(fleet_num(h[i], "started_at", 0) >= fleet_num(h[i - 1], "finished_at", 0));
+    free_handles(h, N);
+    CU_ASSERT_EQUAL(spindle_queue_single_file(client, queue[0], 0), SPINDLE_OK);
+}
+
 /* A request that takes another task's handle gets that task's result in its place, as any
  * task would (dependencies, include/spindle/deps.h). */
 static void test_handle_argument(void)
@@ -422,6 +473,8 @@ int register_batch_tests(void)
         {"process pool of 2", test_process_pool},
         {"thread pool of 2", test_thread_pool},
         {"a request taking another task's handle", test_handle_argument},
+        {"a max_wait longer than the heartbeat TTL", test_long_max_wait},
+        {"a single-file queue: one request at a time, at once", test_single_file_queue},
         {NULL, NULL},
     };
     return add_suite("batch handlers", suite_init, suite_cleanup, tests);

@@ -178,6 +178,16 @@ int spindle_batcher_take(spindle_batcher *b, spindle_claimed *claimed, int n)
     return kept;
 }
 
+/* 1 if a request of l holds its single-file queue's lease: the queue hands out no other task
+ * while it does, so waiting to fill the batch would only let the lease lapse. */
+static int holds_lease(const batch_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->items[i].lease)
+            return 1;
+    return 0;
+}
+
 /* Runs the first min(n, max_batch) requests of l. */
 static int run_list(spindle_batcher *b, batch_list *l, const char *queue)
 {
@@ -196,10 +206,18 @@ static void pause_ms(const spindle_batcher *b, long ms)
 
 /* Waits for more work on queue, at most until deadline: a BRPOP on its wake list (which an
  * enqueue into the empty queue ends) when the wait is long enough to be timed by Redis, else
- * a pause of poll ms. A failed BRPOP is left to the next claim to report. */
+ * a pause of poll ms. A failed BRPOP is left to the next claim to report. One BRPOP lasts no
+ * longer than a slot's idle wait (slot.h), so the loop shows progress to the supervisor as
+ * often as an idle slot does: a max_wait_ms longer than the heartbeat TTL must not make the
+ * slot look stuck, its heartbeat lapse, and the sweep take its batch back to run it twice. */
 static void wait_more(spindle_batcher *b, const char *queue, int64_t deadline, long poll)
 {
     long left = (long)(deadline - spindle_mono_ms());
+    long slice = b->env.cfg->opts->heartbeat_ttl_ms / 2;
+    if (slice > SPINDLE_SLOT_IDLE_WAIT_MS)
+        slice = SPINDLE_SLOT_IDLE_WAIT_MS;
+    if (left > slice + BLOCK_SLACK_MS)
+        left = slice + BLOCK_SLACK_MS;
     if (left > 2 * BLOCK_SLACK_MS) {
         int woken = 0;
         const char *q[] = {queue};
@@ -252,7 +270,8 @@ int spindle_batcher_serve(spindle_batcher *b, const char *queue)
             if (l->n == 0)
                 continue;
             int64_t due = l->items[0].claimed_ms + l->e->max_wait_ms;
-            if (l->n >= (size_t)l->e->max_batch || now >= due || failed || stopping(b)) {
+            if (l->n >= (size_t)l->e->max_batch || now >= due || failed || stopping(b) ||
+                holds_lease(l)) {
                 rc = run_list(b, l, queue);
                 ran = 1;
                 held |= l->n > 0;

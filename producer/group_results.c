@@ -131,7 +131,10 @@ int spindle_group_results(spindle_client *c, spindle_group *g, int done_only,
     size_t k = 0;
     for (size_t i = 0; rc == SPINDLE_OK && i < m.n; i++) {
         rc = decode(c, g, &m.refs[i], replies[i], &res[k]);
-        if (rc != SPINDLE_OK || !done_only || final(res[k].state)) {
+        /* A member without a task may be one being submitted right now: not "done" yet. */
+        int missing = replies[i]->type == REDIS_REPLY_ARRAY && replies[i]->elements == 3 &&
+                      replies[i]->element[0]->type != REDIS_REPLY_STRING;
+        if (rc != SPINDLE_OK || !done_only || (final(res[k].state) && !missing)) {
             k++; /* kept (or freed below on a failure) */
         } else {
             free(res[k].name);

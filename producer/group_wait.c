@@ -19,6 +19,10 @@
 /* Block per turn when the group spans queues: a member of another queue is seen this late
  * times the number of queues. */
 #define SHORT_SLICE_MS 100
+/* A member whose task hash is missing counts as ended (lost at enqueue, or expired) only
+ * when a read at least this long after the first that missed it misses it again: a submit
+ * reserves the name before it enqueues the task, and a wait may read in between. */
+#define MISSING_GRACE_MS 2000
 /* Entries taken per XREAD. */
 #define READ_COUNT 1000
 
@@ -28,7 +32,8 @@ typedef struct gwait {
     spindle_group_ref *refs;
     size_t n;
     unsigned char *over;
-    size_t *seen, nseen; /* members seen ended, in that order */
+    int64_t *missing_since; /* monotonic ms of the first read that found no task; 0: found */
+    size_t *seen, nseen;    /* members seen ended, in that order */
     const char **queues;
     size_t nq;
     char (*last)[SPINDLE_STREAM_ID_MAX];
@@ -73,8 +78,17 @@ static int read_states(gwait *w, size_t k, int with_ids)
                                         w->last, w->refs, w->idx, k, w->states);
     if (rc != SPINDLE_OK)
         return spindle_error_wrap(&w->c->err, "wait on group '%s': ", w->g->name);
+    int64_t now = spindle_mono_ms();
     for (size_t i = 0; i < k; i++) {
         size_t m = w->idx[i];
+        if (w->states[i][0] != '\0') {
+            w->missing_since[m] = 0;
+        } else if (w->missing_since[m] == 0) {
+            w->missing_since[m] = now;
+            continue;
+        } else if (now - w->missing_since[m] < MISSING_GRACE_MS) {
+            continue;
+        }
         if (!w->over[m] && spindle_group_state_over(w->states[i])) {
             w->over[m] = 1;
             w->seen[w->nseen++] = m;
@@ -124,6 +138,15 @@ static int satisfied(const gwait *w, int mode)
     return mode == SPINDLE_WAIT_ANY ? w->nseen > 0 : w->nseen == w->n;
 }
 
+/* How often every unfinished member is read: sooner while one has no task, to settle it. */
+static long full_read_every(const gwait *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        if (!w->over[i] && w->missing_since[i])
+            return MISSING_GRACE_MS;
+    return FULL_READ_MS;
+}
+
 static int run(gwait *w, int mode, long timeout_ms)
 {
     int64_t deadline = spindle_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
@@ -131,11 +154,11 @@ static int run(gwait *w, int mode, long timeout_ms)
     int64_t last_full = spindle_mono_ms();
     size_t turn = 0;
     while (rc == SPINDLE_OK && !satisfied(w, mode) && timeout_ms != 0) {
-        long slice =
-            spindle_slice_ms(deadline, timeout_ms, w->nq > 1 ? SHORT_SLICE_MS : FULL_READ_MS);
+        long every = full_read_every(w);
+        long slice = spindle_slice_ms(deadline, timeout_ms, w->nq > 1 ? SHORT_SLICE_MS : every);
         if (slice == 0)
             break;
-        if (spindle_mono_ms() - last_full >= FULL_READ_MS) {
+        if (spindle_mono_ms() - last_full >= every) {
             rc = full_read(w);
             last_full = spindle_mono_ms();
             continue;
@@ -214,6 +237,7 @@ int spindle_group_wait(spindle_client *c, spindle_group *g, int mode, long timeo
     }
     size_t cap = w.n ? w.n : 1;
     w.over = calloc(cap, 1);
+    w.missing_since = calloc(cap, sizeof(*w.missing_since));
     w.seen = malloc(cap * sizeof(*w.seen));
     w.queues = malloc(cap * sizeof(*w.queues));
     w.last = malloc(cap * sizeof(*w.last));
@@ -221,7 +245,8 @@ int spindle_group_wait(spindle_client *c, spindle_group *g, int mode, long timeo
     w.idx = malloc(cap * sizeof(*w.idx));
     w.states = malloc(cap * sizeof(*w.states));
     w.ids = malloc(READ_COUNT * sizeof(*w.ids));
-    if (!w.over || !w.seen || !w.queues || !w.last || !w.by_id || !w.idx || !w.states || !w.ids) {
+    if (!w.over || !w.missing_since || !w.seen || !w.queues || !w.last || !w.by_id || !w.idx ||
+        !w.states || !w.ids) {
         rc = spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "wait on group '%s': out of memory",
                                g->name);
     } else {
@@ -240,6 +265,7 @@ int spindle_group_wait(spindle_client *c, spindle_group *g, int mode, long timeo
         }
     }
     free(w.over);
+    free(w.missing_since);
     free(w.seen);
     free(w.queues);
     free(w.last);

@@ -194,23 +194,24 @@ int spindle_store_group_cancel(spindle_store *s, const spindle_group_ref *refs, 
             return s->err->code;
         }
     int rc = SPINDLE_OK;
+    /* Members whose EVALSHA met NOSCRIPT (Redis lost its scripts): done one by one once every
+     * reply of the pipeline is read, since a single call reads the oldest reply pending. */
+    unsigned char *again = calloc(n ? n : 1, 1);
+    if (again == NULL) {
+        drain(s, n, what);
+        return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "%s: out of memory", what);
+    }
     for (size_t i = 0; i < n; i++) {
         const spindle_group_ref *m = &refs[idx[i]];
         redisReply *r = spindle_store_read(s, what);
-        if (r == NULL)
+        if (r == NULL) {
+            drain(s, n - i - 1, what);
+            free(again);
             return s->err->code;
+        }
         if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
-            /* Redis lost its scripts: the single call loads them again. */
             freeReplyObject(r);
-            enum spindle_cancel_what w;
-            char st[16];
-            int one = spindle_store_cancel(s, m->queue, m->id, grace_ms, &w, st);
-            if (one == SPINDLE_OK) {
-                *cancelled += w == SPINDLE_CANCEL_DONE;
-                *requested += w == SPINDLE_CANCEL_REQUESTED;
-            } else if (rc == SPINDLE_OK) {
-                rc = one;
-            }
+            again[i] = 1;
             continue;
         }
         if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
@@ -225,6 +226,21 @@ int spindle_store_group_cancel(spindle_store *s, const spindle_group_ref *refs, 
         }
         freeReplyObject(r);
     }
+    for (size_t i = 0; i < n; i++) {
+        if (!again[i])
+            continue;
+        const spindle_group_ref *m = &refs[idx[i]];
+        enum spindle_cancel_what w;
+        char st[16];
+        int one = spindle_store_cancel(s, m->queue, m->id, grace_ms, &w, st);
+        if (one == SPINDLE_OK) {
+            *cancelled += w == SPINDLE_CANCEL_DONE;
+            *requested += w == SPINDLE_CANCEL_REQUESTED;
+        } else if (rc == SPINDLE_OK) {
+            rc = one;
+        }
+    }
+    free(again);
     return rc;
 }
 

@@ -14,7 +14,9 @@
  * Submission reserves the member's name in the group, then enqueues its task; if the enqueue
  * fails, the name is freed again. A producer that dies between the two steps leaves a name
  * whose task never existed: waits and results report such a member (and one whose task hash
- * expired) as failed, "task ID not found: lost at enqueue, or expired". */
+ * expired) as failed, "task ID not found: lost at enqueue, or expired" — a wait once it
+ * found no task twice, 2 s apart (a submit in progress is not taken for lost), and results
+ * with done_only not at all. */
 #ifndef SPINDLE_GROUP_H
 #define SPINDLE_GROUP_H
 

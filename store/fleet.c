@@ -239,6 +239,13 @@ int spindle_store_retry(spindle_store *s, const char *queue, const char *id)
                                "task %s is %.16s: only a failed, cancelled or scheduled task can "
                                "be retried",
                                id, r->str);
+    else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+             r->element[1]->type == REDIS_REPLY_STRING)
+        rc =
+            spindle_error_set(s->err, SPINDLE_ERR_INVALID,
+                              "task %s ended while it waited for %s dependencies, whose results it "
+                              "never received: enqueue it again instead",
+                              id, r->element[1]->str);
     else if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
              r->element[1]->type == REDIS_REPLY_STRING && r->element[2]->type == REDIS_REPLY_STRING)
         rc = spindle_error_set(s->err, SPINDLE_ERR_INVALID,

@@ -13,8 +13,10 @@
  * Each entry of NS:{Qd}:dependents:ID is the dependent's 36-byte id followed by its queue
  * base "NS:{Qc}:", so a dependent on another queue is found without a lookup; that step
  * crosses hash slots (see PROTOCOL.md). Nothing here is read before a write in a way that can
- * fail: a key of the wrong type (written by hand) is skipped with redis.pcall, so the
- * settlement of the task that ends is never cut short. */
+ * fail: a key of the wrong type (written by hand) is skipped with redis.pcall, and a dependent
+ * on another queue whose pending, scheduled or dead key has the wrong type is left waiting
+ * (bad_keys), since ending it there would fail halfway; so the settlement of the task that
+ * ends is never cut short. */
 #ifndef SPINDLE_STORE_LUA_DEPS_H
 #define SPINDLE_STORE_LUA_DEPS_H
 
@@ -37,7 +39,7 @@
     "        local cid, cb = string.sub(e, 1, 36), string.sub(e, 37)\n"                            \
     "        local ck = cb .. 'task:' .. cid\n"                                                    \
     "        local c = redis.pcall('HMGET', ck, 'state', 'dep_anyway', 'deps')\n"                  \
-    "        if c.err == nil and c[1] == 'waiting' then\n"                                         \
+    "        if c.err == nil and c[1] == 'waiting' and (cb == b or not bad_keys(cb)) then\n"       \
     "          redis.call('HSET', ck, 'dep:' .. d, string.sub(s, 1, 1) .. p)\n"                    \
     "          local left = num(c[3], 1) - 1\n"                                                    \
     "          if s ~= 'succeeded' and c[2] ~= '1' then\n"                                         \

@@ -286,9 +286,11 @@ static const char recover_lua[] = SPINDLE_LUA_PRELUDE
  * fencing token. Its items are dropped (the stream and the `items` mark): the new run emits
  * afresh. A unique task takes its lock again (for `unique_ttl` s) unless another task that
  * has not ended holds it. Returns 1, 0 if the task is missing, its state when it cannot be
- * retried, or {'held', KEY, HOLDER} when its unique key is held by another task. */
+ * retried, {'held', KEY, HOLDER} when its unique key is held by another task, or {'deps', N}
+ * for a task that ended (cancelled) while it waited for N dependencies: their results were
+ * never handed over, so it could not run. */
 static const char retry_lua[] = SPINDLE_LUA_PRELUDE
-    "local f = redis.pcall('HMGET', KEYS[1], 'state', 'unique', 'unique_ttl')\n"
+    "local f = redis.pcall('HMGET', KEYS[1], 'state', 'unique', 'unique_ttl', 'deps')\n"
     "if f.err ~= nil then return redis.error_reply('task key ' .. KEYS[1] ..\n"
     "  ' is not a hash') end\n"
     "local st = f[1]\n"
@@ -296,6 +298,7 @@ static const char retry_lua[] = SPINDLE_LUA_PRELUDE
     "local bad = bad_keys(ARGV[1])\n"
     "if bad then return bad end\n"
     "if st ~= 'failed' and st ~= 'cancelled' and st ~= 'scheduled' then return st end\n"
+    "if f[4] then return {'deps', f[4]} end\n"
     "if f[2] then\n"
     "  local uk = ARGV[1] .. 'unique:' .. f[2]\n"
     "  local holder = redis.pcall('GET', uk)\n"

@@ -414,6 +414,10 @@ static void test_cancel_waiting(void)
     expect_int(client, a, 1);
     CU_ASSERT_TRUE(state_is(b, "cancelled"));
     CU_ASSERT_TRUE(fleet_absent(b, "attempts"));
+    /* b never received a's result: a retry would run it without; it is refused. */
+    CU_ASSERT_EQUAL(spindle_retry(client, b), SPINDLE_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(client), "enqueue it again"));
+    CU_ASSERT_TRUE(state_is(b, "cancelled"));
     spindle_handle_free(a);
     spindle_handle_free(b);
     spindle_handle_free(c);

@@ -128,6 +128,37 @@ static const spindle_cli_command commands[] = {
      "\n"
      "The table shows FAILED_AT in UTC and the start of each error; 'spindle status ID\n"
      "--verbose' shows a whole task. 'spindle retry ID' runs one again.\n"},
+    {"inspect", spindle_cli_cmd_inspect, "inspect ID [--queue Q] [--json]",
+     "Print every field of task ID: args and result as JSON, times with their age.",
+     "One 'field: value' line per field of the task hash (docs/PROTOCOL.md), id, queue and\n"
+     "state first and the error last: args, result, pinfo and dep:* decoded from msgpack to\n"
+     "JSON, times in UTC with their age by Redis's clock ('(4.2s ago)', '(in 3.0s)'), and\n"
+     "how long the task is kept ('expires in').\n"
+     "\n"
+     "Options:\n"
+     "  --queue Q   the queue the task is on (default: look in every queue)\n"
+     "  --json      one JSON object: \"id\", \"queue\", \"now\" (ms), \"expires_in\" (s or\n"
+     "              null) and every field by name: msgpack fields decoded, numbers as\n"
+     "              numbers (times in ms), dep:* as {\"outcome\", \"value\"}\n"
+     "\n"
+     "Exits 3 for an unknown or expired task.\n"},
+    {"list", spindle_cli_cmd_list,
+     "list QUEUE --state pending|scheduled|running|dead [--limit N] [--cursor C] [--json]",
+     "List one page of the tasks of QUEUE in a state; print the command for the next page.",
+     "Order: pending next to run first, scheduled soonest due first, running by worker,\n"
+     "dead latest failure first. Only the page's window is read, so a page costs the same\n"
+     "on a queue of any size.\n"
+     "\n"
+     "Options:\n"
+     "  --state S    pending, scheduled, running or dead (required)\n"
+     "  --limit N    tasks per page, 1-1000 (default 20)\n"
+     "  --cursor C   start at the page a previous list printed (default: the first)\n"
+     "  --json       {\"tasks\": [{\"id\", \"func\", \"state\", \"enqueued_at\",\n"
+     "               \"started_at\", \"attempts\", \"error\", and \"due_at\", \"failed_at\"\n"
+     "               or \"worker\" by state}], \"next\": cursor text or null at the end}\n"
+     "\n"
+     "The table ends with 'next: spindle list ... --cursor C' when more tasks follow. The\n"
+     "cursor is a position: tasks that start or end between pages shift it.\n"},
     {"queues", spindle_cli_cmd_queues, "queues [--json]",
      "List the queues of the namespace with their task counts.",
      "Columns: PENDING waiting to run, RUNNING claimed by a worker, SCHEDULED waiting for a\n"

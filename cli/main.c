@@ -99,10 +99,15 @@ static const spindle_cli_command commands[] = {
      "Exits 0 once the task has ended and every item was printed, and 6 when it has not\n"
      "ended (no --follow, or the timeout ran out): more items may come. Items are JSON as\n"
      "in 'spindle result'; a retried task's items of every attempt are printed.\n"},
-    {"retry", spindle_cli_cmd_retry, "retry ID [--queue Q]",
+    {"retry", spindle_cli_cmd_retry, "retry ID [--queue Q] | retry --all-dead QUEUE [--limit N]",
      "Run a failed, cancelled or scheduled task again now, with a fresh retry budget.",
      "Options:\n"
      "  --queue Q   the queue the task is on (default: look in every queue)\n"
+     "  --all-dead QUEUE\n"
+     "              instead of one task: every dead letter of QUEUE, oldest first (--limit\n"
+     "              N: at most N); prints 'retried N; not retried M' with why (unique key\n"
+     "              held by a task that has not ended, state, expired). Exits 0 unless\n"
+     "              Redis failed\n"
      "\n"
      "Prints nothing. The task goes back on pending (out of the dead letters, or ahead of\n"
      "its scheduled retry) and keeps its attempts count. Exits 3 for an unknown or expired\n"

@@ -9,6 +9,7 @@
 #include "spindle/inspect.h"
 #include "store/list_page.h"
 #include "store/ops.h"
+#include "store/retry_dead.h"
 
 /* The most rows one page may ask for: a page is one pipelined round trip. */
 #define SPINDLE_PAGE_MAX 1000
@@ -123,4 +124,18 @@ int spindle_task_page(spindle_client *c, const char *queue, spindle_list_state s
     *out = rows;
     *next = more ? cursor + limit : 0;
     return SPINDLE_OK;
+}
+
+int spindle_retry_all_dead(spindle_client *c, const char *queue, size_t limit,
+                           spindle_retry_tally *t)
+{
+    memset(t, 0, sizeof(*t));
+    if (c->sync)
+        return spindle_sync_refuse(c, "spindle_retry_all_dead");
+    int rc = spindle_name_check(queue, "queue", &c->err);
+    if (rc == SPINDLE_OK)
+        rc = spindle_store_retry_dead(&c->store, queue, limit, t);
+    if (rc != SPINDLE_OK)
+        spindle_error_wrap(&c->err, "retrying the dead letters of queue '%s': ", queue);
+    return rc;
 }

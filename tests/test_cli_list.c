@@ -4,7 +4,8 @@
  * pending, scheduled and dead tasks chained by their cursors give every id once, in run,
  * due and failure order; running tasks come from the workers' in-flight lists; and a page of
  * 5 on a queue of 100,000 pending reads only its window (checked in the slow log, which
- * records every command with its arguments when its threshold is 0). */
+ * records every command with its arguments when its threshold is 0); retry --all-dead puts
+ * the dead letters back on pending in pages, says why some stayed, and honours --limit. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,8 @@ static const char *fill_lua =
     "  local id = string.format('%08x-0000-4000-8000-%012x', batch, i)\n"
     "  if state == 'pending' then redis.call('LPUSH', KEYS[1], id)\n"
     "  else redis.call('ZADD', KEYS[1], 1000000 + i, id) end\n"
-    "  if bare == '0' then redis.call('HSET', KEYS[2] .. id, 'func', 'f' .. i, 'state', state,\n"
+    "  if bare == '0' then redis.call('HSET', KEYS[2] .. id, 'func', 'f' .. i, 'state',\n"
+    "    state == 'dead' and 'failed' or state,\n"
     "    'enqueued_at', 1700000000000 + i, 'attempts', i % 3, 'error', 'err ' .. i) end\n"
     "end\n"
     "return n\n";
@@ -196,7 +198,8 @@ static int page_all(const char *queue, const char *state, const char *limit, cha
             if (n < cap)
                 snprintf(ids[n], 37, "%s", json_string_value(json_object_get(t, "id")));
             n++;
-            CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(t, "state")), state);
+            CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(t, "state")),
+                                   strcmp(state, "dead") == 0 ? "failed" : state);
         }
         pages++;
         int last = json_is_null(next);
@@ -355,6 +358,62 @@ static void test_list_big_queue_reads_window(void)
     CU_ASSERT_EQUAL(harness_int("DEL %s", key), 1);
 }
 
+/* ---- retry --all-dead ------------------------------------------------------------------ */
+
+/* 150 dead letters (more than one page of 100) and, apart, one whose unique key another task
+ * holds and one whose hash expired: --limit 120 retries 120, then the rest go back but those
+ * two, which are counted with their reason. */
+static void test_retry_all_dead(void)
+{
+    fill("rd", "dead", 0x400, 150, 0);
+    char dead[256], pending[256], key[256], suffix[128], held[37], gone[37], holder[37];
+    harness_key(dead, sizeof(dead), "rd", "dead");
+    harness_key(pending, sizeof(pending), "rd", "pending");
+    batch_id(held, 0x401, 1);
+    batch_id(gone, 0x401, 2);
+    batch_id(holder, 0x401, 3);
+    CU_ASSERT_EQUAL(harness_int("ZADD %s 1 %s 2 %s", dead, held, gone), 2);
+    snprintf(suffix, sizeof(suffix), "task:%s", held);
+    harness_key(key, sizeof(key), "rd", suffix);
+    CU_ASSERT_EQUAL(harness_int("HSET %s func f state failed unique K", key), 3);
+    snprintf(suffix, sizeof(suffix), "task:%s", holder);
+    harness_key(key, sizeof(key), "rd", suffix);
+    CU_ASSERT_EQUAL(harness_int("HSET %s func f state pending", key), 2);
+    harness_key(key, sizeof(key), "rd", "unique:K");
+    freeReplyObject(harness_cmd("SET %s %s", key, holder));
+
+    harness_output o = cli("retry", "--all-dead", "rd", "--limit", "120", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    /* Oldest first: the two apart (scores 1, 2) come first, then 118 of the batch. */
+    CU_ASSERT_STRING_EQUAL(o.out, "retried 118; not retried 2 (1 unique key held, 0 state not "
+                                  "retryable, 1 expired, 0 bad entries)\n");
+    harness_output_free(&o);
+    CU_ASSERT_EQUAL(harness_int("LLEN %s", pending), 118);
+    CU_ASSERT_EQUAL(harness_int("ZCARD %s", dead), 34);
+
+    o = cli("retry", "--all-dead", "rd", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    CU_ASSERT_STRING_EQUAL(o.out, "retried 32; not retried 2 (1 unique key held, 0 state not "
+                                  "retryable, 1 expired, 0 bad entries)\n");
+    harness_output_free(&o);
+    CU_ASSERT_EQUAL(harness_int("LLEN %s", pending), 150);
+    CU_ASSERT_EQUAL(harness_int("ZCARD %s", dead), 2);
+    char id[37];
+    batch_id(id, 0x400, 7);
+    snprintf(suffix, sizeof(suffix), "task:%s", id);
+    harness_key(key, sizeof(key), "rd", suffix);
+    char *st = harness_hget(key, "state", NULL);
+    CU_ASSERT_STRING_EQUAL(st ? st : "", "pending");
+    free(st);
+
+    o = cli("retry", "--all-dead", "bad queue!", NULL);
+    CU_ASSERT_EQUAL(o.code, 2);
+    harness_output_free(&o);
+    o = cli("retry", "--all-dead", NULL);
+    CU_ASSERT_EQUAL(o.code, 2);
+    harness_output_free(&o);
+}
+
 int register_cli_list_tests(void)
 {
     static const test_case tests[] = {
@@ -363,7 +422,9 @@ int register_cli_list_tests(void)
         {"list: running from the workers' in-flight lists", test_list_running},
         {"list --limit 5 on 100,000 pending reads only its window",
          test_list_big_queue_reads_window},
+        {"retry --all-dead: pages, --limit, reasons for those left", test_retry_all_dead},
         {NULL, NULL},
     };
-    return add_suite("cli list (inspect, list)", suite_init, suite_cleanup, tests);
+    return add_suite("cli list (inspect, list, retry --all-dead)", suite_init, suite_cleanup,
+                     tests);
 }

@@ -73,6 +73,23 @@ typedef struct spindle_task_row {
 int spindle_task_page(spindle_client *c, const char *queue, spindle_list_state st, uint64_t cursor,
                       size_t limit, spindle_task_row **out, size_t *n, uint64_t *next);
 
+/* What spindle_retry_all_dead() did with each dead letter it tried. */
+typedef struct spindle_retry_tally {
+    size_t retried;   /* back on pending */
+    size_t held;      /* left dead: its unique key is held by another task that has not ended */
+    size_t bad_state; /* left: its state is not failed, cancelled or scheduled (by hand) */
+    size_t gone;      /* its task hash expired: nothing left to run */
+    size_t errors;    /* a member that is not a task id, or a task key of the wrong type */
+} spindle_retry_tally;
+
+/* Runs every dead letter of queue again (at most limit of them, 0: all), oldest first, as
+ * spindle_retry() does, in pipelined pages of 100; a task that fails again meanwhile is not
+ * retried twice. *t (zeroed first) says what became of each. Errors: SPINDLE_ERR_INVALID for
+ * a bad queue name, SPINDLE_ERR_PROTOCOL, SPINDLE_ERR_IO, SPINDLE_ERR_REDIS; *t then counts
+ * what was done before the failure. */
+int spindle_retry_all_dead(spindle_client *c, const char *queue, size_t limit,
+                           spindle_retry_tally *t);
+
 #ifdef __cplusplus
 }
 #endif

@@ -164,6 +164,18 @@ static const spindle_cli_command commands[] = {
      "\n"
      "The table ends with 'next: spindle list ... --cursor C' when more tasks follow. The\n"
      "cursor is a position: tasks that start or end between pages shift it.\n"},
+    {"purge", spindle_cli_cmd_purge, "purge QUEUE [--state pending|scheduled|dead|all] [--yes]",
+     "Delete the pending, scheduled or dead tasks of QUEUE (never running ones).",
+     "Asks on a terminal for the queue name to be typed; without a terminal it refuses\n"
+     "(exit 2) unless --yes. Prints 'purged P pending, S scheduled, D dead'.\n"
+     "\n"
+     "Options:\n"
+     "  --state S   pending, scheduled, dead, or all (default: all)\n"
+     "  --yes       do not ask\n"
+     "\n"
+     "Tasks go in pages of 100, each one atomic step: a task claimed meanwhile is left\n"
+     "alone. A pending or scheduled task ends 'cancelled' (\"purged\") before it is\n"
+     "deleted, so its waiters, unique key, group and dependents hear of it.\n"},
     {"queues", spindle_cli_cmd_queues, "queues [--json]",
      "List the queues of the namespace with their task counts.",
      "Columns: PENDING waiting to run, RUNNING claimed by a worker, SCHEDULED waiting for a\n"

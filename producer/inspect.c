@@ -9,6 +9,7 @@
 #include "spindle/inspect.h"
 #include "store/list_page.h"
 #include "store/ops.h"
+#include "store/purge.h"
 #include "store/retry_dead.h"
 
 /* The most rows one page may ask for: a page is one pipelined round trip. */
@@ -137,5 +138,25 @@ int spindle_retry_all_dead(spindle_client *c, const char *queue, size_t limit,
         rc = spindle_store_retry_dead(&c->store, queue, limit, t);
     if (rc != SPINDLE_OK)
         spindle_error_wrap(&c->err, "retrying the dead letters of queue '%s': ", queue);
+    return rc;
+}
+
+int spindle_purge(spindle_client *c, const char *queue, spindle_list_state st, size_t *deleted,
+                  size_t *stale)
+{
+    *deleted = *stale = 0;
+    if (c->sync)
+        return spindle_sync_refuse(c, "spindle_purge");
+    int rc = spindle_name_check(queue, "queue", &c->err);
+    if (rc != SPINDLE_OK)
+        return rc;
+    if (st != SPINDLE_LIST_PENDING && st != SPINDLE_LIST_SCHEDULED && st != SPINDLE_LIST_DEAD)
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                 "purge of queue '%s': only pending, scheduled and dead tasks can "
+                                 "be purged",
+                                 queue);
+    rc = spindle_store_purge(&c->store, queue, st, deleted, stale);
+    if (rc != SPINDLE_OK)
+        spindle_error_wrap(&c->err, "purging queue '%s': ", queue);
     return rc;
 }

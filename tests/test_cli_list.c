@@ -5,7 +5,8 @@
  * due and failure order; running tasks come from the workers' in-flight lists; and a page of
  * 5 on a queue of 100,000 pending reads only its window (checked in the slow log, which
  * records every command with its arguments when its threshold is 0); retry --all-dead puts
- * the dead letters back on pending in pages, says why some stayed, and honours --limit. */
+ * the dead letters back on pending in pages, says why some stayed, and honours --limit;
+ * purge refuses without a terminal unless --yes, deletes by state and never a running task. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,6 +415,65 @@ static void test_retry_all_dead(void)
     harness_output_free(&o);
 }
 
+/* ---- purge ----------------------------------------------------------------------------- */
+
+/* 150 pending (two pages), 3 scheduled and 2 dead tasks, a stale pending entry whose task
+ * runs, and a running task in a worker's in-flight list: without a terminal and without
+ * --yes nothing is deleted (exit 2); --state dead deletes only the dead; then all deletes
+ * the rest, and the running task, its in-flight entry and its hash are untouched. */
+static void test_purge(void)
+{
+    fill("pg", "pending", 0x500, 150, 0);
+    fill("pg", "scheduled", 0x501, 3, 0);
+    fill("pg", "dead", 0x502, 2, 0);
+    char run[37], key[256], suffix[128], pending[256], inflight[256], task[256];
+    batch_id(run, 0x503, 1);
+    snprintf(suffix, sizeof(suffix), "task:%s", run);
+    harness_key(task, sizeof(task), "pg", suffix);
+    CU_ASSERT_EQUAL(harness_int("HSET %s func slow state running", task), 2);
+    harness_key(inflight, sizeof(inflight), "pg", "inflight:w1");
+    CU_ASSERT_EQUAL(harness_int("RPUSH %s %s", inflight, run), 1);
+    harness_key(pending, sizeof(pending), "pg", "pending");
+    CU_ASSERT_EQUAL(harness_int("LPUSH %s %s", pending, run), 151); /* stale: it runs */
+
+    harness_output o = cli("purge", "pg", NULL); /* stdin is /dev/null: no terminal */
+    CU_ASSERT_EQUAL(o.code, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "--yes"));
+    harness_output_free(&o);
+    CU_ASSERT_EQUAL(harness_int("LLEN %s", pending), 151);
+
+    o = cli("purge", "pg", "--state", "dead", "--yes", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    CU_ASSERT_STRING_EQUAL(o.out, "purged 2 dead\n");
+    harness_output_free(&o);
+    harness_key(key, sizeof(key), "pg", "dead");
+    CU_ASSERT_EQUAL(harness_int("EXISTS %s", key), 0);
+    CU_ASSERT_EQUAL(harness_int("LLEN %s", pending), 151);
+
+    o = cli("purge", "pg", "--yes", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    CU_ASSERT_STRING_EQUAL(o.out, "purged 150 pending, 3 scheduled, 0 dead; removed 1 stale "
+                                  "entries (task gone or in another state, left alone)\n");
+    harness_output_free(&o);
+    CU_ASSERT_EQUAL(harness_int("LLEN %s", pending), 0);
+    harness_key(key, sizeof(key), "pg", "scheduled");
+    CU_ASSERT_EQUAL(harness_int("ZCARD %s", key), 0);
+    char id[37];
+    batch_id(id, 0x500, 149);
+    snprintf(suffix, sizeof(suffix), "task:%s", id);
+    harness_key(key, sizeof(key), "pg", suffix);
+    CU_ASSERT_EQUAL(harness_int("EXISTS %s", key), 0);
+    /* The running task: untouched. */
+    char *st = harness_hget(task, "state", NULL);
+    CU_ASSERT_STRING_EQUAL(st ? st : "", "running");
+    free(st);
+    CU_ASSERT_EQUAL(harness_int("LLEN %s", inflight), 1);
+
+    o = cli("purge", "pg", "--state", "running", "--yes", NULL);
+    CU_ASSERT_EQUAL(o.code, 2);
+    harness_output_free(&o);
+}
+
 int register_cli_list_tests(void)
 {
     static const test_case tests[] = {
@@ -423,8 +483,9 @@ int register_cli_list_tests(void)
         {"list --limit 5 on 100,000 pending reads only its window",
          test_list_big_queue_reads_window},
         {"retry --all-dead: pages, --limit, reasons for those left", test_retry_all_dead},
+        {"purge: refused without a terminal, --yes by state, running left alone", test_purge},
         {NULL, NULL},
     };
-    return add_suite("cli list (inspect, list, retry --all-dead)", suite_init, suite_cleanup,
+    return add_suite("cli list (inspect, list, retry --all-dead, purge)", suite_init, suite_cleanup,
                      tests);
 }

@@ -90,6 +90,18 @@ typedef struct spindle_retry_tally {
 int spindle_retry_all_dead(spindle_client *c, const char *queue, size_t limit,
                            spindle_retry_tally *t);
 
+/* Deletes the tasks of queue in state st (pending, scheduled or dead; running is refused:
+ * SPINDLE_ERR_INVALID), in pages of 100, each one atomic script: only a task still in that
+ * list and in that state is deleted, so a task claimed meanwhile is left alone. A pending or
+ * scheduled task is ended `cancelled` ("purged") first, so that its waiters, unique key,
+ * group and dependents hear of it, then its hash is deleted. Stops once as many entries as
+ * the list held at the start were taken. *deleted counts the tasks deleted, *stale the
+ * entries removed whose task was gone or in another state (left alone). Errors:
+ * SPINDLE_ERR_INVALID, SPINDLE_ERR_REDIS (a key of the wrong type), SPINDLE_ERR_IO,
+ * SPINDLE_ERR_PROTOCOL; the counts then say what was done before. */
+int spindle_purge(spindle_client *c, const char *queue, spindle_list_state st, size_t *deleted,
+                  size_t *stale);
+
 #ifdef __cplusplus
 }
 #endif

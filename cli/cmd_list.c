@@ -47,8 +47,10 @@ static int list_json(const spindle_task_row *rows, size_t n, spindle_list_state 
             arr = NULL;
         }
     json_t *o = arr ? json_pack("{s:o}", "tasks", arr) : NULL;
-    if (o && json_object_set_new(o, "next", next ? json_sprintf("%" PRIu64, next) : json_null()))
+    if (o && json_object_set_new(o, "next", next ? json_sprintf("%" PRIu64, next) : json_null())) {
+        json_decref(o);
         o = NULL;
+    }
     return spindle_cli_print_json(o);
 }
 

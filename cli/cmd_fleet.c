@@ -10,6 +10,7 @@
 #include "cli/table.h"
 #include "common/clock.h"
 #include "spindle/admin.h"
+#include "spindle/inspect.h"
 
 /* Longest error text a `dead` table row shows; the whole text is in --json and in
  * `spindle status ID --verbose`. */
@@ -18,13 +19,49 @@
 /* The largest --limit: far above the 10,000 entries a dead set keeps, so it means "all". */
 #define DEAD_LIMIT_MAX 2147483647L
 
-/* retry ID [--queue Q] */
+/* retry --all-dead QUEUE [--limit N]: prints the outcome counts. */
+static int retry_all_dead(spindle_cli *cli, const char *queue, long limit)
+{
+    int code = spindle_cli_check_name(queue, "queue");
+    if (code == SPINDLE_CLI_CONTINUE)
+        code = spindle_cli_connect(cli);
+    if (code != SPINDLE_CLI_CONTINUE)
+        return code;
+    spindle_retry_tally t;
+    int rc = spindle_retry_all_dead(cli->client, queue, (size_t)limit, &t);
+    size_t left = t.held + t.bad_state + t.gone + t.errors;
+    printf("retried %zu; not retried %zu", t.retried, left);
+    if (left)
+        printf(" (%zu unique key held, %zu state not retryable, %zu expired, %zu bad entries)",
+               t.held, t.bad_state, t.gone, t.errors);
+    printf("\n");
+    return rc == SPINDLE_OK ? SPINDLE_EXIT_OK : spindle_cli_fail(cli, rc);
+}
+
+/* retry ID [--queue Q] | retry --all-dead QUEUE [--limit N] */
 int spindle_cli_cmd_retry(spindle_cli *cli, int argc, char **argv)
 {
     const char *queue = NULL;
-    const spindle_cli_opt opts[] = {{.name = "--queue", .str = &queue}, {.name = NULL}};
+    int all_dead = 0;
+    long limit = 0;
+    const spindle_cli_opt opts[] = {{.name = "--queue", .str = &queue},
+                                    {.name = "--all-dead", .flag = &all_dead},
+                                    {.name = "--limit", .num = &limit, .max = DEAD_LIMIT_MAX},
+                                    {.name = NULL}};
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--all-dead") == 0) {
+            int code = spindle_cli_parse(cli, &argc, argv, opts, 0, 1, 1);
+            if (code != SPINDLE_CLI_CONTINUE)
+                return code;
+            if (queue)
+                return spindle_cli_error(SPINDLE_EXIT_USAGE,
+                                         "retry --all-dead QUEUE: the queue is the argument, "
+                                         "not --queue");
+            return retry_all_dead(cli, argv[0], limit);
+        }
+    const spindle_cli_opt one[] = {{.name = "--queue", .str = &queue}, {.name = NULL}};
     spindle_handle *h = NULL;
-    int code = spindle_cli_parse_task(cli, argc, argv, opts, &queue, &h);
+    int code = spindle_cli_parse_task(cli, argc, argv, one, &queue, &h);
     if (code != SPINDLE_CLI_CONTINUE)
         return code;
     int rc = spindle_retry(cli->client, h);

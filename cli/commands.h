@@ -20,6 +20,9 @@ int spindle_cli_cmd_queues(spindle_cli *cli, int argc, char **argv);
 int spindle_cli_cmd_retry(spindle_cli *cli, int argc, char **argv);
 int spindle_cli_cmd_cancel(spindle_cli *cli, int argc, char **argv);
 int spindle_cli_cmd_dead(spindle_cli *cli, int argc, char **argv);
+int spindle_cli_cmd_inspect(spindle_cli *cli, int argc, char **argv);
+int spindle_cli_cmd_list(spindle_cli *cli, int argc, char **argv);
+int spindle_cli_cmd_purge(spindle_cli *cli, int argc, char **argv);
 int spindle_cli_cmd_workers(spindle_cli *cli, int argc, char **argv);
 
 /* cmd_cron.c */

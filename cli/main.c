@@ -99,10 +99,15 @@ static const spindle_cli_command commands[] = {
      "Exits 0 once the task has ended and every item was printed, and 6 when it has not\n"
      "ended (no --follow, or the timeout ran out): more items may come. Items are JSON as\n"
      "in 'spindle result'; a retried task's items of every attempt are printed.\n"},
-    {"retry", spindle_cli_cmd_retry, "retry ID [--queue Q]",
+    {"retry", spindle_cli_cmd_retry, "retry ID [--queue Q] | retry --all-dead QUEUE [--limit N]",
      "Run a failed, cancelled or scheduled task again now, with a fresh retry budget.",
      "Options:\n"
      "  --queue Q   the queue the task is on (default: look in every queue)\n"
+     "  --all-dead QUEUE\n"
+     "              instead of one task: every dead letter of QUEUE, oldest first (--limit\n"
+     "              N: at most N); prints 'retried N; not retried M' with why (unique key\n"
+     "              held by a task that has not ended, state, expired). Exits 0 unless\n"
+     "              Redis failed\n"
      "\n"
      "Prints nothing. The task goes back on pending (out of the dead letters, or ahead of\n"
      "its scheduled retry) and keeps its attempts count. Exits 3 for an unknown or expired\n"
@@ -128,6 +133,49 @@ static const spindle_cli_command commands[] = {
      "\n"
      "The table shows FAILED_AT in UTC and the start of each error; 'spindle status ID\n"
      "--verbose' shows a whole task. 'spindle retry ID' runs one again.\n"},
+    {"inspect", spindle_cli_cmd_inspect, "inspect ID [--queue Q] [--json]",
+     "Print every field of task ID: args and result as JSON, times with their age.",
+     "One 'field: value' line per field of the task hash (docs/PROTOCOL.md), id, queue and\n"
+     "state first and the error last: args, result, pinfo and dep:* decoded from msgpack to\n"
+     "JSON, times in UTC with their age by Redis's clock ('(4.2s ago)', '(in 3.0s)'), and\n"
+     "how long the task is kept ('expires in').\n"
+     "\n"
+     "Options:\n"
+     "  --queue Q   the queue the task is on (default: look in every queue)\n"
+     "  --json      one JSON object: \"id\", \"queue\", \"now\" (ms), \"expires_in\" (s or\n"
+     "              null) and every field by name: msgpack fields decoded, numbers as\n"
+     "              numbers (times in ms), dep:* as {\"outcome\", \"value\"}\n"
+     "\n"
+     "Exits 3 for an unknown or expired task.\n"},
+    {"list", spindle_cli_cmd_list,
+     "list QUEUE --state pending|scheduled|running|dead [--limit N] [--cursor C] [--json]",
+     "List one page of the tasks of QUEUE in a state; print the command for the next page.",
+     "Order: pending next to run first, scheduled soonest due first, running by worker,\n"
+     "dead latest failure first. Only the page's window is read, so a page costs the same\n"
+     "on a queue of any size.\n"
+     "\n"
+     "Options:\n"
+     "  --state S    pending, scheduled, running or dead (required)\n"
+     "  --limit N    tasks per page, 1-1000 (default 20)\n"
+     "  --cursor C   start at the page a previous list printed (default: the first)\n"
+     "  --json       {\"tasks\": [{\"id\", \"func\", \"state\", \"enqueued_at\",\n"
+     "               \"started_at\", \"attempts\", \"error\", and \"due_at\", \"failed_at\"\n"
+     "               or \"worker\" by state}], \"next\": cursor text or null at the end}\n"
+     "\n"
+     "The table ends with 'next: spindle list ... --cursor C' when more tasks follow. The\n"
+     "cursor is a position: tasks that start or end between pages shift it.\n"},
+    {"purge", spindle_cli_cmd_purge, "purge QUEUE [--state pending|scheduled|dead|all] [--yes]",
+     "Delete the pending, scheduled or dead tasks of QUEUE (never running ones).",
+     "Asks on a terminal for the queue name to be typed; without a terminal it refuses\n"
+     "(exit 2) unless --yes. Prints 'purged P pending, S scheduled, D dead'.\n"
+     "\n"
+     "Options:\n"
+     "  --state S   pending, scheduled, dead, or all (default: all)\n"
+     "  --yes       do not ask\n"
+     "\n"
+     "Tasks go in pages of 100, each one atomic step: a task claimed meanwhile is left\n"
+     "alone. A pending or scheduled task ends 'cancelled' (\"purged\") before it is\n"
+     "deleted, so its waiters, unique key, group and dependents hear of it.\n"},
     {"queues", spindle_cli_cmd_queues, "queues [--json]",
      "List the queues of the namespace with their task counts.",
      "Columns: PENDING waiting to run, RUNNING claimed by a worker, SCHEDULED waiting for a\n"

@@ -411,6 +411,7 @@ extern const char spindle_lua_group_purge[];
 extern const char spindle_lua_enqueue_deps[];
 extern const char spindle_lua_serial[];
 extern const char spindle_lua_lease[];
+extern const char spindle_lua_purge[];
 
 static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_ENQUEUE] = enqueue_lua,
@@ -435,6 +436,7 @@ static const char *const sources[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_ENQUEUE_DEPS] = spindle_lua_enqueue_deps,
     [SPINDLE_SCRIPT_SERIAL] = spindle_lua_serial,
     [SPINDLE_SCRIPT_LEASE] = spindle_lua_lease,
+    [SPINDLE_SCRIPT_PURGE] = spindle_lua_purge,
 };
 
 static const char *const names[SPINDLE_SCRIPT_COUNT] = {
@@ -460,6 +462,7 @@ static const char *const names[SPINDLE_SCRIPT_COUNT] = {
     [SPINDLE_SCRIPT_ENQUEUE_DEPS] = "enqueue_deps",
     [SPINDLE_SCRIPT_SERIAL] = "single_file",
     [SPINDLE_SCRIPT_LEASE] = "lease",
+    [SPINDLE_SCRIPT_PURGE] = "purge",
 };
 
 const char *spindle_script_source(enum spindle_script id)

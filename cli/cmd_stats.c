@@ -12,9 +12,8 @@
 
 static int print_table(const spindle_queue_throughput *list, size_t n)
 {
-    static const char *const headers[] = {"QUEUE",   "OK_1M",   "FAILED_1M",
-                                          "OK_1H",   "FAILED_1H", "OK_1D",
-                                          "FAILED_1D"};
+    static const char *const headers[] = {"QUEUE",     "OK_1M", "FAILED_1M", "OK_1H",
+                                          "FAILED_1H", "OK_1D", "FAILED_1D"};
     spindle_cli_table *t = spindle_cli_table_new(7, headers, "lrrrrrr");
     for (size_t i = 0; t && i < n; i++) {
         char num[6][24];

@@ -109,8 +109,8 @@ static void draw(spindle_cli *cli, const spindle_watch_snapshot *s, const char *
     erase();
     attr(PAIR_HEAD, 1);
     attron(A_REVERSE);
-    mvprintw(0, 0, "spindle watch  namespace %s  every %.1fs  (q quits)", cli->ns ? cli->ns : "spindle",
-             ms / 1000.0);
+    mvprintw(0, 0, "spindle watch  namespace %s  every %.1fs  (q quits)",
+             cli->ns ? cli->ns : "spindle", ms / 1000.0);
     attroff(A_REVERSE);
     attr(PAIR_HEAD, 0);
     int y = draw_queues(s, 2);

@@ -11,7 +11,7 @@
 #include "spindle/progress.h"
 
 typedef struct spindle_watch_snapshot {
-    spindle_queue_stat *queues; /* depths, sorted by name (filtered by the --queues list) */
+    spindle_queue_stat *queues;      /* depths, sorted by name (filtered by the --queues list) */
     spindle_queue_throughput *rates; /* rates[i] is the throughput of queues[i] */
     size_t nqueues;
     spindle_worker_info *workers;

@@ -27,12 +27,15 @@
  * another type is skipped, never aborting a script that has already written. */
 #define SPINDLE_LUA_STATS                                                                          \
     "local function stats_add(base, now, ok, fail)\n"                                              \
-    "  local keys = {{base .. 'stats:m:' .. string.format('%d', math.floor(now / 60000)), 7200},\n" \
-    "    {base .. 'stats:h:' .. string.format('%d', math.floor(now / 3600000)), 93600}}\n"        \
+    "  local m = string.format('%d', math.floor(now / 60000))\n"                                   \
+    "  local h = string.format('%d', math.floor(now / 3600000))\n"                                 \
+    "  local keys = {{base .. 'stats:m:' .. m, 7200}, {base .. 'stats:h:' .. h, 93600}}\n"         \
     "  for _, b in ipairs(keys) do\n"                                                              \
     "    local fresh = false\n"                                                                    \
     "    if ok > 0 then fresh = redis.pcall('HINCRBY', b[1], 'ok', ok) == ok end\n"                \
-    "    if fail > 0 and redis.pcall('HINCRBY', b[1], 'fail', fail) == fail then fresh = true end\n"\
+    "    if fail > 0 and redis.pcall('HINCRBY', b[1], 'fail', fail) == fail then\n"                \
+    "      fresh = true\n"                                                                         \
+    "    end\n"                                                                                    \
     "    if fresh then redis.pcall('EXPIRE', b[1], b[2]) end\n"                                    \
     "  end\n"                                                                                      \
     "end\n"

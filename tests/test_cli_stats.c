@@ -3,9 +3,9 @@
  * good (one of them after a retry, which is not counted), every window reads 4 ok and 2
  * failed, in the table and in JSON; a queue never used reads zeros; the buckets carry their
  * TTLs (2 h per minute, 26 h per hour); a bucket overwritten with another type is reported
- * with its key (exit 1), not summed. watch: refused (exit 2) when stdout is not a terminal; under tmux (a private
- * server on a socket in the run's temp dir, killed by that socket) it draws the queue with
- * its counts, the worker line and the progress bar of a running task, and q ends it with
+ * with its key (exit 1), not summed. watch: refused (exit 2) when stdout is not a terminal; under
+ * tmux (a private server on a socket in the run's temp dir, killed by that socket) it draws the
+ * queue with its counts, the worker line and the progress bar of a running task, and q ends it with
  * exit 0. */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -64,8 +64,8 @@ static harness_output cli(const char *first, ...)
 static void run_task(const char *opt1, const char *opt2, const char *func, const char *arg,
                      int want_code)
 {
-    harness_output o = opt1 ? cli("enqueue", opt1, opt2, func, arg, NULL)
-                            : cli("enqueue", func, arg, NULL);
+    harness_output o =
+        opt1 ? cli("enqueue", opt1, opt2, func, arg, NULL) : cli("enqueue", func, arg, NULL);
     CU_ASSERT_EQUAL_FATAL(o.code, 0);
     char id[SPINDLE_ID_LEN + 1];
     snprintf(id, sizeof(id), "%s", o.out);
@@ -135,7 +135,8 @@ static void test_stats_counts(void)
         CU_ASSERT_EQUAL(jint(def, windows[i], "ok"), 4);
         CU_ASSERT_EQUAL(jint(def, windows[i], "failed"), 2);
         CU_ASSERT_EQUAL(jint(never, windows[i], "ok"), 0);
-        CU_ASSERT_TRUE(json_is_integer(json_object_get(json_object_get(never, windows[i]), "failed")));
+        CU_ASSERT_TRUE(
+            json_is_integer(json_object_get(json_object_get(never, windows[i]), "failed")));
     }
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(never, "queue")), "never-used");
     json_decref(arr);
@@ -243,9 +244,9 @@ static void test_watch_under_tmux(void)
              "TERM=xterm '%s' --redis '%s' --namespace '%s' watch --interval 0.2; "
              "echo $? > '%s'",
              bin, harness_url(), harness_ns(), rc_file);
-    CU_ASSERT_EQUAL_FATAL(
-        tmux(sock, NULL, "-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "40", cmd, NULL),
-        0);
+    CU_ASSERT_EQUAL_FATAL(tmux(sock, NULL, "-f", "/dev/null", "new-session", "-d", "-x", "160",
+                               "-y", "40", cmd, NULL),
+                          0);
 
     char *screen = NULL;
     int seen = 0;
@@ -255,8 +256,8 @@ static void test_watch_under_tmux(void)
         screen = NULL;
         if (tmux(sock, &screen, "capture-pane", "-p", NULL) != 0)
             continue;
-        seen = strstr(screen, "WORKERS 1") && strstr(screen, "sleeping") &&
-               strstr(screen, "default ");
+        seen =
+            strstr(screen, "WORKERS 1") && strstr(screen, "sleeping") && strstr(screen, "default ");
     }
     CU_ASSERT_TRUE(seen);
     if (!seen)

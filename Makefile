@@ -26,7 +26,7 @@ CHAOS_N ?= 20000
 
 # Debian packages: build and test dependencies.
 DEPS_PKGS := build-essential pkg-config libhiredis-dev libmsgpack-dev uuid-dev libcunit1-dev \
-	libjansson-dev redis-server redis-tools clang libclang-rt-14-dev valgrind
+	libjansson-dev libncurses-dev tmux redis-server redis-tools clang libclang-rt-14-dev valgrind
 
 PKGS := hiredis msgpack uuid
 SPINDLE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -MMD -MP \
@@ -35,6 +35,8 @@ LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lmsgpac
 	-ldl -lpthread
 # Only the CLI speaks JSON.
 JSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+# Only the CLI draws on a terminal (`spindle watch`).
+CURSES_LIBS := $(shell pkg-config --libs ncurses 2>/dev/null || echo -lncurses)
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/sanitize
@@ -102,7 +104,7 @@ $(WORKER_BIN): $(WORKER_OBJ) $(OBJ)/cli/argtype.o $(SHARED)
 
 $(CLI_BIN): $(CLI_OBJ) $(SHARED)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS) $(JSON_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS) $(JSON_LIBS) $(CURSES_LIBS)
 
 $(PRODUCER_BIN): $(OBJ)/examples/producer.o $(SHARED)
 	@mkdir -p $(dir $@)
@@ -134,7 +136,7 @@ $(CHAOS_TASKS_SO): $(OBJ)/tests/chaos/tasks.o
 
 $(TEST_BIN): $(TEST_OBJ) $(CLI_HELPER_OBJ) $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(CLI_HELPER_OBJ) $(STATIC) $(LIBS) $(JSON_LIBS) -lcunit
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(CLI_HELPER_OBJ) $(STATIC) $(LIBS) $(JSON_LIBS) $(CURSES_LIBS) -lcunit
 
 deps:
 	@missing=""; for p in $(DEPS_PKGS); do \

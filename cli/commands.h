@@ -16,6 +16,12 @@ int spindle_cli_cmd_items(spindle_cli *cli, int argc, char **argv);
 /* cmd_queues.c */
 int spindle_cli_cmd_queues(spindle_cli *cli, int argc, char **argv);
 
+/* cmd_stats.c */
+int spindle_cli_cmd_stats(spindle_cli *cli, int argc, char **argv);
+
+/* cmd_watch.c */
+int spindle_cli_cmd_watch(spindle_cli *cli, int argc, char **argv);
+
 /* cmd_fleet.c */
 int spindle_cli_cmd_retry(spindle_cli *cli, int argc, char **argv);
 int spindle_cli_cmd_cancel(spindle_cli *cli, int argc, char **argv);

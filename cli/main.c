@@ -184,6 +184,29 @@ static const spindle_cli_command commands[] = {
      "Options:\n"
      "  --json   one JSON array of {\"queue\", \"pending\", \"running\", \"scheduled\",\n"
      "           \"dead\"} objects\n"},
+    {"stats", spindle_cli_cmd_stats, "stats [QUEUE...] [--json]",
+     "Count the tasks of each queue that succeeded and failed over the last minute, hour, day.",
+     "With no QUEUE, every queue of the namespace. Failed means failed for good (dead\n"
+     "letter); a failed attempt that is retried is not counted. Each window counts whole\n"
+     "clock minutes (hours for the day) plus the current one, so it may reach up to 2\n"
+     "minutes, 61 minutes, 25 hours back. The counts are kept in Redis by the workers.\n"
+     "\n"
+     "Options:\n"
+     "  --json   one JSON array of {\"queue\", \"minute\": {\"ok\", \"failed\"}, \"hour\": {...},\n"
+     "           \"day\": {...}} objects\n"},
+    {"watch", spindle_cli_cmd_watch, "watch [--interval SECONDS] [--queues Q1,Q2,...]",
+     "Show queues, throughput, workers and running tasks live, like top; q quits.",
+     "Redraws in place every --interval seconds (default 1, fractions allowed) until q or\n"
+     "Ctrl-C. Shows each queue's PENDING, SCHEDULED, RUNNING and DEAD counts and the tasks\n"
+     "that succeeded and failed over the last minute and hour ('spindle stats'), then each\n"
+     "live worker (host, pid, current task and for how long, processed/failed, uptime)\n"
+     "with a progress bar for a running task that reports progress.\n"
+     "\n"
+     "Options:\n"
+     "  --interval SECONDS   time between redraws, 0.1-3600 (default 1)\n"
+     "  --queues Q1,Q2       only these queues (default: every queue)\n"
+     "\n"
+     "Needs a terminal on stdout (exits 2 otherwise); no colours when NO_COLOR is set.\n"},
     {"workers", spindle_cli_cmd_workers, "workers [--json]",
      "List the live workers of the namespace (those whose heartbeat has not expired).",
      "Columns: ID (HOST:PID:RANDOM), POOL (process or thread), PID, QUEUES in priority\n"

@@ -71,6 +71,16 @@ size_t spindle_key_dead(char *buf, const char *ns, const char *queue)
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:dead", ns, queue));
 }
 
+size_t spindle_key_stats_minute(char *buf, const char *ns, const char *queue, long long minute)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:stats:m:%lld", ns, queue, minute));
+}
+
+size_t spindle_key_stats_hour(char *buf, const char *ns, const char *queue, long long hour)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:stats:h:%lld", ns, queue, hour));
+}
+
 size_t spindle_key_unique(char *buf, const char *ns, const char *queue, const char *key)
 {
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:unique:%s", ns, queue, key));

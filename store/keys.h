@@ -36,6 +36,11 @@ size_t spindle_key_limits(char *buf, const char *ns, const char *queue);
 size_t spindle_key_bucket(char *buf, const char *ns, const char *queue, const char *field);
 /* The lease of a single-file queue: the id of the one task of it that may run. */
 size_t spindle_key_lease(char *buf, const char *ns, const char *queue);
+/* A throughput bucket of a queue (docs/PROTOCOL.md, "Throughput stats"): per minute
+ * "NS:{Q}:stats:m:MINUTE" (MINUTE = ms since the epoch / 60000), per hour
+ * "NS:{Q}:stats:h:HOUR" (HOUR = ms / 3600000). */
+size_t spindle_key_stats_minute(char *buf, const char *ns, const char *queue, long long minute);
+size_t spindle_key_stats_hour(char *buf, const char *ns, const char *queue, long long hour);
 /* A worker's heartbeat hash, "NS:worker:ID". */
 size_t spindle_key_worker(char *buf, const char *ns, const char *worker);
 /* The set of worker ids that have registered, "NS:workers". */

@@ -19,6 +19,27 @@
     "  if redis.pcall('GET', uk) == id then redis.call('DEL', uk) end\n"                           \
     "end\n"
 
+/* stats_add() counts ok tasks that succeeded and fail that failed for good in the queue's
+ * throughput buckets (docs/PROTOCOL.md, "Throughput stats"): one hash per minute (kept 2 h)
+ * and one per hour (kept 26 h), so memory per queue stays bounded. Called once per settle
+ * call, not per task. The EXPIRE is sent only when a field was created (HINCRBY answered the
+ * increment itself), i.e. at most twice per bucket. pcall: a bucket overwritten by hand with
+ * another type is skipped, never aborting a script that has already written. */
+#define SPINDLE_LUA_STATS                                                                          \
+    "local function stats_add(base, now, ok, fail)\n"                                              \
+    "  local m = string.format('%d', math.floor(now / 60000))\n"                                   \
+    "  local h = string.format('%d', math.floor(now / 3600000))\n"                                 \
+    "  local keys = {{base .. 'stats:m:' .. m, 7200}, {base .. 'stats:h:' .. h, 93600}}\n"         \
+    "  for _, b in ipairs(keys) do\n"                                                              \
+    "    local fresh = false\n"                                                                    \
+    "    if ok > 0 then fresh = redis.pcall('HINCRBY', b[1], 'ok', ok) == ok end\n"                \
+    "    if fail > 0 and redis.pcall('HINCRBY', b[1], 'fail', fail) == fail then\n"                \
+    "      fresh = true\n"                                                                         \
+    "    end\n"                                                                                    \
+    "    if fresh then redis.pcall('EXPIRE', b[1], b[2]) end\n"                                    \
+    "  end\n"                                                                                      \
+    "end\n"
+
 /* Shared by the scripts that end or reschedule tasks (settle, recover, cancel, and claim for
  * expired tasks). Limits are the protocol's: see docs/PROTOCOL.md, "Retries and dead
  * letters". */
@@ -120,6 +141,6 @@
              * known to be a hash. */                                                              \
     "local function cancel_asked(k)\n"                                                             \
     "  return redis.call('HEXISTS', k, 'cancel') == 1\n"                                           \
-    "end\n"
+    "end\n" SPINDLE_LUA_STATS
 
 #endif

@@ -61,6 +61,7 @@ int register_rate_limit_tests(void);
 int register_group_tests(void);
 int register_cli_tests(void);
 int register_cli_list_tests(void);
+int register_cli_stats_tests(void);
 int register_single_file_tests(void);
 
 #endif

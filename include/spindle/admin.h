@@ -39,6 +39,30 @@ int spindle_queue_list(spindle_client *c, spindle_queue_stat **out, size_t *n);
 /* Frees a list returned by spindle_queue_list(). NULL is a no-op. */
 void spindle_queue_list_free(spindle_queue_stat *list);
 
+/* ---- Throughput ------------------------------------------------------------------------ */
+
+/* Tasks of one queue that ended, over the last minute, hour and day ([0], [1], [2]), as the
+ * settle step counts them in Redis (docs/PROTOCOL.md, "Throughput stats"). Each window is
+ * counted in whole clock minutes (hours for the day) plus the current one, so it may reach a
+ * little further back than its name: up to 2 minutes, 61 minutes, 25 hours. */
+typedef struct spindle_queue_throughput {
+    char name[129];      /* the queue name */
+    long long ok[3];     /* tasks that succeeded */
+    long long failed[3]; /* tasks that failed for good (retries are not counted) */
+} spindle_queue_throughput;
+
+/* Reads the throughput of the nq queues named (nq 0: every queue of NS:queues, sorted by
+ * name); a queue never used reads as zeros. On success *out holds *n entries (NULL when there
+ * are none), freed with spindle_queue_throughput_free(). On failure *out is NULL and *n 0:
+ * SPINDLE_ERR_INVALID for a bad queue name, SPINDLE_ERR_PROTOCOL if a counter was overwritten
+ * with something else, SPINDLE_ERR_IO, SPINDLE_ERR_REDIS, SPINDLE_ERR_NOMEM. Two round trips
+ * plus one per queue. */
+int spindle_queue_throughput_list(spindle_client *c, const char *const *queues, size_t nq,
+                                  spindle_queue_throughput **out, size_t *n);
+
+/* Frees a list returned by spindle_queue_throughput_list(). NULL is a no-op. */
+void spindle_queue_throughput_free(spindle_queue_throughput *list);
+
 /* ---- Dead letters ----------------------------------------------------------------------- */
 
 /* A task that failed for good (its retries used up, or its worker lost too often). A dead

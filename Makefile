@@ -26,14 +26,16 @@ CHAOS_N ?= 20000
 
 # Debian packages: build and test dependencies.
 DEPS_PKGS := build-essential pkg-config libhiredis-dev libmsgpack-dev uuid-dev libcunit1-dev \
-	libjansson-dev redis-server redis-tools clang libclang-rt-14-dev valgrind
+	libjansson-dev libmicrohttpd-dev redis-server redis-tools clang libclang-rt-14-dev valgrind
 
-PKGS := hiredis msgpack uuid
+# jansson: the worker's JSON log lines and the CLI; libmicrohttpd: the worker's metrics endpoint.
+PKGS := hiredis msgpack uuid jansson libmicrohttpd
 SPINDLE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -MMD -MP \
-	-Iinclude -I. $(shell pkg-config --cflags $(PKGS) jansson 2>/dev/null)
-LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lmsgpackc -luuid) \
+	-Iinclude -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || \
+	echo -lhiredis -lmsgpackc -luuid -ljansson -lmicrohttpd) \
 	-ldl -lpthread
-# Only the CLI speaks JSON.
+# The CLI links jansson itself too (its JSON output).
 JSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 ifeq ($(SANITIZE),1)

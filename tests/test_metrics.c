@@ -300,6 +300,25 @@ static void test_bad_address(void)
     }
 }
 
+/* An address already listened on: a runtime failure at start (exit 1), saying which. */
+static void test_address_in_use(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    CU_ASSERT_FATAL(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+                    listen(fd, 1) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+    char addr[32];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", ntohs(a.sin_port));
+    harness_output out;
+    CU_ASSERT_EQUAL(run_worker(addr, &out), 0);
+    close(fd);
+    CU_ASSERT_EQUAL(out.code, 1);
+    CU_ASSERT(strstr(out.err, "metrics: cannot serve on") != NULL);
+    CU_ASSERT(strstr(out.err, addr) != NULL);
+    harness_output_free(&out);
+}
+
 /* The pure parts: the address parser and the bounded table. */
 static void test_parse_and_table(void)
 {
@@ -417,6 +436,7 @@ int register_metrics_tests(void)
         {"no depth gauges while another worker holds the sampler lock",
          test_sampler_held_elsewhere},
         {"a bad --metrics-addr is a usage error (exit 2)", test_bad_address},
+        {"an address in use: exit 1 at start", test_address_in_use},
         {"--log-format json: one object per line with task fields", test_json_logs},
         {NULL, NULL},
     };

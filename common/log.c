@@ -95,7 +95,7 @@ static void emit_json(int level, const char *task_id, const spindle_log_fields *
     if (m == NULL) {
         char safe[2048];
         size_t i = 0;
-        for (; msg[i] && i < sizeof(safe) - 1; i++)
+        for (; i < sizeof(safe) - 1 && msg[i]; i++)
             safe[i] = (unsigned char)msg[i] < 0x80 ? msg[i] : '?';
         safe[i] = '\0';
         m = json_string(safe);

@@ -26,14 +26,18 @@ CHAOS_N ?= 20000
 
 # Debian packages: build and test dependencies.
 DEPS_PKGS := build-essential pkg-config libhiredis-dev libmsgpack-dev uuid-dev libcunit1-dev \
-	libjansson-dev libncurses-dev tmux redis-server redis-tools clang libclang-rt-14-dev valgrind
+	libjansson-dev libncurses-dev tmux libmicrohttpd-dev redis-server redis-tools clang \
+	libclang-rt-14-dev valgrind
 
-PKGS := hiredis msgpack uuid
+# jansson: the worker's JSON log lines and the CLI. libmicrohttpd (the worker's metrics
+# endpoint) is compiled against but loaded only when served (worker/mhd.h): not linked.
+PKGS := hiredis msgpack uuid jansson
 SPINDLE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -MMD -MP \
-	-Iinclude -I. $(shell pkg-config --cflags $(PKGS) jansson 2>/dev/null)
-LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lhiredis -lmsgpackc -luuid) \
+	-Iinclude -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || \
+	echo -lhiredis -lmsgpackc -luuid -ljansson) \
 	-ldl -lpthread
-# Only the CLI speaks JSON.
+# The CLI links jansson itself too (its JSON output).
 JSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 # Only the CLI draws on a terminal (`spindle watch`).
 CURSES_LIBS := $(shell pkg-config --libs ncurses 2>/dev/null || echo -lncurses)

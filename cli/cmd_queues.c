@@ -1,7 +1,9 @@
 /* `spindle queues`: the queues of the namespace with their counts (pending, running,
- * scheduled for a retry, dead letters), as a table for people or as JSON for scripts. The
- * reads are spindle_queue_list() (admin.h). */
+ * scheduled for a retry, dead letters, and the tasks that failed for good in the last hour),
+ * as a table for people or as JSON for scripts. The reads are spindle_queue_list() and
+ * spindle_queue_throughput_list() (admin.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
@@ -9,17 +11,19 @@
 #include "cli/table.h"
 #include "spindle/admin.h"
 
-static int print_table(const spindle_queue_stat *list, size_t n)
+static int print_table(const spindle_queue_stat *list, const spindle_queue_throughput *tp, size_t n)
 {
-    static const char *const headers[] = {"QUEUE", "PENDING", "RUNNING", "SCHEDULED", "DEAD"};
-    spindle_cli_table *t = spindle_cli_table_new(5, headers, "lrrrr");
+    static const char *const headers[] = {"QUEUE",     "PENDING", "RUNNING",
+                                          "SCHEDULED", "DEAD",    "FAILED_1H"};
+    spindle_cli_table *t = spindle_cli_table_new(6, headers, "lrrrrr");
     for (size_t i = 0; t && i < n; i++) {
-        char num[4][24];
+        char num[5][24];
         snprintf(num[0], sizeof(num[0]), "%lld", list[i].pending);
         snprintf(num[1], sizeof(num[1]), "%lld", list[i].running);
         snprintf(num[2], sizeof(num[2]), "%lld", list[i].scheduled);
         snprintf(num[3], sizeof(num[3]), "%lld", list[i].dead);
-        const char *const row[] = {list[i].name, num[0], num[1], num[2], num[3]};
+        snprintf(num[4], sizeof(num[4]), "%lld", tp[i].failed[1]);
+        const char *const row[] = {list[i].name, num[0], num[1], num[2], num[3], num[4]};
         spindle_cli_table_add(t, row);
     }
     int code = spindle_cli_table_print(t);
@@ -27,9 +31,9 @@ static int print_table(const spindle_queue_stat *list, size_t n)
     return code;
 }
 
-/* {"queue": NAME, "pending": N, "running": N, "scheduled": N, "dead": N}, or NULL if out of
- * memory. */
-static json_t *queue_json(const spindle_queue_stat *q)
+/* {"queue": NAME, "pending": N, "running": N, "scheduled": N, "dead": N, "failed_1h": N}, or
+ * NULL if out of memory. */
+static json_t *queue_json(const spindle_queue_stat *q, const spindle_queue_throughput *tp)
 {
     json_t *obj = json_object();
     if (obj == NULL ||
@@ -37,18 +41,19 @@ static json_t *queue_json(const spindle_queue_stat *q)
         json_object_set_new(obj, "pending", json_integer(q->pending)) != 0 ||
         json_object_set_new(obj, "running", json_integer(q->running)) != 0 ||
         json_object_set_new(obj, "scheduled", json_integer(q->scheduled)) != 0 ||
-        json_object_set_new(obj, "dead", json_integer(q->dead)) != 0) {
+        json_object_set_new(obj, "dead", json_integer(q->dead)) != 0 ||
+        json_object_set_new(obj, "failed_1h", json_integer(tp->failed[1])) != 0) {
         json_decref(obj);
         return NULL;
     }
     return obj;
 }
 
-static int print_json(const spindle_queue_stat *list, size_t n)
+static int print_json(const spindle_queue_stat *list, const spindle_queue_throughput *tp, size_t n)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
-        if (json_array_append_new(arr, queue_json(&list[i])) != 0) {
+        if (json_array_append_new(arr, queue_json(&list[i], &tp[i])) != 0) {
             json_decref(arr);
             arr = NULL;
         }
@@ -68,7 +73,24 @@ int spindle_cli_cmd_queues(spindle_cli *cli, int argc, char **argv)
     int rc = spindle_queue_list(cli->client, &list, &n);
     if (rc != SPINDLE_OK)
         return spindle_cli_fail(cli, rc);
-    code = json ? print_json(list, n) : print_table(list, n);
+    /* The failures of the last hour, from the same queues in the same order. */
+    const char **names = malloc((n ? n : 1) * sizeof(*names));
+    spindle_queue_throughput *tp = NULL;
+    size_t ntp = 0;
+    for (size_t i = 0; names && i < n; i++)
+        names[i] = list[i].name;
+    if (names && n > 0)
+        rc = spindle_queue_throughput_list(cli->client, names, n, &tp, &ntp);
+    if (names == NULL || (rc == SPINDLE_OK && ntp != n))
+        code = spindle_cli_error(SPINDLE_EXIT_ERROR, "queues: %s",
+                                 names ? "the throughput read did not match the queues"
+                                       : "out of memory");
+    else
+        code = rc != SPINDLE_OK ? spindle_cli_fail(cli, rc)
+               : json           ? print_json(list, tp, n)
+                                : print_table(list, tp, n);
+    free(names);
+    spindle_queue_throughput_free(tp);
     spindle_queue_list_free(list);
     return code;
 }

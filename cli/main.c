@@ -179,11 +179,12 @@ static const spindle_cli_command commands[] = {
     {"queues", spindle_cli_cmd_queues, "queues [--json]",
      "List the queues of the namespace with their task counts.",
      "Columns: PENDING waiting to run, RUNNING claimed by a worker, SCHEDULED waiting for a\n"
-     "retry, DEAD failed for good (see 'spindle dead').\n"
+     "retry, a delayed start or a rate-limit token, DEAD failed for good (see 'spindle dead'),\n"
+     "FAILED_1H tasks that failed for good in the last hour (see 'spindle stats').\n"
      "\n"
      "Options:\n"
      "  --json   one JSON array of {\"queue\", \"pending\", \"running\", \"scheduled\",\n"
-     "           \"dead\"} objects\n"},
+     "           \"dead\", \"failed_1h\"} objects\n"},
     {"stats", spindle_cli_cmd_stats, "stats [QUEUE...] [--json]",
      "Count the tasks of each queue that succeeded and failed over the last minute, hour, day.",
      "With no QUEUE, every queue of the namespace. Failed means failed for good (dead\n"

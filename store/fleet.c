@@ -74,6 +74,34 @@ int spindle_store_sweep_lock(spindle_store *s, const char *owner, long ms, int *
     return SPINDLE_OK;
 }
 
+int spindle_store_sampler_lock(spindle_store *s, const char *owner, long ms, int *got)
+{
+    char key[SPINDLE_KEY_MAX];
+    spindle_key_sampler_lock(key, s->ns);
+    const char *what = "taking the metrics sampler lock";
+    *got = 0;
+    redisReply *r = spindle_store_callf(s, what, "SET %s %s NX PX %ld", key, owner, ms);
+    if (r == NULL)
+        return s->err->code;
+    *got = r->type == REDIS_REPLY_STATUS;
+    freeReplyObject(r);
+    if (*got)
+        return SPINDLE_OK;
+    r = spindle_store_callf(s, what, "GET %s", key);
+    if (r == NULL)
+        return s->err->code;
+    int mine = r->type == REDIS_REPLY_STRING && strcmp(r->str, owner) == 0;
+    freeReplyObject(r);
+    if (!mine)
+        return SPINDLE_OK;
+    r = spindle_store_callf(s, what, "PEXPIRE %s %ld", key, ms);
+    if (r == NULL)
+        return s->err->code;
+    *got = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+    freeReplyObject(r);
+    return SPINDLE_OK;
+}
+
 /* Reads the replies of n pipelined commands into out[] (caller frees each). */
 static int read_all(spindle_store *s, const char *what, redisReply **out, size_t n)
 {

@@ -116,6 +116,11 @@ size_t spindle_key_sweep_lock(char *buf, const char *ns)
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:sweeper", ns));
 }
 
+size_t spindle_key_sampler_lock(char *buf, const char *ns)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:sampler", ns));
+}
+
 size_t spindle_key_audit_cursor(char *buf, const char *ns)
 {
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:audit", ns));

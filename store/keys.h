@@ -47,6 +47,8 @@ size_t spindle_key_worker(char *buf, const char *ns, const char *worker);
 size_t spindle_key_all_workers(char *buf, const char *ns);
 /* The fleet-wide sweep lock and the consistency audit's SCAN cursor. */
 size_t spindle_key_sweep_lock(char *buf, const char *ns);
+/* The metrics sampler lock: the worker holding it samples queue depths for the fleet. */
+size_t spindle_key_sampler_lock(char *buf, const char *ns);
 size_t spindle_key_audit_cursor(char *buf, const char *ns);
 /* The SCAN pattern matching every task hash of the namespace. */
 size_t spindle_key_task_pattern(char *buf, const char *ns);

@@ -139,6 +139,11 @@ int spindle_store_worker_remove(spindle_store *s, const char *worker);
 /* Takes the fleet-wide sweep lock for ms if nobody holds it: *got is 1 if this call took it.
  * The lock is never released; it expires, so the fleet sweeps at most once per ms. */
 int spindle_store_sweep_lock(spindle_store *s, const char *owner, long ms, int *got);
+/* Takes the metrics sampler lock (NS:sampler) for ms if nobody holds it, or extends it if
+ * owner holds it: *got is 1 if owner holds it now. SET NX PX, then (not got) GET and PEXPIRE:
+ * the lock is renewed well before it expires (every ms/3), so it cannot expire between the
+ * two. One or three round trips. */
+int spindle_store_sampler_lock(spindle_store *s, const char *owner, long ms, int *got);
 /* Finds every (queue, worker) whose worker has no heartbeat and recovers it with
  * spindle_store_recover(lost = 1); prunes such workers from NS:workers. Adds to the counts.
  * alive[0..nalive): ids the caller knows are alive (its own slots, beaten for just now),

@@ -493,13 +493,16 @@ static void test_queues_columns(void)
     CU_ASSERT_EQUAL(o.code, 0);
     char line[512], *words[8];
     CU_ASSERT_PTR_NOT_NULL_FATAL(line_starting(o.out, "QUEUE ", line, sizeof(line)));
-    CU_ASSERT_EQUAL(split_words(line, words, 8), 5);
+    CU_ASSERT_EQUAL(split_words(line, words, 8), 6);
     CU_ASSERT_STRING_EQUAL(words[3], "SCHEDULED");
     CU_ASSERT_STRING_EQUAL(words[4], "DEAD");
-    /* Two tasks of this suite failed for good on default (one of them twice). */
+    CU_ASSERT_STRING_EQUAL(words[5], "FAILED_1H");
+    /* Two tasks of this suite failed for good on default (one of them twice): both are dead
+     * letters, and every failure for good counts in the last hour. */
     CU_ASSERT_PTR_NOT_NULL_FATAL(line_starting(o.out, "default ", line, sizeof(line)));
-    CU_ASSERT_EQUAL_FATAL(split_words(line, words, 8), 5);
+    CU_ASSERT_EQUAL_FATAL(split_words(line, words, 8), 6);
     CU_ASSERT_STRING_EQUAL(words[4], "2");
+    CU_ASSERT_TRUE(atoi(words[5]) >= 2);
     harness_output_free(&o);
 
     o = cli("queues", "--json", NULL);
@@ -515,6 +518,7 @@ static void test_queues_columns(void)
     CU_ASSERT_PTR_NOT_NULL(def);
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(def, "dead")), 2);
     CU_ASSERT_TRUE(json_is_integer(json_object_get(def, "scheduled")));
+    CU_ASSERT_TRUE(json_integer_value(json_object_get(def, "failed_1h")) >= 2);
     json_decref(arr);
     harness_output_free(&o);
 }

@@ -104,6 +104,8 @@ int spindle_batcher_new(const spindle_batch_env *env, spindle_batcher **out)
 /* Forgets the first k items of list l (their args freed). */
 static void list_drop(batch_list *l, size_t k)
 {
+    if (k == 0)
+        return; /* items may still be NULL: memmove from NULL + 0 is undefined */
     for (size_t i = 0; i < k; i++)
         free(l->items[i].args);
     memmove(l->items, l->items + k, (l->n - k) * sizeof(*l->items));

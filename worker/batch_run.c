@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/msgpack_check.h"
 #include "worker/batch.h"
+#include "worker/metrics.h"
 
 /* The text on_error middleware hooks see for a request the handler left open. */
 static const char UNSETTLED[] = "not settled by the batch function: handed back to pending";
@@ -98,10 +99,13 @@ static void settle_of(spindle_batch *b, const batch_scratch *sc, size_t i)
         }
 }
 
-/* Logs and counts what became of the settled requests, as the slot does for tasks. */
-static void account(const spindle_batch_env *env, const batch_scratch *sc, const char *func,
-                    size_t k)
+/* Logs and counts what became of the settled requests, as the slot does for tasks; the
+ * metrics (metrics.h) count each settled request as an attempt that ran for the whole call
+ * (a request handed back is counted when it runs again). */
+static void account(const spindle_batch_env *env, const batch_scratch *sc, const char *queue,
+                    const char *func, size_t k, double elapsed_ms)
 {
+    spindle_metrics_row *row = spindle_metrics_row_of(env->cfg->metrics, queue, func);
     for (size_t i = 0; i < k; i++) {
         const spindle_settlement *set = &sc->settle[i];
         enum spindle_outcome o = sc->outcome[i];
@@ -114,6 +118,9 @@ static void account(const spindle_batch_env *env, const batch_scratch *sc, const
                         set->attempt);
             continue;
         }
+        spindle_metrics_started(row);
+        spindle_metrics_ran(row, (long long)(elapsed_ms * 1000.0));
+        spindle_metrics_outcome(row, (int)o);
         atomic_fetch_add(&env->st->processed, 1);
         if (o == SPINDLE_OUTCOME_CANCELLED) {
             spindle_log(SPINDLE_LOG_INFO, set->id, "cancelled (batch of '%s', attempt %ld)", func,
@@ -248,7 +255,7 @@ int spindle_batch_run(const spindle_batch_env *env, batch_scratch *sc, const cha
         env->back_off(env->slot);
     }
     if (rc == SPINDLE_OK)
-        account(env, sc, e->name, k);
+        account(env, sc, queue, e->name, k, elapsed_ms);
     msgpack_zone_destroy(&zone);
     return rc;
 }

@@ -16,6 +16,7 @@
 #include "spindle/client.h"
 #include "spindle/version.h"
 #include "spindle/worker.h"
+#include "worker/metrics.h"
 
 #define MAX_QUEUES 32
 #define MAX_LIBS 64
@@ -37,6 +38,10 @@ static void usage(FILE *out)
             "  --load LIB.so        task library exporting spindle_register_tasks()\n"
             "  --prefetch N         most tasks claimed per round trip (default 128)\n"
             "  --log-level LEVEL    debug, info, warn or error (default info)\n"
+            "  --log-format FORMAT  text (default) or json: one JSON object per line with\n"
+            "                       time, level, worker, task, func, queue, duration_ms, message\n"
+            "  --metrics-addr HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics\n"
+            "                       (e.g. 127.0.0.1:9464; HOST an IPv4, [IPv6] or localhost)\n"
             "  --allow-eviction     run even if Redis's maxmemory-policy may evict keys\n"
             "  --concurrency N      tasks run at once, one per slot (default 1)\n"
             "  --pool KIND          process (default: a child process per slot, crash\n"
@@ -201,6 +206,8 @@ int main(int argc, char **argv)
                                              {"cancel-grace", required_argument, 0, 'G'},
                                              {"cron", required_argument, 0, 'R'},
                                              {"cron-catch-up", required_argument, 0, 'U'},
+                                             {"log-format", required_argument, 0, 'F'},
+                                             {"metrics-addr", required_argument, 0, 'M'},
                                              {0, 0, 0, 0}};
     spindle_worker_options opts;
     spindle_worker_options_init(&opts);
@@ -255,6 +262,24 @@ int main(int argc, char **argv)
                 code = 2;
             }
             break;
+        case 'F':
+            opts.log_format = spindle_log_format_parse(optarg);
+            if (opts.log_format < 0) {
+                fprintf(stderr, "spindle-worker: --log-format '%s' is not text|json\n", optarg);
+                code = 2;
+            }
+            break;
+        case 'M': {
+            struct sockaddr_storage addr;
+            socklen_t len;
+            spindle_error err;
+            opts.metrics_addr = optarg;
+            if (spindle_metrics_addr_parse(optarg, &addr, &len, &err) != SPINDLE_OK) {
+                fprintf(stderr, "spindle-worker: --metrics-addr: %s\n", err.msg);
+                code = 2;
+            }
+            break;
+        }
         case 'E':
             opts.allow_eviction = 1;
             break;
@@ -364,6 +389,7 @@ int main(int argc, char **argv)
     }
     /* Loaded once all options are read, so --log-level applies to these lines too. The
      * paths are logged: loading a library runs its code (see the trust model in README). */
+    spindle_log_set_format(opts.log_format);
     spindle_log_setup(opts.log_level, NULL);
     for (int i = 0; code == 0 && i < nlibs; i++) {
         spindle_log(SPINDLE_LOG_INFO, NULL, "loading task library %s", libs[i]);

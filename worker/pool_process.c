@@ -62,6 +62,8 @@ int pool_process_start(pool_slot *ps, const spindle_slot_config *cfg, pid_t supe
         signal(SIGPIPE, SIG_IGN);
         if (cfg->supervisor_fd >= 0)
             close(cfg->supervisor_fd);
+        if (cfg->metrics_fd >= 0)
+            close(cfg->metrics_fd);
         int rc = spindle_slot_run(cfg, ps->st);
         _exit(rc == SPINDLE_OK ? 0 : 1);
     }

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "worker/batch.h"
+#include "worker/metrics.h"
 #include "worker/weighted.h"
 #include "worker/worker_impl.h"
 
@@ -66,6 +67,7 @@ typedef struct slot {
     spindle_settlement *settle;
     msgpack_sbuffer *payloads;
     enum spindle_outcome *outcome;
+    const char **funcs; /* the function of each settlement (borrowed from the claim reply) */
     msgpack_zone zone;
     spindle_batcher *batcher; /* forms batches (batch.h); NULL: no batch function registered */
 } slot;
@@ -118,12 +120,15 @@ static int run_one(slot *s, const spindle_claimed *c, const char *queue, msgpack
     spindle_slot_task t = {.running = 1, .attempt = c->attempt, .lease = c->lease};
     memcpy(t.id, c->id, sizeof(t.id) - 1);
     snprintf(t.queue, sizeof(t.queue), "%s", queue);
+    snprintf(t.func, sizeof(t.func), "%s", c->func);
     t.started_mono_ms = spindle_mono_ms();
     t.started_wall_ms = spindle_wall_ms();
     long timeout_s = c->timeout_s > 0 ? c->timeout_s : s->cfg->opts->default_timeout_s;
     t.timeout_ms = timeout_s > 0 ? timeout_s * 1000 : 0;
     if (spindle_slot_begin(s->st, &t, s->cfg->cancelled))
         return -1;
+    spindle_metrics_row *row = spindle_metrics_row_of(s->cfg->metrics, queue, c->func);
+    spindle_metrics_started(row);
     int64_t t0 = spindle_mono_us();
     spindle_task_ctx env = {.queue = queue,
                             .store = &s->store,
@@ -131,19 +136,22 @@ static int run_one(slot *s, const spindle_claimed *c, const char *queue, msgpack
                             .cancel = &s->st->cancel,
                             .progress_interval_ms = s->cfg->opts->progress_interval_ms};
     int ok = spindle_execute(s->cfg->reg, c, &env, s->cfg->in_thread, &s->zone, buf);
+    int64_t took_us = spindle_mono_us() - t0;
     spindle_slot_task idle = {.running = 0};
     spindle_slot_publish(s->st, &idle);
     progress(s);
+    spindle_metrics_ran(row, took_us);
+    spindle_log_fields lf = {.func = c->func, .queue = queue, .duration_ms = took_us / 1000.0};
     if (ok)
-        spindle_log(SPINDLE_LOG_DEBUG, c->id, "%s succeeded in %.3f ms (attempt %ld)", c->func,
-                    (double)(spindle_mono_us() - t0) / 1000.0, c->attempt);
+        spindle_log_task(SPINDLE_LOG_DEBUG, c->id, &lf, "%s succeeded in %.3f ms (attempt %ld)",
+                         c->func, lf.duration_ms, c->attempt);
     else if (atomic_load(&s->st->cancel))
-        spindle_log(SPINDLE_LOG_INFO, c->id,
-                    "%s stopped after a cancel request (attempt %ld): %.*s", c->func, c->attempt,
-                    (int)buf->size, buf->data ? buf->data : "");
+        spindle_log_task(SPINDLE_LOG_INFO, c->id, &lf,
+                         "%s stopped after a cancel request (attempt %ld): %.*s", c->func,
+                         c->attempt, (int)buf->size, buf->data ? buf->data : "");
     else
-        spindle_log(SPINDLE_LOG_WARN, c->id, "%s failed (attempt %ld): %.*s", c->func, c->attempt,
-                    (int)buf->size, buf->data ? buf->data : "");
+        spindle_log_task(SPINDLE_LOG_WARN, c->id, &lf, "%s failed (attempt %ld): %.*s", c->func,
+                         c->attempt, (int)buf->size, buf->data ? buf->data : "");
     return ok;
 }
 
@@ -175,9 +183,12 @@ static int settle_batch(slot *s, const char *queue, size_t ns)
         atomic_fetch_add(&s->st->processed, 1);
         if (!set->succeeded)
             atomic_fetch_add(&s->st->failed, 1);
+        spindle_metrics_outcome(spindle_metrics_row_of(s->cfg->metrics, queue, s->funcs[i]),
+                                (int)s->outcome[i]);
+        spindle_log_fields lf = {.func = s->funcs[i], .queue = queue, .duration_ms = -1};
         if (s->outcome[i] == SPINDLE_OUTCOME_SCHEDULED)
-            spindle_log(SPINDLE_LOG_INFO, set->id, "attempt %ld failed; retry scheduled",
-                        set->attempt);
+            spindle_log_task(SPINDLE_LOG_INFO, set->id, &lf, "attempt %ld failed; retry scheduled",
+                             set->attempt);
     }
     return SPINDLE_OK;
 }
@@ -188,6 +199,7 @@ static int settle_batch(slot *s, const char *queue, size_t ns)
  * than a short heartbeat TTL), and the tasks it holds are not taken from it. */
 static void back_off(slot *s)
 {
+    spindle_metrics_redis_error(s->cfg->metrics);
     if (!s->in_outage) {
         spindle_log(SPINDLE_LOG_ERROR, NULL, "%s; retrying with back-off", s->err.msg);
         s->in_outage = 1;
@@ -271,6 +283,7 @@ static int run_batch(slot *s, const char *queue, int n, size_t *nsettle)
         ns++;
         set->id = c->id;
         set->attempt = c->attempt;
+        s->funcs[ns - 1] = c->func;
         set->jitter = (double)rand_r(&s->seed) / ((double)RAND_MAX + 1.0);
         if (stopping(s) || (ran > 0 && spindle_mono_ms() - start > BATCH_BUDGET_MS)) {
             set->succeeded = -1; /* hand back */
@@ -451,7 +464,8 @@ static int alloc_scratch(slot *s)
     s->settle = calloc(p, sizeof(*s->settle));
     s->payloads = calloc(p, sizeof(*s->payloads));
     s->outcome = calloc(p, sizeof(*s->outcome));
-    if (!s->claimed || !s->settle || !s->payloads || !s->outcome)
+    s->funcs = calloc(p, sizeof(*s->funcs));
+    if (!s->claimed || !s->settle || !s->payloads || !s->outcome || !s->funcs)
         return spindle_error_set(&s->err, SPINDLE_ERR_NOMEM, "slot: out of memory");
     for (size_t i = 0; i < p; i++)
         msgpack_sbuffer_init(&s->payloads[i]);
@@ -467,6 +481,7 @@ static void free_scratch(slot *s)
     free(s->claimed);
     free(s->settle);
     free(s->outcome);
+    free(s->funcs);
 }
 
 /* Fills in the slot's identity: HOST:PID:RANDOM, the random part telling apart two

@@ -32,6 +32,10 @@ typedef struct spindle_slot_config {
     /* A descriptor of the supervisor's that a forked slot closes at once (its cancel
      * subscription, which must not outlive the supervisor's own use of it); -1: none. */
     int supervisor_fd;
+    /* The metrics counters (worker/metrics.h, shared) or NULL when off; and the endpoint's
+     * listening socket, which a forked slot closes like supervisor_fd (-1: none). */
+    struct spindle_metrics *metrics;
+    int metrics_fd;
 } spindle_slot_config;
 
 /* Serves until st->stop is set, then hands back what it has not started and returns

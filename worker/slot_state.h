@@ -23,6 +23,7 @@ typedef struct spindle_slot_task {
     int running; /* 0: the slot is between tasks and the rest is stale */
     char id[SPINDLE_ID_LEN + 1];
     char queue[SPINDLE_NAME_MAX + 1];
+    char func[SPINDLE_NAME_MAX + 1]; /* for the metrics of a task its slot died running */
     long attempt;
     int64_t started_mono_ms, started_wall_ms;
     long timeout_ms; /* 0: none */

@@ -23,6 +23,8 @@
 #include "worker/cancel.h"
 #include "worker/cron.h"
 #include "worker/lease.h"
+#include "worker/metrics.h"
+#include "worker/metrics_server.h"
 #include "worker/supervisor.h"
 
 /* How often the supervisor looks at its slots (ms): the resolution of hard timeouts. */
@@ -56,6 +58,7 @@ static int processes(const spindle_worker *w)
 /* Logs a Redis failure of the supervisor once per outage. */
 static void redis_failed(spindle_worker *w, const char *what)
 {
+    spindle_metrics_redis_error(w->metrics);
     if (!w->in_outage)
         spindle_log(SPINDLE_LOG_ERROR, NULL, "%s: %s; will retry", what, w->err.msg);
     w->in_outage = 1;
@@ -85,6 +88,9 @@ static int bury(spindle_worker *w, const grave *g)
         int rc = spindle_store_settle(&w->store, g->task.queue, g->id, &set, 1, &out);
         if (rc == SPINDLE_ERR_IO)
             return rc;
+        if (rc == SPINDLE_OK)
+            spindle_metrics_outcome(spindle_metrics_row_of(w->metrics, g->task.queue, g->task.func),
+                                    (int)out);
         if (rc == SPINDLE_OK && out != SPINDLE_OUTCOME_REFUSED)
             spindle_log(SPINDLE_LOG_WARN, g->task.id, "attempt %ld %s: %s", g->task.attempt,
                         out == SPINDLE_OUTCOME_SCHEDULED   ? "failed, retry scheduled"
@@ -259,6 +265,7 @@ static void fail_thread_task(spindle_worker *w, pool_slot *ps, const spindle_slo
         redis_failed(w, "failing a timed-out task");
         return; /* tried again next tick */
     }
+    spindle_metrics_outcome(spindle_metrics_row_of(w->metrics, t->queue, t->func), (int)out);
     spindle_log(SPINDLE_LOG_WARN, t->id, "%s", g.cause);
     ps->timed_out = 1;
     ps->timed_out_task = *t;
@@ -484,6 +491,8 @@ int spindle_supervise(spindle_worker *w)
             sweep(w);
             l.next_sweep = now + w->opts.sweep_interval_ms;
         }
+        if (!l.stopping)
+            spindle_metrics_sample(w); /* queue depths, if this worker samples (metrics_server.c) */
         if (!l.stopping)
             spindle_worker_cron_run(w); /* fires periodic tasks that are due (cron.c) */
         spindle_cancel_wait(w, TICK_MS);

@@ -57,6 +57,10 @@ struct spindle_worker {
     int64_t sub_retry_ms;
     int sub_warned;
     struct spindle_cron_state *cron; /* periodic tasks (cron.c), NULL until the first look */
+    /* --metrics-addr (metrics_server.c): the counters shared with the slots, and the
+     * endpoint; both NULL when metrics are off. */
+    struct spindle_metrics *metrics;
+    struct spindle_metrics_server *metrics_server;
 };
 
 /* Runs the pool until it has stopped: every slot ended and buried. */

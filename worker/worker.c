@@ -19,6 +19,8 @@
 #include "common/names.h"
 #include "spindle/client.h"
 #include "worker/cron.h"
+#include "worker/metrics.h"
+#include "worker/metrics_server.h"
 #include "worker/pool.h"
 #include "worker/supervisor.h"
 
@@ -103,6 +105,8 @@ void spindle_worker_free(spindle_worker *w)
     free(w->slots);
     free(w->graves);
     pool_table_free(w->table, w->nslots, w->opts.pool == SPINDLE_POOL_PROCESS);
+    spindle_metrics_server_stop(w);
+    spindle_metrics_free(w->metrics, w->opts.pool == SPINDLE_POOL_PROCESS);
     spindle_cancel_ring_free(w->cancelled, w->opts.pool == SPINDLE_POOL_PROCESS);
     free(w);
 }
@@ -151,6 +155,14 @@ static int validate(spindle_worker *w)
     const spindle_worker_options *o = &w->opts;
     if (w->reg == NULL)
         return spindle_error_set(&w->err, SPINDLE_ERR_INVALID, "worker has no registry");
+    if (o->log_format != SPINDLE_LOG_FORMAT_TEXT && o->log_format != SPINDLE_LOG_FORMAT_JSON)
+        return spindle_error_set(&w->err, SPINDLE_ERR_INVALID, "log format %d is not text or json",
+                                 o->log_format);
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    if (o->metrics_addr &&
+        spindle_metrics_addr_parse(o->metrics_addr, &addr, &addr_len, &w->err) != SPINDLE_OK)
+        return w->err.code;
     if (w->nqueues > SPINDLE_STORE_MAX_QUEUES)
         return spindle_error_set(&w->err, SPINDLE_ERR_INVALID,
                                  "%zu queues given; a worker serves at most %d", w->nqueues,
@@ -244,7 +256,9 @@ static int prepare(spindle_worker *w)
         off += (size_t)n;
     }
     w->cancelled = spindle_cancel_ring_new(processes);
-    if (w->cancelled == NULL)
+    if (w->opts.metrics_addr)
+        w->metrics = spindle_metrics_new(processes);
+    if (w->cancelled == NULL || (w->opts.metrics_addr && w->metrics == NULL))
         return spindle_error_set(&w->err, SPINDLE_ERR_NOMEM, "worker pool: out of memory");
     w->cfg = (spindle_slot_config){.opts = &w->opts,
                                    .queues = w->queues,
@@ -254,7 +268,9 @@ static int prepare(spindle_worker *w)
                                    .beat = &w->beat,
                                    .in_thread = !processes,
                                    .cancelled = w->cancelled,
-                                   .supervisor_fd = -1};
+                                   .supervisor_fd = -1,
+                                   .metrics = w->metrics,
+                                   .metrics_fd = -1};
     return SPINDLE_OK;
 }
 
@@ -275,6 +291,7 @@ int spindle_worker_run(spindle_worker *w)
     int rc = validate(w);
     if (rc != SPINDLE_OK)
         return rc;
+    spindle_log_set_format(w->opts.log_format);
     spindle_log_setup(w->opts.log_level, w->id);
     rc = spindle_store_open(&w->store, w->opts.url, w->opts.ns, w->opts.connect_timeout_ms,
                             w->opts.command_timeout_ms, &w->err);
@@ -286,6 +303,8 @@ int spindle_worker_run(spindle_worker *w)
         rc = spindle_worker_cron_declare(w);
     if (rc == SPINDLE_OK)
         rc = prepare(w);
+    if (rc == SPINDLE_OK)
+        rc = spindle_metrics_server_start(w);
     if (rc != SPINDLE_OK)
         return rc;
     struct sigaction old_int, old_term;
@@ -297,6 +316,7 @@ int spindle_worker_run(spindle_worker *w)
                 w->nqueues, w->queues[0], w->store.url_text, w->opts.concurrency, w->beat.pool,
                 spindle_registry_count(w->reg));
     rc = spindle_supervise(w);
+    spindle_metrics_server_stop(w);
     if (w->opts.handle_signals) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);

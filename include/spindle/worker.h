@@ -80,6 +80,10 @@ enum spindle_log_level {
     SPINDLE_LOG_ERROR,
 };
 
+/* spindle_worker_options.log_format: "time level worker= task= message" lines, or one JSON
+ * object per line (time, level, worker, task, func, queue, duration_ms, message). */
+enum spindle_log_format { SPINDLE_LOG_FORMAT_TEXT, SPINDLE_LOG_FORMAT_JSON };
+
 /* Worker options. Initialize with spindle_worker_options_init(). */
 typedef struct spindle_worker_options {
     const char *url; /* as for the client; NULL: $SPINDLE_REDIS_URL or local default */
@@ -139,6 +143,12 @@ typedef struct spindle_worker_options {
      * or not. */
     const spindle_cron_entry *cron;
     size_t ncron;
+    int log_format; /* enum spindle_log_format; default SPINDLE_LOG_FORMAT_TEXT */
+    /* "HOST:PORT" (IPv4 or [IPv6] literal, or localhost; borrowed until spindle_worker_run()
+     * returns): the supervisor serves GET /metrics there in the Prometheus text format
+     * (README "Metrics and logs"). NULL (default): no endpoint, and no metrics kept. A bad
+     * address, or one that cannot be bound, is reported by spindle_worker_run(). */
+    const char *metrics_addr;
 } spindle_worker_options;
 
 enum spindle_pool { SPINDLE_POOL_PROCESS, SPINDLE_POOL_THREAD };

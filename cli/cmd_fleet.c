@@ -187,11 +187,11 @@ int spindle_cli_cmd_dead(spindle_cli *cli, int argc, char **argv)
 
 /* How long ago the heartbeat was, by this host's clock (the beat is by the worker's): "4.2s",
  * "3m05s", "2h10m"; "-" without a beat time. A beat from the future (clock skew) is 0. */
-static const char *beat_age(const spindle_worker_info *w, char buf[32])
+/* A duration as "1.5s", "3m07s" or "2h05m". */
+static const char *age_text(int64_t ms, char buf[32])
 {
-    if (w->beat_at_ms <= 0)
-        return "-";
-    int64_t ms = w->beat_age_ms;
+    if (ms < 0)
+        ms = 0;
     if (ms < 60000)
         snprintf(buf, 32, "%.1fs", (double)ms / 1000.0);
     else if (ms < 3600000)
@@ -201,14 +201,28 @@ static const char *beat_age(const spindle_worker_info *w, char buf[32])
     return buf;
 }
 
+static const char *beat_age(const spindle_worker_info *w, char buf[32])
+{
+    return w->beat_at_ms <= 0 ? "-" : age_text(w->beat_age_ms, buf);
+}
+
+/* How long ago `at` was by Redis's clock (the heartbeat's time plus its age), or "-". */
+static const char *since(const spindle_worker_info *w, int64_t at, char buf[32])
+{
+    if (at <= 0 || w->beat_at_ms <= 0)
+        return "-";
+    return age_text(w->beat_at_ms - at + w->beat_age_ms, buf);
+}
+
 static int workers_table(const spindle_worker_info *list, size_t n)
 {
-    static const char *const headers[] = {"ID",   "POOL",      "PID",    "QUEUES",
-                                          "TASK", "PROCESSED", "FAILED", "BEAT_AGE"};
-    spindle_cli_table *t = spindle_cli_table_new(8, headers, "llrllrrr");
+    static const char *const headers[] = {"ID",     "POOL",        "PID",       "QUEUES",
+                                          "TASK",   "RUNNING_FOR", "PROCESSED", "FAILED",
+                                          "UPTIME", "BEAT_AGE"};
+    spindle_cli_table *t = spindle_cli_table_new(10, headers, "llrllrrrrr");
     for (size_t i = 0; t && i < n; i++) {
         const spindle_worker_info *w = &list[i];
-        char pid[24], processed[24], failed[24], age[32];
+        char pid[24], processed[24], failed[24], age[32], running[32], uptime[32];
         snprintf(pid, sizeof(pid), "%ld", w->pid);
         snprintf(processed, sizeof(processed), "%lu", w->processed);
         snprintf(failed, sizeof(failed), "%lu", w->failed);
@@ -217,8 +231,10 @@ static int workers_table(const spindle_worker_info *list, size_t n)
                                    pid,
                                    w->queues[0] ? w->queues : "-",
                                    w->task[0] ? w->task : "-",
+                                   w->task[0] ? since(w, w->task_started_at_ms, running) : "-",
                                    processed,
                                    failed,
+                                   since(w, w->started_at_ms, uptime),
                                    beat_age(w, age)};
         spindle_cli_table_add(t, row);
     }

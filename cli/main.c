@@ -211,8 +211,9 @@ static const spindle_cli_command commands[] = {
     {"workers", spindle_cli_cmd_workers, "workers [--json]",
      "List the live workers of the namespace (those whose heartbeat has not expired).",
      "Columns: ID (HOST:PID:RANDOM), POOL (process or thread), PID, QUEUES in priority\n"
-     "order, TASK it is running (- when idle), PROCESSED and FAILED tasks since it started,\n"
-     "BEAT_AGE since its last heartbeat (by this host's clock against the worker's).\n"
+     "order, TASK it is running (- when idle) and for how long (RUNNING_FOR), PROCESSED and\n"
+     "FAILED tasks since it started, UPTIME, BEAT_AGE since its last heartbeat (all by\n"
+     "Redis's clock).\n"
      "\n"
      "Options:\n"
      "  --json   one JSON array of {\"id\", \"host\", \"pid\", \"supervisor\", \"pool\",\n"

@@ -450,21 +450,27 @@ static void test_workers(void)
     CU_ASSERT_EQUAL(o.code, 0);
     char line[1024], *words[10];
     CU_ASSERT_PTR_NOT_NULL_FATAL(line_starting(o.out, "ID ", line, sizeof(line)));
-    CU_ASSERT_EQUAL(split_words(line, words, 10), 8);
+    CU_ASSERT_EQUAL(split_words(line, words, 12), 10);
     CU_ASSERT_STRING_EQUAL(words[3], "QUEUES");
     CU_ASSERT_STRING_EQUAL(words[4], "TASK");
-    CU_ASSERT_STRING_EQUAL(words[7], "BEAT_AGE");
+    CU_ASSERT_STRING_EQUAL(words[5], "RUNNING_FOR");
+    CU_ASSERT_STRING_EQUAL(words[8], "UPTIME");
+    CU_ASSERT_STRING_EQUAL(words[9], "BEAT_AGE");
     CU_ASSERT_PTR_NOT_NULL_FATAL(line_starting(o.out, "cli-host:4242:feed ", line, sizeof(line)));
-    CU_ASSERT_EQUAL_FATAL(split_words(line, words, 10), 8);
+    CU_ASSERT_EQUAL_FATAL(split_words(line, words, 12), 10);
     CU_ASSERT_STRING_EQUAL(words[1], "process");
     CU_ASSERT_STRING_EQUAL(words[2], "4242");
     CU_ASSERT_STRING_EQUAL(words[3], "high,default");
     CU_ASSERT_STRING_EQUAL(words[4], "0b8f3a4e-6d7c-4b21-9f55-3c1e2d0a9b87");
-    CU_ASSERT_STRING_EQUAL(words[5], "12");
-    CU_ASSERT_STRING_EQUAL(words[6], "3");
-    /* About 2 s ago, by two clocks of the same host. */
-    double age = atof(words[7]);
-    CU_ASSERT_TRUE(age >= 1.0 && age < 60.0 && words[7][strlen(words[7]) - 1] == 's');
+    CU_ASSERT_STRING_EQUAL(words[6], "12");
+    CU_ASSERT_STRING_EQUAL(words[7], "3");
+    /* The task started with the beat, about 2 s ago, by two clocks of the same host; the
+     * worker started in 2023 (started_at 1700000000000): hours. */
+    double running = atof(words[5]);
+    CU_ASSERT_TRUE(running >= 1.0 && running < 60.0 && words[5][strlen(words[5]) - 1] == 's');
+    CU_ASSERT_TRUE(words[8][strlen(words[8]) - 1] == 'm' && strchr(words[8], 'h') != NULL);
+    double age = atof(words[9]);
+    CU_ASSERT_TRUE(age >= 1.0 && age < 60.0 && words[9][strlen(words[9]) - 1] == 's');
     CU_ASSERT_PTR_NULL(strstr(o.out, "cli-host:1:gone"));
     harness_output_free(&o);
 

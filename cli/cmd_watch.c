@@ -55,12 +55,16 @@ static int draw_queues(const spindle_watch_snapshot *s, int y)
     attroff(A_BOLD);
     for (size_t i = 0; i < s->nqueues && y < LINES - 1; i++, y++) {
         const spindle_queue_stat *q = &s->queues[i];
-        const spindle_queue_throughput *r = &s->rates[i];
         mvprintw(y, 0, "%-24.24s %9lld %9lld %9lld ", q->name, q->pending, q->scheduled,
                  q->running);
         attr(q->dead ? PAIR_FAIL : 0, 1);
         printw("%7lld", q->dead);
         attr(q->dead ? PAIR_FAIL : 0, 0);
+        if (s->rates == NULL) {
+            printw(" %8s %8s %9s %9s", "-", "-", "-", "-");
+            continue;
+        }
+        const spindle_queue_throughput *r = &s->rates[i];
         printw(" %8lld ", r->ok[0]);
         attr(r->failed[0] ? PAIR_FAIL : 0, 1);
         printw("%8lld", r->failed[0]);
@@ -196,8 +200,8 @@ int spindle_cli_cmd_watch(spindle_cli *cli, int argc, char **argv)
     }
     if (queues && nonly == 0)
         code = spindle_cli_error(SPINDLE_EXIT_USAGE, "--queues: no queue named");
-    else if (!isatty(STDOUT_FILENO))
-        code = spindle_cli_error(SPINDLE_EXIT_USAGE, "watch needs a terminal on stdout");
+    else if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) /* keys are read from stdin */
+        code = spindle_cli_error(SPINDLE_EXIT_USAGE, "watch needs a terminal on stdin and stdout");
     else if ((code = spindle_cli_connect(cli)) == SPINDLE_CLI_CONTINUE)
         code = watch_loop(cli, only, nonly, ms);
     free(list);

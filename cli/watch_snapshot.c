@@ -39,7 +39,11 @@ static int read_queues(spindle_client *c, const char *const *only, size_t nonly,
     size_t n = 0;
     rc = spindle_queue_throughput_list(c, names, kept, &s->rates, &n);
     free(names);
-    return rc;
+    if (rc != SPINDLE_OK || n != kept) { /* a stats bucket written by hand: depths still show */
+        spindle_queue_throughput_free(s->rates);
+        s->rates = NULL;
+    }
+    return SPINDLE_OK;
 }
 
 static void read_progress(spindle_client *c, spindle_watch_snapshot *s)

@@ -12,7 +12,8 @@
 
 typedef struct spindle_watch_snapshot {
     spindle_queue_stat *queues;      /* depths, sorted by name (filtered by the --queues list) */
-    spindle_queue_throughput *rates; /* rates[i] is the throughput of queues[i] */
+    spindle_queue_throughput *rates; /* rates[i] is the throughput of queues[i]; NULL if it
+                                        could not be read (shown as "-") */
     size_t nqueues;
     spindle_worker_info *workers;
     size_t nworkers;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <limits.h>
 
 #include "common/clock.h"
 
@@ -72,8 +73,39 @@ static int format_time(char *buf, size_t len)
     return n + snprintf(buf + n, len - (size_t)n, ".%03dZ", (int)(now % 1000));
 }
 
-/* One JSON object: the fields not known are null. Falls back to nothing if out of memory
- * (the logger has no one to report to). */
+/* The longest prefix of s[0..n) that does not end inside a UTF-8 sequence. */
+static size_t utf8_floor(const char *s, size_t n)
+{
+    size_t cut = n;
+    while (cut > 0 && ((unsigned char)s[cut - 1] & 0xC0) == 0x80)
+        cut--; /* continuation bytes of a sequence that may be incomplete */
+    if (cut > 0 && (unsigned char)s[cut - 1] >= 0xC0) {
+        unsigned char lead = (unsigned char)s[cut - 1];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+        if (n - (cut - 1) < need)
+            return cut - 1; /* the last sequence is cut short: drop it */
+    }
+    return n;
+}
+
+/* msg[0..n) as a JSON string; bytes that are not UTF-8 (a task's error text) are refused by
+ * jansson: then each byte past ASCII becomes '?'. NULL if out of memory. */
+static json_t *message_json(const char *msg, size_t n)
+{
+    json_t *m = json_stringn(msg, n);
+    if (m != NULL)
+        return m;
+    char safe[2048];
+    size_t i = 0;
+    for (; i < sizeof(safe) - 1 && i < n; i++)
+        safe[i] = (unsigned char)msg[i] < 0x80 ? msg[i] : '?';
+    return json_stringn(safe, i);
+}
+
+/* One JSON object: the fields not known are null. A line is written with one write(2) of at
+ * most PIPE_BUF bytes, so that lines of a pool's processes never interleave in a pipe: a
+ * longer one has its message shortened (escapes can make a 2 KiB message 6 times longer).
+ * Falls back to nothing if out of memory (the logger has no one to report to). */
 static void emit_json(int level, const char *task_id, const spindle_log_fields *f, const char *msg)
 {
     char when[40];
@@ -89,19 +121,18 @@ static void emit_json(int level, const char *task_id, const spindle_log_fields *
     json_object_set_new(o, "queue", f && f->queue ? json_string(f->queue) : json_null());
     json_object_set_new(o, "duration_ms",
                         f && f->duration_ms >= 0 ? json_real(f->duration_ms) : json_null());
-    /* A message cut in the middle of a UTF-8 sequence, or bytes that are not UTF-8 (a
-     * task's error text), are refused by jansson: then each byte past ASCII becomes '?'. */
-    json_t *m = json_string(msg);
-    if (m == NULL) {
-        char safe[2048];
-        size_t i = 0;
-        for (; i < sizeof(safe) - 1 && msg[i]; i++)
-            safe[i] = (unsigned char)msg[i] < 0x80 ? msg[i] : '?';
-        safe[i] = '\0';
-        m = json_string(safe);
+    size_t n = utf8_floor(msg, strlen(msg));
+    char *text = NULL;
+    for (;;) {
+        json_t *m = message_json(msg, n);
+        json_object_set_new(o, "message", m ? m : json_null());
+        text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+        if (text == NULL || strlen(text) < PIPE_BUF || n == 0)
+            break;
+        free(text);
+        text = NULL;
+        n = utf8_floor(msg, n / 2);
     }
-    json_object_set_new(o, "message", m ? m : json_null());
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
     json_decref(o);
     if (text == NULL)
         return;

@@ -113,13 +113,16 @@ static int read_running(spindle_store *s, const char *queue, uint64_t offset, si
     if (ws == NULL)
         return s->err->code;
     size_t nw = 0;
-    for (size_t i = 0; i < ws->elements; i++) /* ids go into keys: text without NUL */
-        if (ws->element[i]->type == REDIS_REPLY_STRING && ws->element[i]->len > 0 &&
-            ws->element[i]->len < SPINDLE_WORKER_ID_MAX &&
-            memchr(ws->element[i]->str, '\0', ws->element[i]->len) == NULL)
-            ws->element[nw++] = ws->element[i];
+    for (size_t i = 0; i < ws->elements; i++) { /* ids go into keys: text without NUL */
+        redisReply *e = ws->element[i];
+        if (e->type == REDIS_REPLY_STRING && e->len > 0 && e->len < SPINDLE_WORKER_ID_MAX &&
+            memchr(e->str, '\0', e->len) == NULL)
+            ws->element[nw++] = e;
+        else
+            freeReplyObject(e); /* skipped: its slot is reused below */
+    }
     for (size_t i = nw; i < ws->elements; i++)
-        ws->element[i] = NULL; /* moved up or skipped: freed below by hand */
+        ws->element[i] = NULL; /* moved up or freed: freeReplyObject skips NULLs */
     qsort(ws->element, nw, sizeof(*ws->element), by_text);
     int rc = SPINDLE_OK;
     size_t sent = 0;

@@ -57,6 +57,9 @@ static int tally(spindle_retry_tally *t, const redisReply *r)
     }
     if (r->type == REDIS_REPLY_INTEGER)
         t->gone++; /* the task hash expired: nothing to run */
+    else if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+             r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "deps") == 0)
+        t->bad_state++; /* {'deps', N}: it ended while waiting for its dependencies */
     else if (r->type == REDIS_REPLY_ARRAY)
         t->held++; /* {'held', KEY, HOLDER} */
     else if (r->type == REDIS_REPLY_STRING)
@@ -95,12 +98,16 @@ static int page(spindle_store *s, const char *queue, const char *key, const char
             sent++;
     }
     const char *reload = NULL; /* an id answered NOSCRIPT: run through the reloading call */
-    for (size_t i = 0, got = 0; i < ids->elements && got < sent; i++) {
+    /* Every member is accounted for, the ones stepped over included (a page of nothing but
+     * hand-written members must not end the walk as if the set were done). */
+    for (size_t i = 0, got = 0; i < ids->elements; i++) {
         if (skip[i]) {
             t->errors++;
             (*offset)++;
             continue;
         }
+        if (got == sent)
+            break; /* its append failed (rc says why): no reply to read */
         got++;
         redisReply *r = spindle_store_read(s, WHAT);
         if (r == NULL) {

@@ -51,6 +51,8 @@ int spindle_store_stats_read(spindle_store *s, const char *queue, int64_t now_ms
         else
             spindle_key_stats_hour(key, s->ns, queue, hour - (sent - MINUTE_BUCKETS));
         rc = spindle_store_appendf(s, "reading stats buckets", "HMGET %s ok fail", key);
+        if (rc != SPINDLE_OK)
+            sent--; /* not appended: no reply to read for it */
     }
     for (int i = 0; i < sent; i++) {
         redisReply *r = spindle_store_read(s, "reading stats buckets");

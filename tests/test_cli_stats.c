@@ -190,6 +190,16 @@ static void test_stats_ttls_and_bad_bucket(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "is not a hash"));
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, bad));
     harness_output_free(&o);
+    /* spindle queues still shows every queue's depths: only the failures column is lost. */
+    char all[256];
+    snprintf(all, sizeof(all), "%s:queues", harness_ns());
+    CU_ASSERT_TRUE(harness_int("SADD %s garbageq", all) >= 0);
+    o = cli("queues", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.out, "garbageq"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "failures of the last hour not shown"));
+    harness_output_free(&o);
+    CU_ASSERT_EQUAL(harness_int("SREM %s garbageq", all), 1);
     CU_ASSERT_EQUAL(harness_int("DEL %s", bad), 1);
 }
 

@@ -5,6 +5,7 @@
  * depths checked. Its stderr with --log-format json is parsed line by line with jansson.
  * The table and the address parser are also tested without a server. */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <CUnit/CUnit.h>
 #include <jansson.h>
 
+#include "common/log.h"
 #include "fleet.h"
 #include "store/ops.h"
 #include "suites.h"
@@ -436,6 +438,45 @@ static void test_json_logs(void)
     free(log);
 }
 
+/* A long message of multi-byte text: the JSON line stays one valid object of less than
+ * PIPE_BUF bytes (one atomic write in a pipe), its message a shortened valid prefix. */
+static void test_json_log_long_message(void)
+{
+    char msg[2100];
+    size_t n = 0;
+    while (n + 3 < sizeof(msg) - 1) { /* U+4E2D, three bytes in UTF-8 */
+        msg[n++] = (char)0xE4;
+        msg[n++] = (char)0xB8;
+        msg[n++] = (char)0xAD;
+    }
+    msg[n] = '\0';
+    char path[] = "/tmp/spindle-log-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    spindle_log_set_format(SPINDLE_LOG_FORMAT_JSON);
+    spindle_log(SPINDLE_LOG_ERROR, NULL, "%s", msg);
+    spindle_log_set_format(SPINDLE_LOG_FORMAT_TEXT);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char line[8192];
+    ssize_t got = pread(fd, line, sizeof(line) - 1, 0);
+    close(fd);
+    unlink(path);
+    CU_ASSERT_FATAL(got > 0);
+    line[got] = '\0';
+    CU_ASSERT_TRUE(got <= PIPE_BUF);
+    CU_ASSERT_EQUAL(strchr(line, '\n'), line + got - 1); /* one line */
+    json_error_t err;
+    json_t *o = json_loads(line, 0, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    const char *m = json_string_value(json_object_get(o, "message"));
+    CU_ASSERT_TRUE(m && strlen(m) > 300 && strncmp(m, msg, strlen(m)) == 0);
+    json_decref(o);
+}
+
 int register_metrics_tests(void)
 {
     static const test_case tests[] = {
@@ -446,6 +487,8 @@ int register_metrics_tests(void)
         {"a bad --metrics-addr is a usage error (exit 2)", test_bad_address},
         {"an address in use: exit 1 at start", test_address_in_use},
         {"--log-format json: one object per line with task fields", test_json_logs},
+        {"--log-format json: a long multi-byte message stays one short line",
+         test_json_log_long_message},
         {NULL, NULL},
     };
     return add_suite("metrics", suite_init, suite_cleanup, tests);

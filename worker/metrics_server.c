@@ -80,6 +80,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     }
     srv->mhd->add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                                   body ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain");
+    /* One scrape per connection: no socket is left open for a slot forked meanwhile to
+     * inherit. */
+    srv->mhd->add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result rc = srv->mhd->queue_response(conn, code, resp);
     srv->mhd->destroy_response(resp);
     return rc;

@@ -357,6 +357,18 @@ static void test_parse_and_table(void)
         spindle_metrics_started(spindle_metrics_row_of(m, "many", func));
     }
     CU_ASSERT_PTR_EQUAL(spindle_metrics_row_of(m, "many", "f-new"), &m->overflow);
+    /* A row left half-claimed (its claimer killed between its two stores) is waited for once,
+     * then marked abandoned and stepped over: the pair gets another row, found at once. */
+    spindle_metrics *m2 = spindle_metrics_new(0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m2);
+    spindle_metrics_row *stuck = spindle_metrics_row_of(m2, "q", "stuck");
+    atomic_store(&stuck->state, 1);
+    spindle_metrics_row *again = spindle_metrics_row_of(m2, "q", "stuck");
+    CU_ASSERT_PTR_NOT_EQUAL(again, stuck);
+    CU_ASSERT_PTR_NOT_EQUAL(again, &m2->overflow);
+    CU_ASSERT_EQUAL(atomic_load(&stuck->state), 3);
+    CU_ASSERT_PTR_EQUAL(spindle_metrics_row_of(m2, "q", "stuck"), again);
+    spindle_metrics_free(m2, 0);
     spindle_metrics_ran(r1, 3000);    /* 3 ms: first bucket */
     spindle_metrics_ran(r1, 2000000); /* 2 s */
     spindle_metrics_outcome(r1, SPINDLE_OUTCOME_SCHEDULED);

@@ -87,6 +87,13 @@ spindle_metrics_row *spindle_metrics_row_of(spindle_metrics *m, const char *queu
             sched_yield();
             st = atomic_load_explicit(&r->state, memory_order_acquire);
         }
+        if (st == 1) {
+            /* Its claimer died between the two stores (a slot killed at that instant): mark
+             * the row abandoned, so later lookups step over it without waiting. Should the
+             * claimer only have been slow, its store of 2 makes the row valid again. */
+            int expect = 1;
+            atomic_compare_exchange_strong(&r->state, &expect, 3);
+        }
         if (st == 2 && same(r, queue, func))
             return r;
     }

@@ -24,7 +24,8 @@
 extern const double spindle_metrics_bounds[SPINDLE_METRICS_BUCKETS];
 
 typedef struct spindle_metrics_row {
-    atomic_int state; /* 0 free, 1 being claimed, 2 ready (names written) */
+    atomic_int state; /* 0 free, 1 being claimed, 2 ready (names written), 3 abandoned (its
+                         claimer died while claiming: skipped) */
     char queue[SPINDLE_NAME_MAX + 1], func[SPINDLE_NAME_MAX + 1];
     atomic_ulong started, succeeded, failed, retried;
     atomic_ulong buckets[SPINDLE_METRICS_BUCKETS + 1]; /* per bucket, not cumulative; last +Inf */

@@ -11,7 +11,6 @@
  * did. The shared-memory parts (the ring of cancelled tasks, the slot's cancel lock) and the
  * channel's message format are tested without a server first. */
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "fleet.h"
 #include "spindle/progress.h"
 #include "store/cancel_sub.h"
+#include "cli_run.h"
 #include "suites.h"
 #include "worker/cancel_ring.h"
 #include "worker/slot_state.h"
@@ -579,35 +579,12 @@ static void test_lost_worker(void)
 
 /* ---- the command line ---------------------------------------------------------------------- */
 
-/* Runs `spindle --redis URL --namespace NS ARGS…` (NULL-terminated). */
-static harness_output cli(const char *first, ...)
-{
-    char bin[512];
-    snprintf(bin, sizeof(bin), "%s/bin/spindle", harness_build());
-    const char *argv[16] = {bin, "--redis", harness_url(), "--namespace", harness_ns()};
-    int argc = 5;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 15; a = va_arg(ap, const char *))
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-    harness_output out = {.code = -1};
-    if (harness_run((char *const *)argv, HARNESS_WAIT_MS, &out) != 0)
-        CU_FAIL("could not run spindle");
-    if (out.out == NULL)
-        out.out = strdup("");
-    if (out.err == NULL)
-        out.err = strdup("");
-    return out;
-}
-
 static void test_cli(void)
 {
     CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
     spindle_handle *p = fleet_enqueue(client, queue[0], "sleep_ms", 10, -1, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    harness_output o = cli("cancel", spindle_handle_id(p), NULL);
+    harness_output o = cli_run("cancel", spindle_handle_id(p), NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(o.out, "cancelled\n");
     harness_output_free(&o);
@@ -619,22 +596,22 @@ static void test_cli(void)
     char wid[160], grace[32];
     CU_ASSERT_FATAL(fleet_wait_started(h, wid, sizeof(wid), HARNESS_WAIT_MS) > 0);
     snprintf(grace, sizeof(grace), "%ld", harness_scaled_ms(3000));
-    o = cli("cancel", spindle_handle_id(h), "--queue", queue[0], "--grace", grace, NULL);
+    o = cli_run("cancel", spindle_handle_id(h), "--queue", queue[0], "--grace", grace, NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(o.out, "cancel requested; it will end cancelled\n");
     harness_output_free(&o);
-    o = cli("status", spindle_handle_id(h), NULL);
+    o = cli_run("status", spindle_handle_id(h), NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_TRUE(strncmp(o.out, "running\ncancel requested at ", 28) == 0);
     harness_output_free(&o);
-    o = cli("status", spindle_handle_id(h), "--verbose", NULL);
+    o = cli_run("status", spindle_handle_id(h), "--verbose", NULL);
     CU_ASSERT_TRUE(strstr(o.out, "\ncancel_requested_at: ") != NULL);
     char line[64];
     snprintf(line, sizeof(line), "\ncancel_grace: %s ms\n", grace);
     CU_ASSERT_TRUE(strstr(o.out, line) != NULL);
     harness_output_free(&o);
     CU_ASSERT_EQUAL(fleet_wait_state(h, "cancelled", HARNESS_WAIT_MS + harness_scaled_ms(3000)), 0);
-    o = cli("result", spindle_handle_id(h), NULL);
+    o = cli_run("result", spindle_handle_id(h), NULL);
     CU_ASSERT_EQUAL(o.code, 5);
     harness_output_free(&o);
 
@@ -642,16 +619,16 @@ static void test_cli(void)
     spindle_result *r = NULL;
     CU_ASSERT_EQUAL(done ? spindle_wait(client, done, HARNESS_WAIT_MS, &r) : -1, SPINDLE_OK);
     spindle_result_free(r);
-    o = cli("cancel", done ? spindle_handle_id(done) : "x", NULL);
+    o = cli_run("cancel", done ? spindle_handle_id(done) : "x", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(o.out, "already succeeded\n");
     harness_output_free(&o);
     char id[SPINDLE_ID_LEN + 1];
     spindle_id_new(id);
-    o = cli("cancel", id, "--queue", queue[0], NULL);
+    o = cli_run("cancel", id, "--queue", queue[0], NULL);
     CU_ASSERT_EQUAL(o.code, 3);
     harness_output_free(&o);
-    o = cli("cancel", id, "--grace", "-5", NULL);
+    o = cli_run("cancel", id, "--grace", "-5", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     harness_output_free(&o);
     spindle_handle_free(p);

@@ -9,7 +9,6 @@
  * one); `workers` prints a heartbeat written by hand and leaves out an id without one.
  * Progress and items: `status` shows the progress line, `items` prints partial results.
  * Every run has --redis and --namespace and no SPINDLE_REDIS_URL in its environment. */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +20,7 @@
 #include "common/names.h"
 #include "fleet.h"
 #include "harness.h"
+#include "cli_run.h"
 #include "suites.h"
 
 static spindle_client *client;
@@ -46,27 +46,6 @@ static int suite_cleanup(void)
     return harness_suite_cleanup();
 }
 
-/* Runs `spindle --redis URL --namespace NS ARGS…` (NULL-terminated). */
-static harness_output cli(const char *first, ...)
-{
-    const char *argv[32] = {bin, "--redis", harness_url(), "--namespace", harness_ns()};
-    int argc = 5;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-    harness_output out;
-    if (harness_run((char *const *)argv, HARNESS_WAIT_MS, &out) != 0)
-        CU_FAIL("could not run spindle");
-    if (out.out == NULL)
-        out.out = strdup("");
-    if (out.err == NULL)
-        out.err = strdup("");
-    return out;
-}
-
 /* Removes one trailing newline. */
 static char *chomp(char *s)
 {
@@ -80,7 +59,7 @@ static char *chomp(char *s)
 static int enqueue(char id[SPINDLE_ID_LEN + 1], const char *func, const char *a1, const char *a2,
                    const char *a3, const char *a4, const char *a5)
 {
-    harness_output o = cli("enqueue", func, a1, a2, a3, a4, a5, NULL);
+    harness_output o = cli_run("enqueue", func, a1, a2, a3, a4, a5, NULL);
     chomp(o.out);
     spindle_error err = {0};
     int ok = o.code == 0 && spindle_id_check(o.out, &err) == SPINDLE_OK;
@@ -109,17 +88,17 @@ static void test_enqueue_result_status(void)
     CU_ASSERT_TRUE(args && len == 3 && memcmp(args, "\x92\x02\x03", 3) == 0);
     free(args);
 
-    harness_output o = cli("result", id, "--wait", "5", NULL);
+    harness_output o = cli_run("result", id, "--wait", "5", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(chomp(o.out), "5");
     harness_output_free(&o);
 
-    o = cli("status", id, NULL);
+    o = cli_run("status", id, NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(chomp(o.out), "succeeded");
     harness_output_free(&o);
 
-    o = cli("status", id, "--queue", "default", NULL);
+    o = cli_run("status", id, "--queue", "default", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(chomp(o.out), "succeeded");
     harness_output_free(&o);
@@ -129,13 +108,13 @@ static void test_failed_task_exits_4(void)
 {
     char id[SPINDLE_ID_LEN + 1];
     CU_ASSERT_EQUAL_FATAL(enqueue(id, "fail", "boom", NULL, NULL, NULL, NULL), 0);
-    harness_output o = cli("result", id, "--wait", "5", NULL);
+    harness_output o = cli_run("result", id, "--wait", "5", NULL);
     CU_ASSERT_EQUAL(o.code, 4);
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "boom"));
     CU_ASSERT_STRING_EQUAL(o.out, "");
     harness_output_free(&o);
 
-    o = cli("status", id, NULL);
+    o = cli_run("status", id, NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(chomp(o.out), "failed");
     harness_output_free(&o);
@@ -145,22 +124,22 @@ static void test_unknown_id_exits_3(void)
 {
     char id[SPINDLE_ID_LEN + 1];
     spindle_id_new(id);
-    harness_output o = cli("status", id, NULL);
+    harness_output o = cli_run("status", id, NULL);
     CU_ASSERT_EQUAL(o.code, 3);
     CU_ASSERT_STRING_EQUAL(o.out, "");
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, id));
     harness_output_free(&o);
 
-    o = cli("result", id, NULL);
+    o = cli_run("result", id, NULL);
     CU_ASSERT_EQUAL(o.code, 3);
     harness_output_free(&o);
 
-    o = cli("result", id, "--wait", "1", NULL);
+    o = cli_run("result", id, "--wait", "1", NULL);
     CU_ASSERT_EQUAL(o.code, 3);
     harness_output_free(&o);
 
     /* Malformed: a usage error. */
-    o = cli("status", "not-an-id", NULL);
+    o = cli_run("status", "not-an-id", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "not-an-id"));
     harness_output_free(&o);
@@ -174,15 +153,15 @@ static void test_unfinished_exits_6(void)
     eo.queue = "nobody-serves";
     spindle_handle *h = NULL;
     CU_ASSERT_EQUAL_FATAL(spindle_enqueue(client, "add", NULL, &eo, &h), SPINDLE_OK);
-    harness_output o = cli("status", spindle_handle_id(h), NULL);
+    harness_output o = cli_run("status", spindle_handle_id(h), NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(chomp(o.out), "pending");
     harness_output_free(&o);
-    o = cli("result", spindle_handle_id(h), NULL);
+    o = cli_run("result", spindle_handle_id(h), NULL);
     CU_ASSERT_EQUAL(o.code, 6);
     harness_output_free(&o);
     int64_t t0 = harness_ms();
-    o = cli("result", spindle_handle_id(h), "--wait", "0.2", NULL);
+    o = cli_run("result", spindle_handle_id(h), "--wait", "0.2", NULL);
     CU_ASSERT_EQUAL(o.code, 6);
     CU_ASSERT_TRUE(harness_ms() - t0 >= 150);
     harness_output_free(&o);
@@ -205,7 +184,7 @@ static void test_typed_args_json_result(void)
     CU_ASSERT_TRUE(args && len == sizeof(want) - 1 && memcmp(args, want, len) == 0);
     free(args);
 
-    harness_output o = cli("result", id, "--wait", "5", NULL);
+    harness_output o = cli_run("result", id, "--wait", "5", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(chomp(o.out), "[1,2.5,true,null,\"hello\"]");
     harness_output_free(&o);
@@ -215,7 +194,7 @@ static void test_negative_number(void)
 {
     char id[SPINDLE_ID_LEN + 1];
     CU_ASSERT_EQUAL_FATAL(enqueue(id, "add", "-5", "3", NULL, NULL, NULL), 0);
-    harness_output o = cli("result", id, "--wait", "5", NULL);
+    harness_output o = cli_run("result", id, "--wait", "5", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(chomp(o.out), "-2");
     harness_output_free(&o);
@@ -223,7 +202,7 @@ static void test_negative_number(void)
 
 static void test_queues_lists_default(void)
 {
-    harness_output o = cli("queues", NULL);
+    harness_output o = cli_run("queues", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     int found = 0;
     for (char *save = NULL, *line = strtok_r(o.out, "\n", &save); line;
@@ -234,30 +213,6 @@ static void test_queues_lists_default(void)
     }
     CU_ASSERT_TRUE(found);
     harness_output_free(&o);
-}
-
-/* The line of text that starts with prefix, copied into buf (cap bytes); NULL if none. */
-static char *line_starting(const char *text, const char *prefix, char *buf, size_t cap)
-{
-    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-        if (strncmp(p, prefix, strlen(prefix)) == 0) {
-            size_t len = strcspn(p, "\n");
-            snprintf(buf, cap, "%.*s", (int)(len < cap ? len : cap - 1), p);
-            return buf;
-        }
-    }
-    return NULL;
-}
-
-/* The words of a line, split on runs of spaces (a newline ends the last), into words[] (at
- * most max); their count. */
-static int split_words(char *line, char **words, int max)
-{
-    int n = 0;
-    for (char *save = NULL, *w = strtok_r(line, " \n", &save); w && n < max;
-         w = strtok_r(NULL, " \n", &save))
-        words[n++] = w;
-    return n;
 }
 
 /* Parses o.out as JSON; asserts it is an array. Caller frees with json_decref(). */
@@ -302,42 +257,42 @@ static void test_retry_dead_verbose(void)
     CU_ASSERT_STRING_EQUAL(v ? v : "", "20");
     free(v);
 
-    harness_output o = cli("result", id, "--wait", "8", NULL);
+    harness_output o = cli_run("result", id, "--wait", "8", NULL);
     CU_ASSERT_EQUAL(o.code, 4);
     harness_output_free(&o);
 
     char line[512];
-    o = cli("status", id, "--verbose", NULL);
+    o = cli_run("status", id, "--verbose", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_EQUAL(strncmp(o.out, "failed\n", 7), 0);
-    CU_ASSERT_PTR_NOT_NULL(line_starting(o.out, "attempts: 2\n", line, sizeof(line)));
-    CU_ASSERT_PTR_NOT_NULL(line_starting(o.out, "retries: 1\n", line, sizeof(line)));
-    CU_ASSERT_PTR_NOT_NULL(line_starting(o.out, "retried: 1\n", line, sizeof(line)));
-    CU_ASSERT_PTR_NOT_NULL(line_starting(o.out, "backoff: 20 ms\n", line, sizeof(line)));
-    CU_ASSERT_PTR_NOT_NULL(line_starting(o.out, "func: fail\n", line, sizeof(line)));
-    CU_ASSERT_PTR_NOT_NULL(line_starting(o.out, "error: cli-boom\n", line, sizeof(line)));
-    CU_ASSERT_PTR_NULL(line_starting(o.out, "retry_at:", line, sizeof(line)));
-    CU_ASSERT_PTR_NULL(line_starting(o.out, "lost:", line, sizeof(line)));
+    CU_ASSERT_PTR_NOT_NULL(cli_line_starting(o.out, "attempts: 2\n", line, sizeof(line)));
+    CU_ASSERT_PTR_NOT_NULL(cli_line_starting(o.out, "retries: 1\n", line, sizeof(line)));
+    CU_ASSERT_PTR_NOT_NULL(cli_line_starting(o.out, "retried: 1\n", line, sizeof(line)));
+    CU_ASSERT_PTR_NOT_NULL(cli_line_starting(o.out, "backoff: 20 ms\n", line, sizeof(line)));
+    CU_ASSERT_PTR_NOT_NULL(cli_line_starting(o.out, "func: fail\n", line, sizeof(line)));
+    CU_ASSERT_PTR_NOT_NULL(cli_line_starting(o.out, "error: cli-boom\n", line, sizeof(line)));
+    CU_ASSERT_PTR_NULL(cli_line_starting(o.out, "retry_at:", line, sizeof(line)));
+    CU_ASSERT_PTR_NULL(cli_line_starting(o.out, "lost:", line, sizeof(line)));
     harness_output_free(&o);
 
     /* The newest dead letter of default: a header, then our row. */
-    o = cli("dead", "default", "--limit", "1", NULL);
+    o = cli_run("dead", "default", "--limit", "1", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     char *words[8];
     char *nl = strchr(o.out, '\n');
     CU_ASSERT_PTR_NOT_NULL_FATAL(nl);
     *nl = '\0';
-    CU_ASSERT_EQUAL(split_words(o.out, words, 8), 5);
+    CU_ASSERT_EQUAL(cli_split_words(o.out, words, 8), 5);
     CU_ASSERT_STRING_EQUAL(words[0], "ID");
     CU_ASSERT_STRING_EQUAL(words[4], "ERROR");
-    CU_ASSERT_EQUAL(split_words(nl + 1, words, 8), 5);
+    CU_ASSERT_EQUAL(cli_split_words(nl + 1, words, 8), 5);
     CU_ASSERT_STRING_EQUAL(words[0], id);
     CU_ASSERT_STRING_EQUAL(words[2], "2");
     CU_ASSERT_STRING_EQUAL(words[3], "fail");
     CU_ASSERT_STRING_EQUAL(words[4], "cli-boom");
     harness_output_free(&o);
 
-    o = cli("dead", "default", "--json", NULL);
+    o = cli_run("dead", "default", "--json", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     json_t *arr = json_out(&o);
     json_t *e = json_by_id(arr, id);
@@ -350,16 +305,16 @@ static void test_retry_dead_verbose(void)
     harness_output_free(&o);
 
     /* Retried: prints nothing, leaves the dead letters, fails again after its retry. */
-    o = cli("retry", id, NULL);
+    o = cli_run("retry", id, NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(o.out, "");
     CU_ASSERT_STRING_EQUAL(o.err, "");
     harness_output_free(&o);
-    o = cli("result", id, "--wait", "8", NULL);
+    o = cli_run("result", id, "--wait", "8", NULL);
     CU_ASSERT_EQUAL(o.code, 4);
     harness_output_free(&o);
-    o = cli("status", id, "--verbose", "--queue", "default", NULL);
-    CU_ASSERT_PTR_NOT_NULL(line_starting(o.out, "attempts: 4\n", line, sizeof(line)));
+    o = cli_run("status", id, "--verbose", "--queue", "default", NULL);
+    CU_ASSERT_PTR_NOT_NULL(cli_line_starting(o.out, "attempts: 4\n", line, sizeof(line)));
     harness_output_free(&o);
 }
 
@@ -367,29 +322,29 @@ static void test_retry_exit_codes(void)
 {
     char id[SPINDLE_ID_LEN + 1];
     CU_ASSERT_EQUAL_FATAL(enqueue(id, "add", "1", "1", NULL, NULL, NULL), 0);
-    harness_output o = cli("result", id, "--wait", "5", NULL);
+    harness_output o = cli_run("result", id, "--wait", "5", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     harness_output_free(&o);
     /* Succeeded: not retryable. */
-    o = cli("retry", id, NULL);
+    o = cli_run("retry", id, NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "succeeded"));
     harness_output_free(&o);
     /* Unknown, malformed, missing. */
     spindle_id_new(id);
-    o = cli("retry", id, NULL);
+    o = cli_run("retry", id, NULL);
     CU_ASSERT_EQUAL(o.code, 3);
     harness_output_free(&o);
-    o = cli("retry", "not-an-id", NULL);
+    o = cli_run("retry", "not-an-id", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     harness_output_free(&o);
-    o = cli("retry", NULL);
+    o = cli_run("retry", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     harness_output_free(&o);
-    o = cli("dead", "no queue", NULL);
+    o = cli_run("dead", "no queue", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     harness_output_free(&o);
-    o = cli("dead", "default", "--limit", "-1", NULL);
+    o = cli_run("dead", "default", "--limit", "-1", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     harness_output_free(&o);
 }
@@ -401,7 +356,7 @@ static void test_enqueue_retry_options(void)
     static const char *const bad[][2] = {
         {"--backoff", "-1"}, {"--backoff-max", "-5"}, {"--retries", "1001"}, {"--retries", "-1"}};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        harness_output o = cli("enqueue", bad[i][0], bad[i][1], "add", NULL);
+        harness_output o = cli_run("enqueue", bad[i][0], bad[i][1], "add", NULL);
         CU_ASSERT_EQUAL(o.code, 2);
         CU_ASSERT_PTR_NOT_NULL(strstr(o.err, bad[i][0]));
         CU_ASSERT_STRING_EQUAL(o.out, "");
@@ -422,7 +377,7 @@ static void test_enqueue_retry_options(void)
     free(v);
 
     /* The help no longer says the worker ignores --retries. */
-    harness_output o = cli("enqueue", "--help", NULL);
+    harness_output o = cli_run("enqueue", "--help", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(o.out, "--backoff-max MS"));
     CU_ASSERT_PTR_NULL(strstr(o.out, "does not act"));
@@ -446,18 +401,19 @@ static void test_workers(void)
         freeReplyObject(r);
     CU_ASSERT_TRUE(harness_int("SADD %s cli-host:4242:feed cli-host:1:gone", all) >= 0);
 
-    harness_output o = cli("workers", NULL);
+    harness_output o = cli_run("workers", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     char line[1024], *words[10];
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_starting(o.out, "ID ", line, sizeof(line)));
-    CU_ASSERT_EQUAL(split_words(line, words, 12), 10);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cli_line_starting(o.out, "ID ", line, sizeof(line)));
+    CU_ASSERT_EQUAL(cli_split_words(line, words, 12), 10);
     CU_ASSERT_STRING_EQUAL(words[3], "QUEUES");
     CU_ASSERT_STRING_EQUAL(words[4], "TASK");
     CU_ASSERT_STRING_EQUAL(words[5], "RUNNING_FOR");
     CU_ASSERT_STRING_EQUAL(words[8], "UPTIME");
     CU_ASSERT_STRING_EQUAL(words[9], "BEAT_AGE");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_starting(o.out, "cli-host:4242:feed ", line, sizeof(line)));
-    CU_ASSERT_EQUAL_FATAL(split_words(line, words, 12), 10);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(
+        cli_line_starting(o.out, "cli-host:4242:feed ", line, sizeof(line)));
+    CU_ASSERT_EQUAL_FATAL(cli_split_words(line, words, 12), 10);
     CU_ASSERT_STRING_EQUAL(words[1], "process");
     CU_ASSERT_STRING_EQUAL(words[2], "4242");
     CU_ASSERT_STRING_EQUAL(words[3], "high,default");
@@ -474,7 +430,7 @@ static void test_workers(void)
     CU_ASSERT_PTR_NULL(strstr(o.out, "cli-host:1:gone"));
     harness_output_free(&o);
 
-    o = cli("workers", "--json", NULL);
+    o = cli_run("workers", "--json", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     json_t *arr = json_out(&o);
     json_t *w = json_by_id(arr, "cli-host:4242:feed");
@@ -495,23 +451,23 @@ static void test_workers(void)
 
 static void test_queues_columns(void)
 {
-    harness_output o = cli("queues", NULL);
+    harness_output o = cli_run("queues", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     char line[512], *words[8];
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_starting(o.out, "QUEUE ", line, sizeof(line)));
-    CU_ASSERT_EQUAL(split_words(line, words, 8), 6);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cli_line_starting(o.out, "QUEUE ", line, sizeof(line)));
+    CU_ASSERT_EQUAL(cli_split_words(line, words, 8), 6);
     CU_ASSERT_STRING_EQUAL(words[3], "SCHEDULED");
     CU_ASSERT_STRING_EQUAL(words[4], "DEAD");
     CU_ASSERT_STRING_EQUAL(words[5], "FAILED_1H");
     /* Two tasks of this suite failed for good on default (one of them twice): both are dead
      * letters, and every failure for good counts in the last hour. */
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_starting(o.out, "default ", line, sizeof(line)));
-    CU_ASSERT_EQUAL_FATAL(split_words(line, words, 8), 6);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cli_line_starting(o.out, "default ", line, sizeof(line)));
+    CU_ASSERT_EQUAL_FATAL(cli_split_words(line, words, 8), 6);
     CU_ASSERT_STRING_EQUAL(words[4], "2");
     CU_ASSERT_TRUE(atoi(words[5]) >= 2);
     harness_output_free(&o);
 
-    o = cli("queues", "--json", NULL);
+    o = cli_run("queues", "--json", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     json_t *arr = json_out(&o);
     size_t i;
@@ -536,19 +492,19 @@ static void test_status_progress_and_items(void)
 {
     char id[SPINDLE_ID_LEN + 1];
     CU_ASSERT_EQUAL_FATAL(enqueue(id, "count_to", "12", NULL, NULL, NULL, NULL), 0);
-    harness_output o = cli("result", id, "--wait", "8", NULL);
+    harness_output o = cli_run("result", id, "--wait", "8", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(chomp(o.out), "12");
     CU_ASSERT_STRING_EQUAL(o.err, "");
     harness_output_free(&o);
 
-    o = cli("status", id, NULL);
+    o = cli_run("status", id, NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(o.out, "succeeded\nprogress: 12/12 (100%), counting, "));
     CU_ASSERT_PTR_NOT_NULL(strstr(o.out, " s ago\n"));
     harness_output_free(&o);
 
-    o = cli("items", id, NULL);
+    o = cli_run("items", id, NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(o.out, "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n");
     harness_output_free(&o);
@@ -560,21 +516,21 @@ static void test_items_follow(void)
 {
     char id[SPINDLE_ID_LEN + 1];
     CU_ASSERT_EQUAL_FATAL(enqueue(id, "count_to", "30", NULL, NULL, NULL, NULL), 0);
-    harness_output o = cli("items", id, "--follow", NULL);
+    harness_output o = cli_run("items", id, "--follow", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_EQUAL(fleet_count(o.out, "\n"), 30);
     CU_ASSERT_PTR_NOT_NULL(strstr(o.out, "\n30\n"));
     harness_output_free(&o);
 
     CU_ASSERT_EQUAL_FATAL(enqueue(id, "count_to", "100", NULL, NULL, NULL, NULL), 0);
-    o = cli("items", id, "--timeout", "0.2", NULL);
+    o = cli_run("items", id, "--timeout", "0.2", NULL);
     CU_ASSERT_EQUAL(o.code, 6);
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "has not ended"));
     harness_output_free(&o);
-    o = cli("items", id, NULL);
+    o = cli_run("items", id, NULL);
     CU_ASSERT_EQUAL(o.code, 6);
     harness_output_free(&o);
-    o = cli("result", id, "--wait", "8", NULL);
+    o = cli_run("result", id, "--wait", "8", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     harness_output_free(&o);
 }

@@ -7,7 +7,6 @@
  * records every command with its arguments when its threshold is 0); retry --all-dead puts
  * the dead letters back on pending in pages, says why some stayed, and honours --limit;
  * purge refuses without a terminal unless --yes, deletes by state and never a running task. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,42 +15,19 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "cli_run.h"
 #include "suites.h"
-
-static char bin[512];
 
 static int suite_init(void)
 {
     if (harness_suite_init() != 0)
         return -1;
-    snprintf(bin, sizeof(bin), "%s/bin/spindle", harness_build());
     return 0;
 }
 
 static int suite_cleanup(void)
 {
     return harness_suite_cleanup();
-}
-
-/* Runs `spindle --redis URL --namespace NS ARGS…` (NULL-terminated). */
-static harness_output cli(const char *first, ...)
-{
-    const char *argv[32] = {bin, "--redis", harness_url(), "--namespace", harness_ns()};
-    int argc = 5;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-    harness_output out;
-    if (harness_run((char *const *)argv, harness_scaled_ms(10000), &out) != 0)
-        CU_FAIL("could not run spindle");
-    if (out.out == NULL)
-        out.out = strdup("");
-    if (out.err == NULL)
-        out.err = strdup("");
-    return out;
 }
 
 /* The id of task i of a batch: a lowercase UUID made of the batch number and i. */
@@ -124,7 +100,7 @@ static void test_inspect(void)
     harness_key(queues, sizeof(queues), NULL, "queues");
     CU_ASSERT_EQUAL(harness_int("SADD %s insp", queues), 1);
 
-    harness_output o = cli("inspect", id, NULL); /* found through NS:queues */
+    harness_output o = cli_run("inspect", id, NULL); /* found through NS:queues */
     CU_ASSERT_EQUAL(o.code, 0);
     char line[128];
     snprintf(line, sizeof(line), "id: %s\nqueue: insp\nstate: succeeded\n", id);
@@ -141,7 +117,7 @@ static void test_inspect(void)
     CU_ASSERT_TRUE(err && err[strlen("\nerror: first try: boom\n")] == '\0'); /* last */
     harness_output_free(&o);
 
-    o = cli("inspect", id, "--queue", "insp", "--json", NULL);
+    o = cli_run("inspect", id, "--queue", "insp", "--json", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     json_t *j = json_loads(o.out, 0, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
@@ -163,12 +139,12 @@ static void test_inspect(void)
 
     /* Unknown (or expired: the hash is gone) → 3 with a message naming the id. */
     CU_ASSERT_EQUAL(harness_int("DEL %s", key), 1);
-    o = cli("inspect", id, "--queue", "insp", NULL);
+    o = cli_run("inspect", id, "--queue", "insp", NULL);
     CU_ASSERT_EQUAL(o.code, 3);
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, id));
     CU_ASSERT_STRING_EQUAL(o.out, "");
     harness_output_free(&o);
-    o = cli("inspect", "not-an-id", NULL);
+    o = cli_run("inspect", "not-an-id", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     harness_output_free(&o);
 }
@@ -184,9 +160,9 @@ static int page_all(const char *queue, const char *state, const char *limit, cha
     char cursor[32] = "";
     for (;;) {
         harness_output o =
-            cursor[0] ? cli("list", queue, "--state", state, "--limit", limit, "--cursor", cursor,
-                            "--json", NULL)
-                      : cli("list", queue, "--state", state, "--limit", limit, "--json", NULL);
+            cursor[0] ? cli_run("list", queue, "--state", state, "--limit", limit, "--cursor",
+                                cursor, "--json", NULL)
+                      : cli_run("list", queue, "--state", state, "--limit", limit, "--json", NULL);
         CU_ASSERT_EQUAL(o.code, 0);
         json_t *j = json_loads(o.out, 0, NULL);
         harness_output_free(&o);
@@ -239,7 +215,7 @@ static void test_list_pages(void)
         }
     }
     /* Text: a table, and the command of the next page as the last line, none on the last. */
-    harness_output o = cli("list", "l0", "--state", "pending", "--limit", "3", NULL);
+    harness_output o = cli_run("list", "l0", "--state", "pending", "--limit", "3", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     char id[37];
     batch_id(id, 0x100, 0);
@@ -251,17 +227,17 @@ static void test_list_pages(void)
     CU_ASSERT_TRUE(next && next[strlen("\nnext: spindle list l0 --state pending --limit 3 "
                                        "--cursor 3\n")] == '\0');
     harness_output_free(&o);
-    o = cli("list", "l0", "--state", "pending", "--limit", "3", "--cursor", "248", NULL);
+    o = cli_run("list", "l0", "--state", "pending", "--limit", "3", "--cursor", "248", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_PTR_NULL(strstr(o.out, "next:"));
     batch_id(id, 0x100, 249);
     CU_ASSERT_PTR_NOT_NULL(strstr(o.out, id));
     harness_output_free(&o);
     /* Bad state or cursor: usage errors. */
-    o = cli("list", "l0", "--state", "finished", NULL);
+    o = cli_run("list", "l0", "--state", "finished", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     harness_output_free(&o);
-    o = cli("list", "l0", "--state", "dead", "--cursor", "x1", NULL);
+    o = cli_run("list", "l0", "--state", "dead", "--cursor", "x1", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     harness_output_free(&o);
 }
@@ -288,7 +264,7 @@ static void test_list_running(void)
         batch_id(id, 0x200, i);
         CU_ASSERT_STRING_EQUAL(ids[i], id);
     }
-    harness_output o = cli("list", "lrun", "--state", "running", "--json", NULL);
+    harness_output o = cli_run("list", "lrun", "--state", "running", "--json", NULL);
     json_t *j = json_loads(o.out, 0, NULL);
     json_t *tasks = json_object_get(j, "tasks");
     CU_ASSERT_EQUAL(json_array_size(tasks), 5);
@@ -329,7 +305,7 @@ static void test_list_big_queue_reads_window(void)
     freeReplyObject(harness_cmd("SLOWLOG RESET"));
     freeReplyObject(harness_cmd("CONFIG RESETSTAT"));
     int64_t t0 = harness_ms();
-    harness_output o = cli("list", "big", "--state", "pending", "--limit", "5", "--json", NULL);
+    harness_output o = cli_run("list", "big", "--state", "pending", "--limit", "5", "--json", NULL);
     int64_t took = harness_ms() - t0;
     CU_ASSERT_EQUAL(o.code, 0);
     json_t *j = json_loads(o.out, 0, NULL);
@@ -383,7 +359,7 @@ static void test_retry_all_dead(void)
     harness_key(key, sizeof(key), "rd", "unique:K");
     freeReplyObject(harness_cmd("SET %s %s", key, holder));
 
-    harness_output o = cli("retry", "--all-dead", "rd", "--limit", "120", NULL);
+    harness_output o = cli_run("retry", "--all-dead", "rd", "--limit", "120", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     /* Oldest first: the two apart (scores 1, 2) come first, then 118 of the batch. */
     CU_ASSERT_STRING_EQUAL(o.out, "retried 118; not retried 2 (1 unique key held, 0 state not "
@@ -392,7 +368,7 @@ static void test_retry_all_dead(void)
     CU_ASSERT_EQUAL(harness_int("LLEN %s", pending), 118);
     CU_ASSERT_EQUAL(harness_int("ZCARD %s", dead), 34);
 
-    o = cli("retry", "--all-dead", "rd", NULL);
+    o = cli_run("retry", "--all-dead", "rd", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(o.out, "retried 32; not retried 2 (1 unique key held, 0 state not "
                                   "retryable, 1 expired, 0 bad entries)\n");
@@ -407,10 +383,10 @@ static void test_retry_all_dead(void)
     CU_ASSERT_STRING_EQUAL(st ? st : "", "pending");
     free(st);
 
-    o = cli("retry", "--all-dead", "bad queue!", NULL);
+    o = cli_run("retry", "--all-dead", "bad queue!", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     harness_output_free(&o);
-    o = cli("retry", "--all-dead", NULL);
+    o = cli_run("retry", "--all-dead", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     harness_output_free(&o);
 }
@@ -436,13 +412,13 @@ static void test_purge(void)
     harness_key(pending, sizeof(pending), "pg", "pending");
     CU_ASSERT_EQUAL(harness_int("LPUSH %s %s", pending, run), 151); /* stale: it runs */
 
-    harness_output o = cli("purge", "pg", NULL); /* stdin is /dev/null: no terminal */
+    harness_output o = cli_run("purge", "pg", NULL); /* stdin is /dev/null: no terminal */
     CU_ASSERT_EQUAL(o.code, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "--yes"));
     harness_output_free(&o);
     CU_ASSERT_EQUAL(harness_int("LLEN %s", pending), 151);
 
-    o = cli("purge", "pg", "--state", "dead", "--yes", NULL);
+    o = cli_run("purge", "pg", "--state", "dead", "--yes", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(o.out, "purged 2 dead\n");
     harness_output_free(&o);
@@ -450,7 +426,7 @@ static void test_purge(void)
     CU_ASSERT_EQUAL(harness_int("EXISTS %s", key), 0);
     CU_ASSERT_EQUAL(harness_int("LLEN %s", pending), 151);
 
-    o = cli("purge", "pg", "--yes", NULL);
+    o = cli_run("purge", "pg", "--yes", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_STRING_EQUAL(o.out, "purged 150 pending, 3 scheduled, 0 dead; removed 1 stale "
                                   "entries (task gone or in another state, left alone)\n");
@@ -469,7 +445,7 @@ static void test_purge(void)
     free(st);
     CU_ASSERT_EQUAL(harness_int("LLEN %s", inflight), 1);
 
-    o = cli("purge", "pg", "--state", "running", "--yes", NULL);
+    o = cli_run("purge", "pg", "--state", "running", "--yes", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     harness_output_free(&o);
 }

@@ -18,6 +18,7 @@
 #include "common/names.h"
 #include "fleet.h"
 #include "harness.h"
+#include "cli_run.h"
 #include "suites.h"
 
 static char bin[512];
@@ -39,62 +40,19 @@ static int suite_cleanup(void)
     return harness_suite_cleanup();
 }
 
-/* Runs `spindle --redis URL --namespace NS ARGS…` (NULL-terminated). */
-static harness_output cli(const char *first, ...)
-{
-    const char *argv[32] = {bin, "--redis", harness_url(), "--namespace", harness_ns()};
-    int argc = 5;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-    harness_output out;
-    if (harness_run((char *const *)argv, HARNESS_WAIT_MS, &out) != 0)
-        CU_FAIL("could not run spindle");
-    if (out.out == NULL)
-        out.out = strdup("");
-    if (out.err == NULL)
-        out.err = strdup("");
-    return out;
-}
-
 /* Enqueues FUNC ARG (with extra options first, may be NULL) and waits for its end. */
 static void run_task(const char *opt1, const char *opt2, const char *func, const char *arg,
                      int want_code)
 {
-    harness_output o =
-        opt1 ? cli("enqueue", opt1, opt2, func, arg, NULL) : cli("enqueue", func, arg, NULL);
+    harness_output o = opt1 ? cli_run("enqueue", opt1, opt2, func, arg, NULL)
+                            : cli_run("enqueue", func, arg, NULL);
     CU_ASSERT_EQUAL_FATAL(o.code, 0);
     char id[SPINDLE_ID_LEN + 1];
     snprintf(id, sizeof(id), "%s", o.out);
     harness_output_free(&o);
-    o = cli("result", id, "--wait", "10", NULL);
+    o = cli_run("result", id, "--wait", "10", NULL);
     CU_ASSERT_EQUAL(o.code, want_code);
     harness_output_free(&o);
-}
-
-/* The line of text that starts with prefix, copied into buf (cap bytes); NULL if none. */
-static char *line_starting(const char *text, const char *prefix, char *buf, size_t cap)
-{
-    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-        if (strncmp(p, prefix, strlen(prefix)) == 0) {
-            size_t len = strcspn(p, "\n");
-            snprintf(buf, cap, "%.*s", (int)(len < cap ? len : cap - 1), p);
-            return buf;
-        }
-    }
-    return NULL;
-}
-
-static int split_words(char *line, char **words, int max)
-{
-    int n = 0;
-    for (char *save = NULL, *w = strtok_r(line, " \n", &save); w && n < max;
-         w = strtok_r(NULL, " \n", &save))
-        words[n++] = w;
-    return n;
 }
 
 static long long jint(const json_t *o, const char *window, const char *field)
@@ -109,22 +67,22 @@ static void test_stats_counts(void)
     run_task(NULL, NULL, "fail", "boom", 4);
     run_task("--retries", "1", "fail", "again", 4); /* fails twice, counted once */
 
-    harness_output o = cli("stats", NULL);
+    harness_output o = cli_run("stats", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     char line[512], *w[10];
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_starting(o.out, "QUEUE ", line, sizeof(line)));
-    CU_ASSERT_EQUAL(split_words(line, w, 10), 7);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cli_line_starting(o.out, "QUEUE ", line, sizeof(line)));
+    CU_ASSERT_EQUAL(cli_split_words(line, w, 10), 7);
     CU_ASSERT_STRING_EQUAL(w[1], "OK_1M");
     CU_ASSERT_STRING_EQUAL(w[6], "FAILED_1D");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(line_starting(o.out, "default ", line, sizeof(line)));
-    CU_ASSERT_EQUAL_FATAL(split_words(line, w, 10), 7);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cli_line_starting(o.out, "default ", line, sizeof(line)));
+    CU_ASSERT_EQUAL_FATAL(cli_split_words(line, w, 10), 7);
     for (int i = 1; i < 7; i += 2) {
         CU_ASSERT_STRING_EQUAL(w[i], "4");
         CU_ASSERT_STRING_EQUAL(w[i + 1], "2");
     }
     harness_output_free(&o);
 
-    o = cli("stats", "default", "never-used", "--json", NULL);
+    o = cli_run("stats", "default", "never-used", "--json", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     json_t *arr = json_loads(o.out, 0, NULL);
     CU_ASSERT_EQUAL_FATAL(json_array_size(arr), 2);
@@ -142,7 +100,7 @@ static void test_stats_counts(void)
     json_decref(arr);
     harness_output_free(&o);
 
-    o = cli("stats", "bad queue!", NULL);
+    o = cli_run("stats", "bad queue!", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     harness_output_free(&o);
 }
@@ -185,7 +143,7 @@ static void test_stats_ttls_and_bad_bucket(void)
     redisReply *r = harness_cmd("SET %s garbage", bad);
     if (r)
         freeReplyObject(r);
-    harness_output o = cli("stats", "garbageq", NULL);
+    harness_output o = cli_run("stats", "garbageq", NULL);
     CU_ASSERT_EQUAL(o.code, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "is not a hash"));
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, bad));
@@ -194,7 +152,7 @@ static void test_stats_ttls_and_bad_bucket(void)
     char all[256];
     snprintf(all, sizeof(all), "%s:queues", harness_ns());
     CU_ASSERT_TRUE(harness_int("SADD %s garbageq", all) >= 0);
-    o = cli("queues", NULL);
+    o = cli_run("queues", NULL);
     CU_ASSERT_EQUAL(o.code, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(o.out, "garbageq"));
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "failures of the last hour not shown"));
@@ -205,11 +163,11 @@ static void test_stats_ttls_and_bad_bucket(void)
 
 static void test_watch_needs_terminal(void)
 {
-    harness_output o = cli("watch", NULL);
+    harness_output o = cli_run("watch", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "terminal"));
     harness_output_free(&o);
-    o = cli("watch", "--interval", "0.01", NULL);
+    o = cli_run("watch", "--interval", "0.01", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     harness_output_free(&o);
 }
@@ -296,7 +254,7 @@ static void test_watch_under_tmux(void)
         return;
     }
     /* A task that reports progress while the view is up. */
-    harness_output o = cli("enqueue", "sleep_ms", "8000", NULL);
+    harness_output o = cli_run("enqueue", "sleep_ms", "8000", NULL);
     CU_ASSERT_EQUAL_FATAL(o.code, 0);
     harness_output_free(&o);
 
@@ -306,16 +264,16 @@ static void test_watch_under_tmux(void)
     CU_ASSERT_EQUAL_FATAL(start_watch(sock, rc_file), 0);
     char *screen = wait_screen(sock);
     char line[512], *w[12];
-    if (screen && line_starting(screen, "QUEUE ", line, sizeof(line))) {
-        CU_ASSERT_EQUAL(split_words(line, w, 12), 9);
+    if (screen && cli_line_starting(screen, "QUEUE ", line, sizeof(line))) {
+        CU_ASSERT_EQUAL(cli_split_words(line, w, 12), 9);
         CU_ASSERT_STRING_EQUAL(w[1], "PENDING");
     } else {
         CU_FAIL("no QUEUE header");
     }
     /* default: 1 running, 2 dead; 4 ok and 2 failed in the last hour (the last minute may
      * have moved on under valgrind). */
-    if (screen && line_starting(screen, "default ", line, sizeof(line))) {
-        CU_ASSERT_EQUAL_FATAL(split_words(line, w, 12), 9);
+    if (screen && cli_line_starting(screen, "default ", line, sizeof(line))) {
+        CU_ASSERT_EQUAL_FATAL(cli_split_words(line, w, 12), 9);
         CU_ASSERT_STRING_EQUAL(w[3], "1");
         CU_ASSERT_STRING_EQUAL(w[4], "2");
         CU_ASSERT_TRUE(atoi(w[5]) <= 4 && atoi(w[6]) <= 2);

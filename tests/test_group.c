@@ -8,7 +8,6 @@
  * (checked with SCAN); the group's keys carry a TTL; names are unique and validated; garbage
  * written into the group's keys by hand gives a clear error; a name whose task was never
  * enqueued is reported "lost at enqueue". */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "spindle/channel.h"
 #include "spindle/group.h"
 #include "spindle/sync.h"
+#include "cli_run.h"
 #include "suites.h"
 
 static spindle_client *client;
@@ -348,28 +348,6 @@ static void test_failing_member(void)
 
 /* ---- another process, progress ----------------------------------------------------------- */
 
-static harness_output cli(const char *first, ...)
-{
-    char bin[512];
-    snprintf(bin, sizeof(bin), "%s/bin/spindle", harness_build());
-    const char *argv[16] = {bin, "--redis", harness_url(), "--namespace", harness_ns()};
-    int argc = 5;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 15; a = va_arg(ap, const char *))
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-    harness_output out = {.code = -1};
-    if (harness_run((char *const *)argv, HARNESS_WAIT_MS, &out) != 0)
-        CU_FAIL("could not run spindle");
-    if (out.out == NULL)
-        out.out = strdup("");
-    if (out.err == NULL)
-        out.err = strdup("");
-    return out;
-}
-
 static void test_other_process_and_progress(void)
 {
     CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
@@ -407,7 +385,7 @@ static void test_other_process_and_progress(void)
     CU_ASSERT_TRUE(p.seq >= 2 && p.updated_at_ms > 0);
 
     /* The spindle binary opens the group by name and sees the same members and states. */
-    harness_output out = cli("group", "show", "shared", NULL);
+    harness_output out = cli_run("group", "show", "shared", NULL);
     CU_ASSERT_EQUAL(out.code, 0);
     const char *four = strstr(out.out, "four"), *six = strstr(out.out, "six"),
                *parked = strstr(out.out, "parked");
@@ -416,24 +394,24 @@ static void test_other_process_and_progress(void)
     CU_ASSERT_EQUAL(fleet_count(out.out, "pending"), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(out.out, spindle_handle_id(h6)));
     harness_output_free(&out);
-    out = cli("group", "show", "shared", "--json", NULL);
+    out = cli_run("group", "show", "shared", "--json", NULL);
     CU_ASSERT_PTR_NOT_NULL(strstr(out.out, "\"name\":\"parked\",\"state\":\"pending\""));
     harness_output_free(&out);
-    out = cli("group", "wait", "shared", "--timeout", "0.2", NULL);
+    out = cli_run("group", "wait", "shared", "--timeout", "0.2", NULL);
     CU_ASSERT_EQUAL(out.code, 6);
     CU_ASSERT_STRING_EQUAL(out.out, "four\nsix\n");
     harness_output_free(&out);
-    out = cli("group", "show", "absent", NULL);
+    out = cli_run("group", "show", "absent", NULL);
     CU_ASSERT_EQUAL(out.code, 3);
     harness_output_free(&out);
-    out = cli("group", "show", "a{b}", NULL);
+    out = cli_run("group", "show", "a{b}", NULL);
     CU_ASSERT_EQUAL(out.code, 2);
     harness_output_free(&out);
-    out = cli("group", "cancel", "shared", NULL);
+    out = cli_run("group", "cancel", "shared", NULL);
     CU_ASSERT_EQUAL(out.code, 0);
     CU_ASSERT_STRING_EQUAL(out.out, "cancelled 1, asked 0 running to stop\n");
     harness_output_free(&out);
-    out = cli("group", "destroy", "shared", NULL);
+    out = cli_run("group", "destroy", "shared", NULL);
     CU_ASSERT_EQUAL(out.code, 0);
     harness_output_free(&out);
     CU_ASSERT_EQUAL(spindle_group_open(client, "shared", &g) == SPINDLE_ERR_NOT_FOUND, 1);

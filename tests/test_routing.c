@@ -15,6 +15,7 @@
 #include "harness.h"
 #include "spindle/routing.h"
 #include "spindle/sync.h"
+#include "cli_run.h"
 #include "suites.h"
 
 static spindle_client *client;
@@ -250,19 +251,6 @@ static void test_env_routes(void)
     unsetenv(SPINDLE_ROUTES_ENV);
 }
 
-/* Runs `spindle --redis URL --namespace NS` + more (NULL-terminated). */
-static harness_output cli(const char *const *more)
-{
-    const char *argv[16] = {bin, "--redis", harness_url(), "--namespace", harness_ns()};
-    int argc = 5;
-    for (; *more && argc < 15; more++)
-        argv[argc++] = *more;
-    argv[argc] = NULL;
-    harness_output o = {0};
-    CU_ASSERT_EQUAL(harness_run((char *const *)argv, HARNESS_WAIT_MS, &o), 0);
-    return o;
-}
-
 /* The queue of the task whose id the CLI printed, "" if none. */
 static void queue_of_printed(const harness_output *o, char *queue, size_t cap)
 {
@@ -283,19 +271,21 @@ static void test_cli_routes(void)
     }
     char path[512], queue[160];
     write_file("cli.routes", "a* r.cli\n", path, sizeof(path));
-    harness_output o = cli((const char *[]){"--routes", path, "enqueue", "add", "1", "2", NULL});
+    harness_output o =
+        cli_run_argv((const char *[]){"--routes", path, "enqueue", "add", "1", "2", NULL});
     CU_ASSERT_EQUAL(o.code, 0);
     queue_of_printed(&o, queue, sizeof(queue));
     CU_ASSERT_STRING_EQUAL(queue, "r.cli");
     harness_output_free(&o);
 
-    o = cli((const char *[]){"--routes", path, "enqueue", "--queue", "r.flag", "add", "1", NULL});
+    o = cli_run_argv(
+        (const char *[]){"--routes", path, "enqueue", "--queue", "r.flag", "add", "1", NULL});
     queue_of_printed(&o, queue, sizeof(queue));
     CU_ASSERT_STRING_EQUAL(queue, "r.flag"); /* --queue wins */
     harness_output_free(&o);
 
     setenv(SPINDLE_ROUTES_ENV, path, 1);
-    o = cli((const char *[]){"enqueue", "add", "5", NULL});
+    o = cli_run_argv((const char *[]){"enqueue", "add", "5", NULL});
     unsetenv(SPINDLE_ROUTES_ENV);
     CU_ASSERT_EQUAL(o.code, 0);
     queue_of_printed(&o, queue, sizeof(queue));
@@ -303,7 +293,7 @@ static void test_cli_routes(void)
     harness_output_free(&o);
 
     write_file("cli-bad.routes", "a* r.cli\nb* r.cli extra\n", path, sizeof(path));
-    o = cli((const char *[]){"--routes", path, "enqueue", "add", "1", NULL});
+    o = cli_run_argv((const char *[]){"--routes", path, "enqueue", "add", "1", NULL});
     CU_ASSERT_EQUAL(o.code, 2);
     CU_ASSERT(o.err && strstr(o.err, "cli-bad.routes, line 2: expected 'PATTERN QUEUE'"));
     harness_output_free(&o);

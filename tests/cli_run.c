@@ -1,0 +1,62 @@
+/* Running the `spindle` binary from a test (see cli_run.h). */
+#include "cli_run.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+harness_output cli_run_argv(const char *const *args)
+{
+    char bin[512];
+    snprintf(bin, sizeof(bin), "%s/bin/spindle", harness_build());
+    const char *argv[32] = {bin, "--redis", harness_url(), "--namespace", harness_ns()};
+    int argc = 5;
+    for (; *args && argc < 31; args++)
+        argv[argc++] = *args;
+    argv[argc] = NULL;
+    harness_output out = {.code = -1};
+    if (harness_run((char *const *)argv, harness_scaled_ms(HARNESS_WAIT_MS), &out) != 0)
+        CU_FAIL("could not run spindle");
+    if (out.out == NULL)
+        out.out = strdup("");
+    if (out.err == NULL)
+        out.err = strdup("");
+    return out;
+}
+
+harness_output cli_run(const char *first, ...)
+{
+    const char *args[26];
+    int n = 0;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && n < 25; a = va_arg(ap, const char *))
+        args[n++] = a;
+    va_end(ap);
+    args[n] = NULL;
+    return cli_run_argv(args);
+}
+
+char *cli_line_starting(const char *text, const char *prefix, char *buf, size_t cap)
+{
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, prefix, strlen(prefix)) == 0) {
+            size_t len = strcspn(p, "\n");
+            snprintf(buf, cap, "%.*s", (int)(len < cap ? len : cap - 1), p);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+int cli_split_words(char *line, char **words, int max)
+{
+    int n = 0;
+    for (char *save = NULL, *w = strtok_r(line, " \n", &save); w && n < max;
+         w = strtok_r(NULL, " \n", &save))
+        words[n++] = w;
+    return n;
+}

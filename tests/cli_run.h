@@ -1,0 +1,24 @@
+/* Running the `spindle` binary from a test, against the test's Redis and namespace, and
+ * reading its table output. Shared by the suites that check the command line (test_cli*.c,
+ * and the CLI cases of the cancellation, groups and routing suites). */
+#ifndef SPINDLE_TESTS_CLI_RUN_H
+#define SPINDLE_TESTS_CLI_RUN_H
+
+#include <stddef.h>
+
+#include "harness.h"
+
+/* Runs `spindle --redis URL --namespace NS ARGS…` (build/bin/spindle; NULL-terminated, at
+ * most 24 arguments); a failure to run it is a CUnit failure. out and err are never NULL;
+ * the caller frees the result with harness_output_free(). */
+harness_output cli_run(const char *first, ...);
+/* The same with the arguments as a NULL-terminated array. */
+harness_output cli_run_argv(const char *const *args);
+
+/* The line of text that starts with prefix, copied into buf (cap bytes); NULL if none. */
+char *cli_line_starting(const char *text, const char *prefix, char *buf, size_t cap);
+/* The words of a line, split on runs of spaces (a newline ends the last), into words[] (at
+ * most max), in place; their count. */
+int cli_split_words(char *line, char **words, int max);
+
+#endif

@@ -72,6 +72,11 @@ int main(void)
     const CU_RunSummary *sum = CU_get_run_summary();
     int failed = rc != CUE_SUCCESS || sum->nSuitesFailed > 0 || sum->nTestsFailed > 0 ||
                  sum->nAssertsFailed > 0 || CU_get_number_of_failures() > 0;
+    /* CI shows only the tail of the output: repeat each failure where it will be seen. */
+    for (CU_pFailureRecord f = CU_get_failure_list(); f != NULL; f = f->pNext)
+        printf("spindle-tests: failed: %s / %s: %s:%u: %s\n", f->pSuite ? f->pSuite->pName : "?",
+               f->pTest ? f->pTest->pName : "(suite setup)", f->strFileName ? f->strFileName : "?",
+               f->uiLineNumber, f->strCondition ? f->strCondition : "?");
     printf("\nspindle-tests: %s (redis at %s, namespace %s)\n", failed ? "FAILED" : "passed",
            harness_url()[0] ? harness_url() : "-", harness_ns());
     CU_cleanup_registry();

@@ -24,14 +24,17 @@
 
 static void enqueue_single(spindle_client *c)
 {
-    char buf[32];
+    char buf[32], cost[128];
+    bench_redis_usage u0 = bench_redis_usage_now();
     int64_t t0 = spindle_mono_us();
     for (long i = 0; i < bench_n; i++) {
         size_t len = bench_pack_add(buf, i);
         if (spindle_enqueue_msgpack(c, "add", buf, len, NULL, NULL) != SPINDLE_OK)
             bench_die("enqueue", spindle_errstr(c));
     }
-    bench_emit("enqueue-single", bench_n, (double)(spindle_mono_us() - t0) / 1e6, NULL);
+    double secs = (double)(spindle_mono_us() - t0) / 1e6;
+    bench_redis_cost(u0, bench_n, cost, sizeof(cost));
+    bench_emit("enqueue-single", bench_n, secs, cost);
 }
 
 static void enqueue_bulk(spindle_client *c)
@@ -42,13 +45,17 @@ static void enqueue_bulk(spindle_client *c)
         bench_die("bulk", "out of memory");
     for (long i = 0; i < bench_n; i++)
         specs[i] = (spindle_task_spec){"add", bufs[i], bench_pack_add(bufs[i], i)};
+    char cost[128];
+    bench_redis_usage u0 = bench_redis_usage_now();
     int64_t t0 = spindle_mono_us();
     for (long i = 0; i < bench_n; i += 1000) {
         size_t m = (size_t)(bench_n - i < 1000 ? bench_n - i : 1000);
         if (spindle_enqueue_bulk(c, specs + i, m, NULL, NULL) != SPINDLE_OK)
             bench_die("bulk enqueue", spindle_errstr(c));
     }
-    bench_emit("enqueue-bulk", bench_n, (double)(spindle_mono_us() - t0) / 1e6, NULL);
+    double secs = (double)(spindle_mono_us() - t0) / 1e6;
+    bench_redis_cost(u0, bench_n, cost, sizeof(cost));
+    bench_emit("enqueue-bulk", bench_n, secs, cost);
     free(specs);
     free(bufs);
 }
@@ -85,6 +92,7 @@ static void drain(const char *scenario, int workers, const char *ns)
     char pending[300];
     snprintf(pending, sizeof(pending), "%s:{default}:pending", ns);
     pid_t pids[8];
+    bench_redis_usage u0 = bench_redis_usage_now();
     int64_t t0 = spindle_mono_us();
     for (int i = 0; i < workers; i++)
         pids[i] = bench_start_worker();
@@ -106,11 +114,13 @@ static void drain(const char *scenario, int workers, const char *ns)
         usleep(2000);
     }
     double secs = (double)(spindle_mono_us() - t0) / 1e6;
+    char cost[128]; /* read before the workers stop, whose exit and the check below cost too */
+    bench_redis_cost(u0, bench_n, cost, sizeof(cost));
     for (int i = 0; i < workers; i++)
         bench_stop_worker(pids[i]);
     long ok = count_succeeded(ns);
-    char extra[64];
-    snprintf(extra, sizeof(extra), "\"verified\":%s", ok == bench_n ? "true" : "false");
+    char extra[192];
+    snprintf(extra, sizeof(extra), "\"verified\":%s,%s", ok == bench_n ? "true" : "false", cost);
     bench_emit(scenario, bench_n, secs, extra);
     if (ok != bench_n)
         fprintf(stderr, "spindle-bench: %s: only %ld of %ld tasks succeeded\n", scenario, ok,

@@ -1,8 +1,10 @@
 /* spindle-bench: Spindle's throughput, latency and memory figures on one redis-server.
  *
  *   spindle-bench --redis URL --build DIR [--n N] [--prefetch P] [--concurrency C]
+ *                 [--only GROUPS]
  *
- * (P and C: the workers' --prefetch and --concurrency, default 128 and 2.) Scenarios, in the
+ * (P and C: the workers' --prefetch and --concurrency, default 128 and 2; GROUPS: some of
+ * single,bulk,latency,idle, default all.) Scenarios, in the
  * order of the peers harness (../shared/peers): enqueue-single (one call, one task, each
  * awaited), memory-queued, drain-1 (one worker process started on the full queue, timed from
  * its spawn until every task is settled), memory-finished, enqueue-bulk
@@ -135,9 +137,21 @@ static void memory(const char *scenario, long long base)
     bench_emit(scenario, bench_n, 0, extra);
 }
 
+/* 1 if the scenario group is in the comma-separated list only (NULL: every group). */
+static int wanted(const char *only, const char *group)
+{
+    if (only == NULL)
+        return 1;
+    size_t n = strlen(group);
+    for (const char *p = only; (p = strstr(p, group)) != NULL; p += n)
+        if ((p == only || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    const char *ns = "spindle";
+    const char *ns = "spindle", *only = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--redis") == 0)
             bench_url = argv[i + 1];
@@ -149,11 +163,14 @@ int main(int argc, char **argv)
             bench_prefetch = argv[i + 1];
         else if (strcmp(argv[i], "--concurrency") == 0)
             bench_concurrency = argv[i + 1];
+        else if (strcmp(argv[i], "--only") == 0)
+            only = argv[i + 1];
     }
     if (bench_url == NULL || bench_n < 1)
         bench_die(
             "usage",
-            "spindle-bench --redis URL [--build DIR] [--n N] [--prefetch P] [--concurrency C]");
+            "spindle-bench --redis URL [--build DIR] [--n N] [--prefetch P] [--concurrency C] "
+            "[--only single,bulk,latency,idle]");
     spindle_url u;
     spindle_error err;
     if (spindle_url_parse(bench_url, &u, &err) != SPINDLE_OK)
@@ -169,18 +186,25 @@ int main(int argc, char **argv)
         bench_die("connect", c ? spindle_errstr(c) : "out of memory");
 
     bench_command("FLUSHALL");
-    long long m0 = bench_info("memory", "used_memory");
-    enqueue_single(c);
-    memory("memory-queued", m0);
-    drain("drain-1", 1, ns);
-    memory("memory-finished", m0);
-    bench_command("FLUSHALL");
-    enqueue_bulk(c);
-    drain("drain-2", 2, ns);
-    bench_command("FLUSHALL");
-    bench_latency_pickup(c);
-    bench_latency_wait(c);
-    bench_idle_commands();
+    if (wanted(only, "single")) {
+        long long m0 = bench_info("memory", "used_memory");
+        enqueue_single(c);
+        memory("memory-queued", m0);
+        drain("drain-1", 1, ns);
+        memory("memory-finished", m0);
+        bench_command("FLUSHALL");
+    }
+    if (wanted(only, "bulk")) {
+        enqueue_bulk(c);
+        drain("drain-2", 2, ns);
+        bench_command("FLUSHALL");
+    }
+    if (wanted(only, "latency")) {
+        bench_latency_pickup(c);
+        bench_latency_wait(c);
+    }
+    if (wanted(only, "idle"))
+        bench_idle_commands();
     spindle_client_free(c);
     redisFree(bench_raw);
     return 0;

@@ -20,7 +20,7 @@
 
 /* KEYS[1] pending, KEYS[2] wake. ARGV[1] task key prefix; ARGV[2..9] the options shared by
  * the batch: ttl timeout retries backoff backoff_max proc pinfo group ('' = field absent); then 3
- * per task: id func args. Returns the number enqueued. */
+ * per task: id func args (one LPUSH per 1,000 ids). Returns the number enqueued. */
 static const char enqueue_lua[] =
     "local t = redis.call('TIME')\n"
     "local now = string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000))\n"
@@ -34,11 +34,15 @@ static const char enqueue_lua[] =
     "  if ARGV[1 + j] ~= '' then opt[#opt + 1] = names[j]; opt[#opt + 1] = ARGV[1 + j] end\n"
     "end\n"
     "local first = #names + 2\n"
+    "local ids = {}\n"
     "for i = first, #ARGV, 3 do\n"
     "  local k = ARGV[1] .. ARGV[i]\n"
     "  redis.call('HSET', k, 'func', ARGV[i + 1], 'args', ARGV[i + 2], 'state', 'pending',\n"
     "             'enqueued_at', now, unpack(opt))\n"
-    "  redis.call('LPUSH', KEYS[1], ARGV[i])\n"
+    "  ids[#ids + 1] = ARGV[i]\n"
+    "end\n"
+    "for j = 1, #ids, 1000 do\n"
+    "  redis.call('LPUSH', KEYS[1], unpack(ids, j, math.min(j + 999, #ids)))\n"
     "end\n"
     "if before == 0 then\n"
     "  redis.pcall('LPUSH', KEYS[2], '1')\n"

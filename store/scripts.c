@@ -189,8 +189,9 @@ static const char claim_lua[] = SPINDLE_LUA_PRELUDE SPINDLE_LUA_LIMITS
     "end\n"
     "return out\n";
 
-/* KEYS[1] in-flight list of the worker. ARGV[1] queue base "NS:{Q}:", ARGV[2] worker id,
- * then 5 per task: id attempt state payload jitter. State 'succeeded' or 'failed' (the
+/* KEYS[1] in-flight list of the worker (its oldest claims at the tail, and tasks settle
+ * roughly in claim order: LREM searches from the tail). ARGV[1] queue base "NS:{Q}:", ARGV[2]
+ * worker id, then 5 per task: id attempt state payload jitter. State 'succeeded' or 'failed' (the
  * attempt failed: retried per the task's policy, else failed for good); 'release' hands an
  * unstarted task back: pending again, at the right end of the list so it runs next, its
  * claim undone. Released tasks are pushed last to first, so that they keep their claim
@@ -208,7 +209,7 @@ static const char settle_lua[] = SPINDLE_LUA_PRELUDE
     "local rd, n = {unpack(FIN)}, #FIN\n"
     "rd[n + 1], rd[n + 2], rd[n + 3], rd[n + 4] = 'state', 'attempts', 'worker', 'cancel'\n"
     "if redis.call('TYPE', KEYS[1]).ok == 'list' then\n"
-    "  for i = 3, #ARGV, 5 do redis.call('LREM', KEYS[1], 1, ARGV[i]) end\n"
+    "  for i = 3, #ARGV, 5 do redis.call('LREM', KEYS[1], -1, ARGV[i]) end\n"
     "end\n"
     "for i = 3, #ARGV, 5 do\n"
     "  local id, st, payload = ARGV[i], ARGV[i + 2], ARGV[i + 3]\n"

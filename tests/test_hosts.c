@@ -7,10 +7,12 @@
  *
  * Needs root (and `ip`): otherwise every test passes with a printed "skipped:" line. The
  * test process itself is the producer: it joins the producer's namespace for the suite. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <CUnit/CUnit.h>
 
@@ -97,8 +99,14 @@ static int suite_init(void)
         fprintf(stderr, "\n  hosts: %s\n", why);
         return -1;
     }
+    /* A directory of its own: the harness's may hold a dump.rdb of its server. */
+    char dir[300], logfile[300];
+    snprintf(dir, sizeof(dir), "%s/hosts-redis", harness_dir());
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "\n  hosts: mkdir %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
     const char *server = getenv("SPINDLE_TEST_REDIS_SERVER");
-    char logfile[300];
     const char *argv[] = {server && *server ? server : "redis-server",
                           "--bind",
                           net.addr[REDIS_HOST],
@@ -111,7 +119,7 @@ static int suite_init(void)
                           "--protected-mode",
                           "no",
                           "--dir",
-                          harness_dir(),
+                          dir,
                           NULL};
     redis_pid = netns_spawn(&net, REDIS_HOST, argv, log_path(logfile, sizeof(logfile), "redis"));
     snprintf(url, sizeof(url), "redis://%s:6379", net.addr[REDIS_HOST]);

@@ -25,6 +25,7 @@ static const char *const ip_paths[] = {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"
 
 /* The net the atexit handler deletes, and the namespace netns_enter() left. */
 static netns_net *live;
+static pid_t owner; /* the process that registered at_exit(): a forked child deletes nothing */
 static int saved_ns = -1;
 
 static const char *ip_path(void)
@@ -82,6 +83,8 @@ static int ip(char *err, size_t cap, ...)
 
 static void at_exit(void)
 {
+    if (getpid() != owner)
+        return;
     netns_leave();
     if (live)
         netns_destroy(live);
@@ -123,6 +126,7 @@ int netns_create(netns_net *net, int n, int *refused, char *err, size_t cap)
     snprintf(net->sw, sizeof(net->sw), "%s-s", net->base);
     static int registered;
     if (!registered) {
+        owner = getpid();
         atexit(at_exit);
         registered = 1;
     }

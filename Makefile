@@ -23,11 +23,12 @@ CFLAGS ?= -O2 -g
 LDFLAGS ?=
 BENCH_N ?= 50000
 CHAOS_N ?= 20000
+BENCH_RTT_N ?= 10000
 
 # Debian packages: build and test dependencies.
 DEPS_PKGS := build-essential pkg-config libhiredis-dev libmsgpack-dev uuid-dev libcunit1-dev \
 	libjansson-dev libncurses-dev tmux libmicrohttpd-dev redis-server redis-tools clang \
-	libclang-rt-14-dev valgrind
+	libclang-rt-14-dev valgrind iproute2
 
 # jansson: the worker's JSON log lines and the CLI. libmicrohttpd (the worker's metrics
 # endpoint) is compiled against but loaded only when served (worker/mhd.h): not linked.
@@ -175,6 +176,12 @@ valgrind: deps
 
 bench: deps all
 	BENCH_N=$(BENCH_N) BUILD=$(BUILD) bash bench/run.sh
+
+# Spindle's enqueue and drain at 1 ms round-trip time: network namespaces and tc netem (root;
+# skips with a message otherwise; see bench/rtt.sh).
+.PHONY: bench-rtt
+bench-rtt: deps all
+	BENCH_RTT_N=$(BENCH_RTT_N) BUILD=$(BUILD) bash bench/rtt.sh
 
 # Spindle beside the peer queues of ../shared/peers on one redis-server (see bench/peers.sh).
 bench-peers: deps all

@@ -11,6 +11,7 @@
 #include "spindle/client.h"
 #include "spindle/group.h"
 #include "spindle/deps.h"
+#include "spindle/bounds.h"
 #include "spindle/limits.h"
 #include "spindle/middleware.h"
 #include "spindle/processor.h"

@@ -7,9 +7,9 @@
  * nested a thousand deep) with a message naming the bound, and go on serving. The producer
  * checks the same bounds before sending, so a mistake fails at the call that made it.
  *
- * The sizes are defaults: spindle_client_options and spindle_worker_options can lower or
- * raise them (0 there means "the default"); the depth and the per-item and channel message
- * sizes are fixed. Checking a length costs nothing next to the round trip that carries it. */
+ * The args, result and item-count bounds are defaults: spindle_client_options (args) and
+ * spindle_worker_options (all three) can lower or raise them (0 there means "the default");
+ * the depth, the item size, the channel message size and the name length are fixed. Checking a length costs nothing next to the round trip that carries it. */
 #ifndef SPINDLE_BOUNDS_H
 #define SPINDLE_BOUNDS_H
 
@@ -21,6 +21,9 @@
 /* Deepest msgpack nesting accepted in args and results (containers, the outer args array
  * included): msgpack-c's own decoder stack is 32 levels deep. */
 #define SPINDLE_MSGPACK_MAX_DEPTH 32
+/* Most items (partial results) one attempt of a task may emit, by default: a stream of
+ * 100000 is far beyond a sane progress feed and still bounded in Redis memory. */
+#define SPINDLE_ITEMS_MAX_DEFAULT 100000L
 /* Largest item spindle_task_emit() accepts, in bytes: far above a sane partial result, far
  * below what would make one XADD stall Redis. */
 #define SPINDLE_ITEM_MAX (1u << 20)

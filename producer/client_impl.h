@@ -37,7 +37,7 @@ struct spindle_client {
     struct spindle_routes *routes_owned;
     int routes_chosen;
     struct spindle_processors *procs; /* processor pairs (producer/processor.c), or NULL */
-    size_t max_args; /* spindle_client_options.max_args_bytes; 0: the default */
+    size_t max_args;                  /* spindle_client_options.max_args_bytes; 0: the default */
 };
 
 struct spindle_handle {

@@ -118,7 +118,8 @@ static void test_producer_refuses(void)
     memset(text, 'x', sizeof(text));
     spindle_args_strn(a, text, sizeof(text));
     CU_ASSERT_EQUAL(spindle_enqueue(small, "echo", a, &eo, NULL), SPINDLE_ERR_TOO_LARGE);
-    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(small), "above the client's max_args_bytes of 100"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(spindle_errstr(small), "above the client's max_args_bytes of 100"));
     CU_ASSERT_EQUAL(harness_int("DBSIZE"), 0);
     spindle_handle *h = NULL;
     CU_ASSERT_EQUAL(spindle_enqueue_msgpack(large, "echo", big, len, &eo, &h), SPINDLE_OK);
@@ -175,7 +176,8 @@ static void test_result_over_limit(void)
     spindle_handle *h = NULL;
     CU_ASSERT_EQUAL_FATAL(spindle_enqueue(client, "echo", a, &eo, &h), SPINDLE_OK);
     /* echo returns its args: [str 100] packs to 1 + 2 + 100 bytes. */
-    assert_ends(h, "failed", "'echo' packed a result of 103 bytes, above the worker's max_result_bytes of 64");
+    assert_ends(h, "failed",
+                "'echo' packed a result of 103 bytes, above the worker's max_result_bytes of 64");
     spindle_handle *small = fleet_enqueue(client, queue[0], "echo", 7, -1, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(small);
     assert_ends(small, "succeeded", NULL);

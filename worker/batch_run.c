@@ -167,8 +167,9 @@ static int prepare(const spindle_batch_env *env, batch_scratch *sc, size_t i, co
     char why[TASK_ERROR_MAX];
     long max_args = r->ctx->max_args_bytes > 0 ? r->ctx->max_args_bytes : SPINDLE_ARGS_MAX_DEFAULT;
     if (it->args_len > (size_t)max_args) {
-        snprintf(why, sizeof(why), "args of '%s' are %zu bytes, above the worker's max_args_bytes of %ld",
-                 e->name, it->args_len, max_args);
+        snprintf(why, sizeof(why),
+                 "args of '%s' are %zu bytes, above the worker's max_args_bytes of %ld", e->name,
+                 it->args_len, max_args);
         reject_text(r, why);
         return 0;
     }

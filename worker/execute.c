@@ -109,7 +109,8 @@ static int run_task(const spindle_registry *reg, const spindle_claimed *task, sp
         return msgpack_pack_nil(&pk) == 0 ? 1 : fail(out, "out of memory packing the result");
     size_t max_result = bound(ctx->max_result_bytes, SPINDLE_RESULT_MAX_DEFAULT);
     if (out->size > max_result)
-        return fail(out, "'%s' packed a result of %zu bytes, above the worker's max_result_bytes of %zu",
+        return fail(out,
+                    "'%s' packed a result of %zu bytes, above the worker's max_result_bytes of %zu",
                     task->func, out->size, max_result);
     /* The result must be exactly one value, or the caller could not read it back. */
     msgpack_zone_clear(zone);

@@ -9,7 +9,8 @@
  *
  * The args, result and item-count bounds are defaults: spindle_client_options (args) and
  * spindle_worker_options (all three) can lower or raise them (0 there means "the default");
- * the depth, the item size, the channel message size and the name length are fixed. Checking a length costs nothing next to the round trip that carries it. */
+ * the depth, the item size, the channel message size and the name length are fixed. Checking a
+ * length costs nothing next to the round trip that carries it. */
 #ifndef SPINDLE_BOUNDS_H
 #define SPINDLE_BOUNDS_H
 

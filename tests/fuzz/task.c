@@ -34,7 +34,8 @@ static int sum(spindle_task_ctx *ctx, const msgpack_object *args, msgpack_packer
     int64_t total = 0;
     for (uint32_t i = 0; i < args->via.array.size; i++) {
         const msgpack_object *a = &args->via.array.ptr[i];
-        if (a->type != MSGPACK_OBJECT_POSITIVE_INTEGER && a->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        if (a->type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
+            a->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
             return spindle_task_fail(ctx, "argument %u is not an integer", i);
         total = (int64_t)((uint64_t)total + (uint64_t)a->via.i64); /* wraps, no UB */
     }

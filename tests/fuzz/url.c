@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     spindle_url u;
     spindle_error err = {0};
     if (spindle_url_parse(text, &u, &err) == SPINDLE_OK) {
-        if (memchr(u.host, 0, sizeof(u.host)) == NULL || memchr(u.path, 0, sizeof(u.path)) == NULL ||
+        if (memchr(u.host, 0, sizeof(u.host)) == NULL ||
+            memchr(u.path, 0, sizeof(u.path)) == NULL ||
             memchr(u.user, 0, sizeof(u.user)) == NULL ||
             memchr(u.password, 0, sizeof(u.password)) == NULL || u.port < 0 || u.port > 65535)
             abort();

@@ -11,8 +11,7 @@
 /* Result TTL when the task hash has no `ttl` field (docs/PROTOCOL.md). */
 #define DEFAULT_RESULT_TTL_S 3600
 
-/* Reads one entry of the claim reply into c. 0 on success, -1 if malformed. */
-static int parse_claimed(const redisReply *e, spindle_claimed *c)
+int spindle_store_parse_claimed(const redisReply *e, spindle_claimed *c)
 {
     memset(c, 0, sizeof(*c));
     if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
@@ -65,7 +64,7 @@ int spindle_store_claim(spindle_store *s, const char *queue, const char *worker,
         r->element[0]->type != REDIS_REPLY_INTEGER)
         return spindle_store_bad_reply(s, "claim", r);
     for (size_t i = 1; i < r->elements; i++)
-        if (parse_claimed(r->element[i], &out[i - 1]) != 0)
+        if (spindle_store_parse_claimed(r->element[i], &out[i - 1]) != 0)
             return spindle_store_bad_reply(s, "claim", r);
     *n = (int)r->elements - 1;
     *next_due_ms = (long)r->element[0]->integer;

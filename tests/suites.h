@@ -38,6 +38,8 @@ int register_fleet_crash_tests(void);
 int register_fleet_recovery_tests(void);
 int register_fleet_timeout_tests(void);
 int register_retry_policy_tests(void);
+int register_bounds_tests(void);
+int register_fuzz_regress_tests(void);
 int register_metrics_tests(void);
 int register_batch_tests(void);
 int register_fleet_stop_tests(void);

@@ -217,8 +217,8 @@ static int parse_tcp(const char *text, const char *rest, spindle_url *out, spind
     const char *host = take_userinfo(rest, end, out, text, err);
     if (host == NULL)
         return err->code;
-    if (parse_hostport(host, (size_t)(end - host), out->host, sizeof(out->host), &out->port,
-                       text, err) != SPINDLE_OK)
+    if (parse_hostport(host, (size_t)(end - host), out->host, sizeof(out->host), &out->port, text,
+                       err) != SPINDLE_OK)
         return err->code;
     if (*end == '/') {
         const char *db = end + 1;
@@ -233,8 +233,7 @@ static int parse_tcp(const char *text, const char *rest, spindle_url *out, spind
 }
 
 /* cluster://[userinfo@]host[:port][,host[:port]...][/][?user=&password=] */
-static int parse_cluster(const char *text, const char *rest, spindle_url *out,
-                         spindle_error *err)
+static int parse_cluster(const char *text, const char *rest, spindle_url *out, spindle_error *err)
 {
     out->is_cluster = 1;
     const char *end = rest + strcspn(rest, "/?");
@@ -248,8 +247,8 @@ static int parse_cluster(const char *text, const char *rest, spindle_url *out,
             return bad(err, text, "too many cluster nodes (at most 16)");
         spindle_url_seed *seed = &out->seeds[out->nseeds++];
         seed->port = 6379;
-        if (parse_hostport(p, (size_t)(stop - p), seed->host, sizeof(seed->host), &seed->port,
-                           text, err) != SPINDLE_OK)
+        if (parse_hostport(p, (size_t)(stop - p), seed->host, sizeof(seed->host), &seed->port, text,
+                           err) != SPINDLE_OK)
             return err->code;
         if (comma == NULL)
             break;

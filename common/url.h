@@ -29,7 +29,7 @@ typedef struct spindle_url {
     char user[128]; /* "" when absent */
     char password[256];
     int has_password;
-    int db; /* default 0 */
+    int db;         /* default 0 */
     int is_cluster; /* cluster://: host/port are seeds[0] */
     int nseeds;
     spindle_url_seed seeds[SPINDLE_URL_MAX_SEEDS];

@@ -302,7 +302,8 @@ static int arg_is(const char *a, long len, const char *word)
 
 /* The hash slot of the formatted command's routing key, or -1 for a key-less command: the
  * first key after numkeys for EVAL/EVALSHA (with no keys: the hash tag of the first
- * argument, if any), after STREAMS for XREAD, else the first argument; PING, TIME, SCRIPT, PUBLISH, SUBSCRIBE, SCAN, INFO, CLUSTER have none. */
+ * argument, if any), after STREAMS for XREAD, else the first argument; PING, TIME, SCRIPT,
+ * PUBLISH, SUBSCRIBE, SCAN, INFO, CLUSTER, CONFIG have none. */
 static int route(const char *buf, size_t len)
 {
     const char *p = buf, *end = buf + len;
@@ -319,11 +320,11 @@ static int route(const char *buf, size_t len)
         if (i == 0) {
             if (arg_is(a, l, "PING") || arg_is(a, l, "TIME") || arg_is(a, l, "SCRIPT") ||
                 arg_is(a, l, "PUBLISH") || arg_is(a, l, "SUBSCRIBE") || arg_is(a, l, "SCAN") ||
-                arg_is(a, l, "INFO") || arg_is(a, l, "CLUSTER"))
+                arg_is(a, l, "INFO") || arg_is(a, l, "CLUSTER") || arg_is(a, l, "CONFIG"))
                 return -1;
-            mode = arg_is(a, l, "EVALSHA") || arg_is(a, l, "EVAL")         ? 1
+            mode = arg_is(a, l, "EVALSHA") || arg_is(a, l, "EVAL")       ? 1
                    : arg_is(a, l, "XREAD") || arg_is(a, l, "XREADGROUP") ? 2
-                                                                          : 0;
+                                                                         : 0;
         } else if (mode == 2) {
             if (after_streams)
                 return spindle_key_slot(a, (size_t)l);
@@ -353,8 +354,8 @@ static int node_for(spindle_store *s, int slot)
     if (slot < 0)
         return home(s);
     if (c->slot_node[slot] < 0) {
-        spindle_error_set(s->err, SPINDLE_ERR_IO, "no Redis Cluster node serves slot %d (%s)",
-                          slot, s->url_text);
+        spindle_error_set(s->err, SPINDLE_ERR_IO, "no Redis Cluster node serves slot %d (%s)", slot,
+                          s->url_text);
         return -1;
     }
     return c->slot_node[slot];
@@ -384,6 +385,9 @@ static int redirect_target(spindle_cluster *c, const char *msg, int *slot)
 static void apply_block(spindle_store *s, int n)
 {
     spindle_cluster *c = s->cl;
+    if (c->blocked_node >= 0 && c->blocked_node != n && c->nodes[c->blocked_node].rc)
+        redisSetTimeout(c->nodes[c->blocked_node].rc, ms_tv(s->command_timeout_ms));
+    c->blocked_node = -1;
     if (c->block_ms > 0 && c->nodes[n].rc) {
         redisSetTimeout(c->nodes[n].rc, ms_tv(c->block_ms + s->command_timeout_ms));
         c->blocked_node = n;
@@ -392,8 +396,8 @@ static void apply_block(spindle_store *s, int n)
 
 /* Sends buf to node n (after ASKING when asking) and reads the reply. NULL on I/O failure
  * (the node is dropped, the error set). */
-static redisReply *send_one(spindle_store *s, const char *what, int n, int asking,
-                            const char *buf, size_t len)
+static redisReply *send_one(spindle_store *s, const char *what, int n, int asking, const char *buf,
+                            size_t len)
 {
     spindle_cluster *c = s->cl;
     if (node_connect(s, n) != SPINDLE_OK)
@@ -445,6 +449,13 @@ static redisReply *run(spindle_store *s, const char *what, int n, const char *bu
             reloaded = 1;
             to = n;
             node_drop(s, n); /* reconnecting loads every script again */
+        } else if (strncmp(r->str, "CLUSTERDOWN", 11) == 0 || strncmp(r->str, "TRYAGAIN", 8) == 0) {
+            /* A failover or a migration under way: an outage to wait out, like a lost node. */
+            spindle_error_set(s->err, SPINDLE_ERR_IO, "%s: Redis Cluster node %s:%d answered: %s",
+                              what, c->nodes[n].host, c->nodes[n].port, r->str);
+            freeReplyObject(r);
+            c->map_stale = 1;
+            return NULL;
         } else {
             return r;
         }
@@ -587,7 +598,8 @@ void spindle_cluster_block_timeout(spindle_store *s, long ms)
 int spindle_cluster_same_slot(const char *const *keys, size_t n)
 {
     for (size_t i = 1; i < n; i++)
-        if (spindle_key_slot(keys[i], strlen(keys[i])) != spindle_key_slot(keys[0], strlen(keys[0])))
+        if (spindle_key_slot(keys[i], strlen(keys[i])) !=
+            spindle_key_slot(keys[0], strlen(keys[0])))
             return 0;
     return 1;
 }

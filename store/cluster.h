@@ -9,7 +9,7 @@
  * whichever nodes they went to. A node that fails is dropped and the slot map refreshed
  * before the next command; the failure is SPINDLE_ERR_IO like a lost single Redis.
  *
- * Key-less commands (PING, TIME, SCRIPT, PUBLISH, SUBSCRIBE, SCAN, INFO) go to the "home"
+ * Key-less commands (PING, TIME, SCRIPT, PUBLISH, SUBSCRIBE, SCAN, INFO, CONFIG) go to the "home"
  * node, whose context is also s->rc (the cancel subscriber reads pushed messages from it). */
 #ifndef SPINDLE_STORE_CLUSTER_H
 #define SPINDLE_STORE_CLUSTER_H

@@ -17,7 +17,7 @@
 #include "store/scripts.h"
 
 typedef struct spindle_store {
-    redisContext *rc; /* in cluster mode: the home node's, owned by cl */
+    redisContext *rc;    /* in cluster mode: the home node's, owned by cl */
     spindle_cluster *cl; /* NULL unless the URL is cluster:// (store/cluster.h) */
     spindle_url url;
     char url_text[512];

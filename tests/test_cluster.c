@@ -8,8 +8,9 @@
  * each task's hash living on its queue's master; the CLI (queues, status, result) works with
  * the URL; a client given one node only finds the others; a queue's slot migrated to another
  * master while idle (SETSLOT IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE) is followed by the
- * stale client and worker through MOVED; a dependency across slots is refused with a clear
- * message. Skipped, with a message, when redis-server cannot run in cluster mode. */
+ * stale client and worker through MOVED, also inside a pipeline; a dependency across slots is
+ * refused with a clear message; a running task on another master than the worker's subscriber is
+ * cancelled. Skipped, with a message, when redis-server cannot run in cluster mode. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -119,10 +120,25 @@ static pid_t start_server(int i)
     snprintf(log, sizeof(log), "%s/redis.log", dir);
     const char *server = getenv("SPINDLE_TEST_REDIS_SERVER");
     const char *argv[] = {server && *server ? server : "redis-server",
-                          "--port", port, "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-                          "--cluster-config-file", conf, "--dir", dir, "--save", "",
-                          "--appendonly", "no", "--logfile", log, "--cluster-node-timeout",
-                          "5000", NULL};
+                          "--port",
+                          port,
+                          "--bind",
+                          "127.0.0.1",
+                          "--cluster-enabled",
+                          "yes",
+                          "--cluster-config-file",
+                          conf,
+                          "--dir",
+                          dir,
+                          "--save",
+                          "",
+                          "--appendonly",
+                          "no",
+                          "--logfile",
+                          log,
+                          "--cluster-node-timeout",
+                          "5000",
+                          NULL};
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
@@ -241,7 +257,8 @@ static int suite_init(void)
     for (int i = 0; i < NODES; i++) {
         ports[i] = pick_port(i + 1);
         for (int j = 0; j < i; j++)
-            if (ports[j] == ports[i] || ports[j] + 10000 == ports[i] || ports[j] == ports[i] + 10000)
+            if (ports[j] == ports[i] || ports[j] + 10000 == ports[i] ||
+                ports[j] == ports[i] + 10000)
                 ports[i] = -1;
         if (ports[i] < 0)
             return snprintf(skip_why, sizeof(skip_why), "no free ports"), 0;
@@ -558,6 +575,17 @@ static void test_moved(void)
     CU_ASSERT_EQUAL(out.code, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out.out, "succeeded"));
     harness_output_free(&out);
+    /* Back to master 1 behind the client's back; a lookup over every queue is one pipeline
+     * across the three masters, in which this queue's command meets MOVED. */
+    CU_ASSERT_EQUAL_FATAL(migrate_slot(slot, 2, 1), 0);
+    spindle_handle *again = NULL;
+    CU_ASSERT_EQUAL(spindle_handle_open(client, spindle_handle_id(before), NULL, &again),
+                    SPINDLE_OK);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(again);
+    CU_ASSERT_STRING_EQUAL(spindle_handle_queue(again), q);
+    CU_ASSERT_TRUE(result_is(client, again, 2));
+    CU_ASSERT_TRUE(task_on_node(q, again, 1));
+    spindle_handle_free(again);
     spindle_handle_free(before);
 }
 
@@ -592,6 +620,42 @@ static void test_cross_slot_dependency(void)
     spindle_handle_free(dep);
 }
 
+/* Cancel of a running task on master 2: the cancel script PUBLISHes there, the worker's
+ * subscriber listens on its home node (the URL's first, master 0), and the cluster bus
+ * carries the message between them. */
+static void test_cancel_running(void)
+{
+    if (skipped())
+        return;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(client);
+    spindle_args *args = spindle_args_new();
+    spindle_args_int(args, 4000);
+    spindle_enqueue_options o;
+    spindle_enqueue_options_init(&o);
+    o.queue = queues[2];
+    spindle_handle *h = NULL;
+    CU_ASSERT_EQUAL_FATAL(spindle_enqueue(client, "sleep_ms", args, &o, &h), SPINDLE_OK);
+    spindle_args_free(args);
+    spindle_state st = SPINDLE_STATE_PENDING;
+    int64_t deadline = harness_ms() + harness_scaled_ms(3000);
+    while (st != SPINDLE_STATE_RUNNING && harness_ms() < deadline) {
+        CU_ASSERT_EQUAL_FATAL(spindle_status(client, h, &st), SPINDLE_OK);
+        harness_sleep_ms(10);
+    }
+    CU_ASSERT_EQUAL_FATAL(st, SPINDLE_STATE_RUNNING);
+    int64_t t0 = harness_ms();
+    CU_ASSERT_EQUAL(spindle_cancel(client, h, -1, &st), SPINDLE_OK);
+    CU_ASSERT_EQUAL(st, SPINDLE_STATE_RUNNING);
+    deadline = harness_ms() + harness_scaled_ms(3000);
+    while (st != SPINDLE_STATE_CANCELLED && harness_ms() < deadline) {
+        CU_ASSERT_EQUAL_FATAL(spindle_status(client, h, &st), SPINDLE_OK);
+        harness_sleep_ms(10);
+    }
+    CU_ASSERT_EQUAL(st, SPINDLE_STATE_CANCELLED);
+    CU_ASSERT(harness_ms() - t0 < harness_scaled_ms(2000)); /* not the task's 4 s */
+    spindle_handle_free(h);
+}
+
 int register_cluster_tests(void)
 {
     static const test_case tests[] = {
@@ -600,6 +664,7 @@ int register_cluster_tests(void)
         {"one seed node in the URL", test_one_seed},
         {"slot migrated: MOVED followed", test_moved},
         {"dependency across slots refused", test_cross_slot_dependency},
+        {"cancel of a running task crosses the cluster bus", test_cancel_running},
         {NULL, NULL},
     };
     return add_suite("cluster", suite_init, suite_cleanup, tests);

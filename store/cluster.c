@@ -137,7 +137,10 @@ static int node_connect(spindle_store *s, int i)
         return SPINDLE_ERR_IO;
     }
     redisSetTimeout(n->rc, ms_tv(s->command_timeout_ms));
-    return node_handshake(s, i);
+    int rc = node_handshake(s, i);
+    if (rc == SPINDLE_OK && i == c->home)
+        s->rc = n->rc; /* the home node back (after a NOSCRIPT reload, a lost connection) */
+    return rc;
 }
 
 /* Fills the slot map from a CLUSTER SLOTS reply got from node `from`. 0, or -1 if the reply

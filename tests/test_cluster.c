@@ -29,6 +29,7 @@
 
 #include "fleet.h"
 #include "spindle/args.h"
+#include "spindle/group.h"
 #include "store/crc16.h"
 #include "suites.h"
 
@@ -656,6 +657,45 @@ static void test_cancel_running(void)
     spindle_handle_free(h);
 }
 
+/* A group whose members are on the three masters: its own keys in {g:NAME}, each member's
+ * end announced in its queue's slot; wait, results and destroy send one command per queue. */
+static void test_group_across_masters(void)
+{
+    if (skipped())
+        return;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(client);
+    spindle_group *g = NULL;
+    CU_ASSERT_EQUAL_FATAL(spindle_group_create(client, "cl-group", 600, &g), SPINDLE_OK);
+    for (int q = 0; q < NODES; q++) {
+        char name[16];
+        snprintf(name, sizeof(name), "m%d", q);
+        spindle_args *args = spindle_args_new();
+        spindle_args_int(args, 1000);
+        spindle_args_int(args, q);
+        spindle_enqueue_options o;
+        spindle_enqueue_options_init(&o);
+        o.queue = queues[q];
+        CU_ASSERT_EQUAL(spindle_group_submit(client, g, name, "add", args, &o, NULL), SPINDLE_OK);
+        spindle_args_free(args);
+    }
+    spindle_group_wait_result w;
+    CU_ASSERT_EQUAL(spindle_group_wait(client, g, SPINDLE_WAIT_ALL, harness_scaled_ms(5000), &w),
+                    SPINDLE_OK);
+    CU_ASSERT_EQUAL(w.nfinished, NODES);
+    spindle_group_wait_clear(&w);
+    spindle_group_result *res = NULL;
+    size_t n = 0;
+    CU_ASSERT_EQUAL(spindle_group_results(client, g, 0, &res, &n), SPINDLE_OK);
+    CU_ASSERT_EQUAL_FATAL(n, NODES);
+    for (size_t i = 0; i < n; i++) {
+        CU_ASSERT_TRUE(res[i].ok);
+        CU_ASSERT_STRING_EQUAL(res[i].queue, queues[i]);
+    }
+    spindle_group_results_free(res, n);
+    CU_ASSERT_EQUAL(spindle_group_destroy(client, g), SPINDLE_OK);
+    spindle_group_free(g);
+}
+
 int register_cluster_tests(void)
 {
     static const test_case tests[] = {
@@ -665,6 +705,7 @@ int register_cluster_tests(void)
         {"slot migrated: MOVED followed", test_moved},
         {"dependency across slots refused", test_cross_slot_dependency},
         {"cancel of a running task crosses the cluster bus", test_cancel_running},
+        {"group with members on three masters", test_group_across_masters},
         {NULL, NULL},
     };
     return add_suite("cluster", suite_init, suite_cleanup, tests);

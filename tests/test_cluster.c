@@ -8,7 +8,8 @@
  * each task's hash living on its queue's master; the CLI (queues, status, result) works with
  * the URL; a client given one node only finds the others; a queue's slot migrated to another
  * master while idle (SETSLOT IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE) is followed by the
- * stale client and worker through MOVED, also inside a pipeline; a dependency across slots is
+ * stale client and worker through MOVED, also inside a pipeline; ASK during a migration is
+ * followed (ASKING, then the command on the importing node); a dependency across slots is
  * refused with a clear message; a running task on another master than the worker's subscriber is
  * cancelled. Skipped, with a message, when redis-server cannot run in cluster mode. */
 #include <errno.h>
@@ -590,6 +591,45 @@ static void test_moved(void)
     spindle_handle_free(before);
 }
 
+/* ASK: while queue 0's slot is half-way from master 0 to master 1, a key master 0 does not
+ * hold is asked of master 1 (ASKING first); a key it holds is still served by master 0. */
+static void test_ask(void)
+{
+    if (skipped())
+        return;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(client);
+    const char *q = queues[0];
+    spindle_handle *h = enqueue_add(client, q, 5, 5);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_TRUE(result_is(client, h, 10));
+    int slot = spindle_key_slot(q, strlen(q));
+    redisReply *r = on(1, "CLUSTER SETSLOT %d IMPORTING %s", slot, ids[0]);
+    CU_ASSERT_TRUE(r && r->type == REDIS_REPLY_STATUS);
+    if (r)
+        freeReplyObject(r);
+    r = on(0, "CLUSTER SETSLOT %d MIGRATING %s", slot, ids[1]);
+    CU_ASSERT_TRUE(r && r->type == REDIS_REPLY_STATUS);
+    if (r)
+        freeReplyObject(r);
+    spindle_handle *missing = NULL;
+    CU_ASSERT_EQUAL(
+        spindle_handle_open(client, "00000000-0000-4000-8000-000000000000", q, &missing),
+        SPINDLE_ERR_NOT_FOUND);
+    if (missing == NULL && strstr(spindle_errstr(client), "ASK"))
+        fprintf(stderr, "\n  ASK not followed: %s\n", spindle_errstr(client));
+    spindle_handle_free(missing);
+    spindle_state st = SPINDLE_STATE_PENDING;
+    CU_ASSERT_EQUAL(spindle_status(client, h, &st), SPINDLE_OK);
+    CU_ASSERT_EQUAL(st, SPINDLE_STATE_SUCCEEDED);
+    for (int i = 0; i < 2; i++) {
+        r = on(i, "CLUSTER SETSLOT %d STABLE", slot);
+        CU_ASSERT_TRUE(r && r->type == REDIS_REPLY_STATUS);
+        if (r)
+            freeReplyObject(r);
+    }
+    spindle_handle_free(h);
+}
+
 /* A dependency on a task of a queue in another slot is refused before anything is written;
  * one on the same queue works. */
 static void test_cross_slot_dependency(void)
@@ -703,6 +743,7 @@ int register_cluster_tests(void)
         {"tasks on three masters, CLI", test_three_masters},
         {"one seed node in the URL", test_one_seed},
         {"slot migrated: MOVED followed", test_moved},
+        {"slot half-migrated: ASK followed", test_ask},
         {"dependency across slots refused", test_cross_slot_dependency},
         {"cancel of a running task crosses the cluster bus", test_cancel_running},
         {"group with members on three masters", test_group_across_masters},

@@ -37,7 +37,8 @@ struct spindle_cluster {
     int nnodes;
     short slot_node[SPINDLE_CLUSTER_SLOTS]; /* -1: unknown */
     int map_stale;
-    int home; /* node of key-less commands, -1 */
+    int home;   /* node of key-less commands, -1 */
+    int pinned; /* master (numbered as by spindle_cluster_masters()) of key-less commands, -1 */
     long block_ms;
     int blocked_node; /* node given a longer timeout, -1 */
     pending *fifo;
@@ -242,6 +243,7 @@ int spindle_cluster_new(spindle_store *s)
         s->cl->slot_node[i] = -1;
     s->cl->map_stale = 1;
     s->cl->home = -1;
+    s->cl->pinned = -1;
     s->cl->blocked_node = -1;
     return SPINDLE_OK;
 }
@@ -348,12 +350,51 @@ static int route(const char *buf, size_t len)
     return -1;
 }
 
+/* The masters' nodes into out (room for MAX_NODES), in the order of the lowest slot each
+ * owns; returns how many. */
+static int masters_list(const spindle_cluster *c, int *out)
+{
+    int seen[MAX_NODES] = {0}, found = 0;
+    for (int sl = 0; sl < SPINDLE_CLUSTER_SLOTS; sl++) {
+        int n = c->slot_node[sl];
+        if (n >= 0 && !seen[n]) {
+            seen[n] = 1;
+            out[found++] = n;
+        }
+    }
+    return found;
+}
+
+/* The node of master k, -1 if there is no such. */
+static int master_node(const spindle_cluster *c, int k)
+{
+    int list[MAX_NODES];
+    int n = masters_list(c, list);
+    return k >= 0 && k < n ? list[k] : -1;
+}
+
+int spindle_cluster_masters(spindle_store *s)
+{
+    if (s->cl->map_stale && refresh(s) != SPINDLE_OK)
+        return 0;
+    int list[MAX_NODES];
+    return masters_list(s->cl, list);
+}
+
+void spindle_cluster_pin(spindle_store *s, int k)
+{
+    s->cl->pinned = k;
+}
+
 /* The node serving slot (-1: the home node); refreshes a stale or incomplete map first. */
 static int node_for(spindle_store *s, int slot)
 {
     spindle_cluster *c = s->cl;
     if ((c->map_stale || (slot >= 0 && c->slot_node[slot] < 0)) && refresh(s) != SPINDLE_OK)
         return -1;
+    int pinned = slot < 0 && c->pinned >= 0 ? master_node(c, c->pinned) : -1;
+    if (pinned >= 0)
+        return pinned;
     if (slot < 0)
         return home(s);
     if (c->slot_node[slot] < 0) {

@@ -45,6 +45,13 @@ redisReply *spindle_cluster_read(struct spindle_store *s, const char *what);
  * command timeout on the node last given a longer one). */
 void spindle_cluster_block_timeout(struct spindle_store *s, long ms);
 
+/* The number of masters in the slot map (read again first if stale); 0 with the error set
+ * when no node answers. Masters are numbered 0.. in the order of the lowest slot each owns,
+ * the same in every process that sees the same map. */
+int spindle_cluster_masters(struct spindle_store *s);
+/* Sends key-less commands (SCAN) to master k until pinned to -1 (the home node again). */
+void spindle_cluster_pin(struct spindle_store *s, int k);
+
 /* 1 if every key keys[0..n) lies in one hash slot. */
 int spindle_cluster_same_slot(const char *const *keys, size_t n);
 

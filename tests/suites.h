@@ -17,6 +17,7 @@ int add_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc cleanup,
               const test_case *tests);
 
 int register_url_tests(void);
+int register_cluster_tests(void);
 int register_names_tests(void);
 int register_args_tests(void);
 int register_msgpack_check_tests(void);

@@ -335,6 +335,8 @@ int spindle_store_sadd(spindle_store *s, const char *what, const char *key,
     for (size_t i = 0; i < n; i++)
         spindle_cmd_str(cmd, members[i]);
     redisReply *r = spindle_store_call(s, what, cmd);
+    if (r == NULL && s->err->code == SPINDLE_ERR_REDIS)
+        return spindle_error_wrap(s->err, "key %s: ", key); /* WRONGTYPE: say which key */
     if (r == NULL)
         return s->err->code;
     freeReplyObject(r);

@@ -378,8 +378,11 @@ static void sweep(spindle_worker *w)
         spindle_store_recover_lost(&w->store, w->beaten, w->nbeaten, &workers, &requeued, &failed);
     if (rc == SPINDLE_ERR_IO)
         redis_failed(w, "sweeping for lost workers");
-    else if (rc != SPINDLE_OK)
+    else if (rc != SPINDLE_OK && spindle_mono_ms() - w->sweep_warned_ms > 10000) {
+        /* Redis refused (a key of the wrong type): it will again at the next sweep. */
         spindle_log(SPINDLE_LOG_ERROR, NULL, "sweeping for lost workers: %s", w->err.msg);
+        w->sweep_warned_ms = spindle_mono_ms();
+    }
     if (workers > 0)
         spindle_log(SPINDLE_LOG_WARN, NULL,
                     "recovered %ld lost worker(s): %ld task(s) back on pending, %ld failed for "

@@ -318,6 +318,38 @@ static void test_random_args(void)
     assert_logged(w, id, 2);
 }
 
+/* Periodic tasks: an entry whose key is a string, one with a spec that is not one, and the
+ * entries index itself of the wrong type. Each bad entry is named once; the worker serves. */
+static void test_cron_entries(void)
+{
+    CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
+    char index[512], bad1[512], bad2[512];
+    harness_key(index, sizeof(index), "cron", "entries");
+    harness_key(bad1, sizeof(bad1), "cron", "entry:bad1");
+    harness_key(bad2, sizeof(bad2), "cron", "entry:bad2");
+    redisReply *r = harness_cmd("SADD %s bad1 bad2", index);
+    if (r)
+        freeReplyObject(r);
+    cmd("SET %s oops", bad1);
+    r = harness_cmd("HSET %s spec banana func add queue default rev 1", bad2);
+    if (r)
+        freeReplyObject(r);
+    pid_t w = fresh_worker();
+    CU_ASSERT_TRUE_FATAL(w > 0);
+    assert_serves("default");
+    assert_logged(w, "'bad1'", 1);
+    assert_logged(w, "'bad2'", 1);
+
+    /* The index a hash: the table cannot be read, said once. */
+    harness_stop_workers();
+    cmd("DEL %s", index);
+    cmd("HSET %s a b", index);
+    w = fresh_worker();
+    CU_ASSERT_TRUE_FATAL(w > 0);
+    assert_serves("default");
+    assert_logged(w, "periodic tasks", 1);
+}
+
 /* The CLI on garbage: a message, an exit code, no crash (a signal shows as code -1). */
 static void test_cli_on_garbage(void)
 {
@@ -386,6 +418,7 @@ int register_garbage_tests(void)
         {"task with state banana", test_state_banana},
         {"task with attempts x", test_attempts_not_a_number},
         {"task with random bytes as args", test_random_args},
+        {"cron entries of the wrong type", test_cron_entries},
         {"CLI on garbage", test_cli_on_garbage},
         {NULL, NULL},
     };

@@ -257,7 +257,7 @@ static int settle_with_retry(slot *s, const char *queue, size_t ns)
 {
     for (;;) {
         int rc = settle_batch(s, queue, ns);
-        if (rc != SPINDLE_ERR_IO || stopping(s))
+        if ((rc != SPINDLE_ERR_IO && !spindle_store_refused_for_now(&s->store, rc)) || stopping(s))
             return rc;
         back_off(s);
     }
@@ -274,7 +274,7 @@ static int put_back_unseen(slot *s)
     for (size_t q = 0; q < s->cfg->nqueues; q++) {
         long back = 0;
         int rc = spindle_store_recover(&s->store, s->cfg->queues[q], s->st->id, 0, &back, NULL);
-        if (rc == SPINDLE_ERR_IO)
+        if (rc == SPINDLE_ERR_IO || spindle_store_refused_for_now(&s->store, rc))
             return rc;
         if (back > 0)
             spindle_log(SPINDLE_LOG_WARN, NULL,
@@ -373,6 +373,8 @@ static int serve_once(slot *s)
                                      cfg->opts->heartbeat_ttl_ms, s->claimed, &n, &due, &reply);
         if (due >= 0 && (s->next_due_ms < 0 || due < s->next_due_ms))
             s->next_due_ms = due;
+        if (spindle_store_refused_for_now(&s->store, rc))
+            return rc; /* read-only, out of memory: back off (the loop), not just this queue */
         if (rc == SPINDLE_ERR_REDIS || rc == SPINDLE_ERR_PROTOCOL) {
             int64_t now = spindle_mono_ms();
             if (now - s->last_queue_warn_ms > 10000) {
@@ -456,7 +458,7 @@ static int start_batcher(slot *s)
  * every 10 s and serves on. rc otherwise. */
 static int index_refused(slot *s, int rc)
 {
-    if (rc != SPINDLE_ERR_REDIS)
+    if (rc != SPINDLE_ERR_REDIS || spindle_store_refused_for_now(&s->store, rc))
         return rc;
     int64_t now = spindle_mono_ms();
     if (now - s->last_index_warn_ms > 10000) {
@@ -484,7 +486,7 @@ static int start(slot *s)
             rc = spindle_beat(&s->store, cfg->beat, s->st);
         if (rc == SPINDLE_OK)
             rc = index_refused(s, spindle_store_worker_add(&s->store, s->st->id));
-        if (rc != SPINDLE_ERR_IO || stopping(s))
+        if ((rc != SPINDLE_ERR_IO && !spindle_store_refused_for_now(&s->store, rc)) || stopping(s))
             break;
         back_off(s);
         rc = spindle_store_reconnect(&s->store);

@@ -350,6 +350,37 @@ static void test_cron_entries(void)
     assert_logged(w, "periodic tasks", 1);
 }
 
+/* Only registered names run: a task naming a symbol that exists in the loaded library (its
+ * entry point) or in libc fails "not registered"; and the worker's log names each library
+ * it loaded and the functions it registered. */
+static void test_only_registered_run(void)
+{
+    CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
+    pid_t w = harness_worker_exec("default");
+    CU_ASSERT_TRUE_FATAL(w > 0);
+    static const char *const symbols[] = {"spindle_register_tasks", "exit", "system"};
+    for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++) {
+        spindle_handle *h = fleet_enqueue(client, "default", symbols[i], 0, -1, 0);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+        spindle_result *r = NULL;
+        CU_ASSERT_EQUAL(spindle_wait(client, h, HARNESS_WAIT_MS, &r), SPINDLE_ERR_TASK_FAILED);
+        const char *err = r ? spindle_result_error(r) : NULL;
+        CU_ASSERT_PTR_NOT_NULL(err ? strstr(err, "not registered") : NULL);
+        spindle_result_free(r);
+        spindle_handle_free(h);
+    }
+    assert_serves("default");
+    char *log = harness_worker_log(w);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "loading task library "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "spindle-example-tasks.so registered "));
+    char line[1024];
+    const char *at = log ? strstr(log, "spindle-example-tasks.so registered ") : NULL;
+    snprintf(line, sizeof(line), "%.*s", at ? (int)strcspn(at, "\n") : 0, at ? at : "");
+    CU_ASSERT_PTR_NOT_NULL(strstr(line, "add"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(line, "echo"));
+    free(log);
+}
+
 /* The CLI on garbage: a message, an exit code, no crash (a signal shows as code -1). */
 static void test_cli_on_garbage(void)
 {
@@ -419,6 +450,7 @@ int register_garbage_tests(void)
         {"task with attempts x", test_attempts_not_a_number},
         {"task with random bytes as args", test_random_args},
         {"cron entries of the wrong type", test_cron_entries},
+        {"only registered names run; --load logged", test_only_registered_run},
         {"CLI on garbage", test_cli_on_garbage},
         {NULL, NULL},
     };

@@ -130,6 +130,22 @@ static void test_limits_string(void)
     garbage_queue_key("limits", "SET %s 10/1000/1", 0, 1);
 }
 
+/* Two broken queues: each is named (once), the third is served. */
+static void test_two_broken_queues(void)
+{
+    CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
+    char sched[512], limits[512];
+    harness_key(sched, sizeof(sched), "default", "scheduled");
+    harness_key(limits, sizeof(limits), "other", "limits");
+    cmd("HSET %s a b", sched);
+    cmd("SET %s 10/1000/1", limits);
+    pid_t w = harness_worker_fork("default,other,third", 0);
+    CU_ASSERT_TRUE_FATAL(w > 0);
+    assert_serves("third");
+    assert_logged(w, sched, 1);
+    assert_logged(w, limits, 1);
+}
+
 /* NS:workers and NS:queues: namespace-wide. */
 static void garbage_ns_key(const char *suffix)
 {
@@ -442,6 +458,7 @@ int register_garbage_tests(void)
         {"queue's workers set is a hash", test_queue_workers_hash},
         {"scheduled zset is a hash", test_scheduled_hash},
         {"limits hash is a string", test_limits_string},
+        {"two broken queues: each named", test_two_broken_queues},
         {"fleet's workers set is a hash", test_fleet_workers_hash},
         {"queue registry is a hash", test_queue_registry_hash},
         {"task without args", test_no_args},

@@ -55,7 +55,8 @@ typedef struct slot {
     spindle_store store;
     spindle_error err;
     int batch;
-    int64_t last_queue_warn_ms, last_register_ms, last_wake_warn_ms, last_index_warn_ms;
+    int64_t last_register_ms, last_wake_warn_ms, last_index_warn_ms;
+    int64_t last_queue_warn_ms[SPINDLE_STORE_MAX_QUEUES]; /* per queue: each broken one is named */
     int delay_ms, in_outage;
     long next_due_ms; /* soonest scheduled task of the queues at the last look; -1: none */
     int abandoned;    /* a batch could not be settled: the slot must exit (see serve_once) */
@@ -377,10 +378,11 @@ static int serve_once(slot *s)
             return rc; /* read-only, out of memory: back off (the loop), not just this queue */
         if (rc == SPINDLE_ERR_REDIS || rc == SPINDLE_ERR_PROTOCOL) {
             int64_t now = spindle_mono_ms();
-            if (now - s->last_queue_warn_ms > 10000) {
+            int64_t *warned = &s->last_queue_warn_ms[q % SPINDLE_STORE_MAX_QUEUES];
+            if (now - *warned > 10000) {
                 spindle_log(SPINDLE_LOG_ERROR, NULL, "skipping queue '%s': %s", cfg->queues[q],
                             s->err.msg);
-                s->last_queue_warn_ms = now;
+                *warned = now;
             }
             continue;
         }

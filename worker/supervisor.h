@@ -43,6 +43,7 @@ struct spindle_worker {
     int restart_streak;
     unsigned long sweeps;    /* sweeps this worker made (it audits every so many) */
     int64_t sweep_warned_ms; /* last "sweeping ... refused" line: at most one per 10 s */
+    int64_t index_warned_ms; /* last "NS:workers refused" line: likewise */
     int in_outage;
     int64_t sweep_after_ms; /* monotonic: no sweep before, set when an outage ends */
     /* The slots the last round of heartbeats beat for (ids in the shared table): the sweep

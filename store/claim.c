@@ -159,6 +159,24 @@ static int brpop_wake(spindle_store *s, const char *const *keys, size_t n, long 
     redisReply *r = spindle_store_call(s, "waiting for tasks", cmd);
     spindle_store_block_timeout(s, 0);
     *woken = 0;
+    if (r == NULL && s->err->code == SPINDLE_ERR_REDIS) {
+        /* Redis refused the wait itself (WRONGTYPE: a wake list written by hand): say which
+         * key. Only on this error path, so an idle wait costs no command more. */
+        for (size_t i = 0; i < n && i < SPINDLE_STORE_MAX_QUEUES; i++) {
+            redisReply *t = spindle_store_callf(s, "checking a wake list", "TYPE %s", keys[i]);
+            int bad = t && t->type == REDIS_REPLY_STATUS && strcmp(t->str, "none") != 0 &&
+                      strcmp(t->str, "list") != 0;
+            if (bad)
+                spindle_error_set(s->err, SPINDLE_ERR_REDIS,
+                                  "waiting for tasks: key %s holds a %s, not a list", keys[i],
+                                  t->str);
+            if (t)
+                freeReplyObject(t);
+            if (bad || t == NULL)
+                break;
+        }
+        return s->err->code;
+    }
     if (r == NULL)
         return s->err->code;
     *woken = r->type == REDIS_REPLY_ARRAY;

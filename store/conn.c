@@ -220,6 +220,11 @@ static redisReply *check(spindle_store *s, const char *what, redisReply *r)
         return NULL;
     }
     if (r->type == REDIS_REPLY_ERROR) {
+        static const char *const passing[] = {"READONLY", "OOM", "MASTERDOWN", "MISCONF",
+                                              "UNBLOCKED"};
+        s->refused_for_now = 0;
+        for (size_t i = 0; i < sizeof(passing) / sizeof(passing[0]); i++)
+            s->refused_for_now |= strncmp(r->str, passing[i], strlen(passing[i])) == 0;
         spindle_error_set(s->err, SPINDLE_ERR_REDIS, "%s: Redis at %s answered: %s", what,
                           s->url_text, r->str);
         freeReplyObject(r);
@@ -410,6 +415,8 @@ int spindle_store_sadd(spindle_store *s, const char *what, const char *key,
     for (size_t i = 0; i < n; i++)
         spindle_cmd_str(cmd, members[i]);
     redisReply *r = spindle_store_call(s, what, cmd);
+    if (r == NULL && s->err->code == SPINDLE_ERR_REDIS)
+        return spindle_error_wrap(s->err, "key %s: ", key); /* WRONGTYPE: say which key */
     if (r == NULL)
         return s->err->code;
     freeReplyObject(r);
@@ -437,4 +444,9 @@ long long spindle_reply_ll(const redisReply *r, long long dflt)
     char *end = NULL;
     long long x = strtoll(buf, &end, 10);
     return *end == '\0' && x != LLONG_MIN && x != LLONG_MAX ? x : dflt;
+}
+
+int spindle_store_refused_for_now(const spindle_store *s, int rc)
+{
+    return rc == SPINDLE_ERR_REDIS && s->refused_for_now;
 }

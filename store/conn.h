@@ -27,6 +27,10 @@ typedef struct spindle_store {
     spindle_error *err;  /* borrowed from the owner */
     spindle_cmd evalcmd; /* reused for every EVALSHA: no allocation per call once warm */
     spindle_cmd scratch; /* reused for the arguments of each step, likewise */
+    /* 1 when the last error reply was one Redis gives for a state that passes (READONLY,
+     * OOM, MASTERDOWN, MISCONF, UNBLOCKED): still SPINDLE_ERR_REDIS for callers, but a
+     * worker waits it out with back-off instead of giving up (spindle_store_refused_for_now). */
+    int refused_for_now;
 } spindle_store;
 
 /* Parses url (NULL: spindle_url_default()), validates ns (NULL: "spindle"), connects,
@@ -42,6 +46,10 @@ void spindle_store_close(spindle_store *s);
 void spindle_store_disconnect(spindle_store *s);
 /* 1 if the store speaks to a Redis Cluster (cluster:// URL). */
 int spindle_store_is_cluster(const spindle_store *s);
+/* 1 if rc is SPINDLE_ERR_REDIS for an error reply that names a passing state of the server (a
+ * read-only replica, out of memory, no master, failing to save, a blocked command cut short
+ * by a role change): worth retrying later, unlike a wrong key type or a script error. */
+int spindle_store_refused_for_now(const spindle_store *s, int rc);
 
 /* Sends one command and reads its reply. Returns the reply (caller frees with
  * freeReplyObject) or NULL with the error set: SPINDLE_ERR_IO for a lost connection or a

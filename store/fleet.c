@@ -184,6 +184,8 @@ static int prune_index(spindle_store *s, sweep_memo *memo)
     char all[SPINDLE_KEY_MAX];
     spindle_key_all_workers(all, s->ns);
     redisReply *ids = spindle_store_callf(s, "listing workers", "SMEMBERS %s", all);
+    if (ids == NULL && s->err->code == SPINDLE_ERR_REDIS)
+        return spindle_error_wrap(s->err, "key %s: ", all); /* WRONGTYPE: say which key */
     if (ids == NULL)
         return s->err->code;
     int rc = SPINDLE_OK;

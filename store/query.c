@@ -171,6 +171,8 @@ int spindle_store_queue_names(spindle_store *s, redisReply **reply)
     spindle_key_queues(key, s->ns);
     redisReply *r = spindle_store_callf(s, "listing queues", "SMEMBERS %s", key);
     *reply = NULL;
+    if (r == NULL && s->err->code == SPINDLE_ERR_REDIS)
+        return spindle_error_wrap(s->err, "key %s: ", key); /* WRONGTYPE: say which key */
     if (r == NULL)
         return s->err->code;
     if (r->type != REDIS_REPLY_ARRAY)
@@ -188,12 +190,16 @@ int spindle_store_queue_counts(spindle_store *s, const char *queue, long long *p
     char key[SPINDLE_KEY_MAX];
     spindle_key_pending(key, s->ns, queue);
     redisReply *r = spindle_store_callf(s, "counting pending", "LLEN %s", key);
+    if (r == NULL && s->err->code == SPINDLE_ERR_REDIS)
+        return spindle_error_wrap(s->err, "key %s: ", key);
     if (r == NULL)
         return s->err->code;
     *pending = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
     freeReplyObject(r);
     spindle_key_workers(key, s->ns, queue);
     redisReply *w = spindle_store_callf(s, "listing workers", "SMEMBERS %s", key);
+    if (w == NULL && s->err->code == SPINDLE_ERR_REDIS)
+        return spindle_error_wrap(s->err, "key %s: ", key);
     if (w == NULL)
         return s->err->code;
     if (w->type != REDIS_REPLY_ARRAY)

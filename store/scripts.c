@@ -75,6 +75,20 @@ static const char enqueue_lua[] =
  * has a 7th element, 1), and no wake token is added for the rest. */
 static const char claim_lua[] = SPINDLE_LUA_PRELUDE SPINDLE_LUA_LIMITS
     "local now = now_ms()\n"
+    /* Fields written by hand that a claim cannot use (attempts "x": the fencing token must
+     * be a count) or that would leave a task in no list (a state no version has): the task
+     * ends `failed` saying so. Costs one string compare for an ordinary task. */
+    "local known = {pending = 1, scheduled = 1, waiting = 1, running = 1, succeeded = 1,\n"
+    "               failed = 1, cancelled = 1}\n"
+    "local function garbage_fields(st, att)\n"
+    "  if st and not known[st] then\n"
+    "    return 'unknown state \\'' .. string.sub(st, 1, 64) .. '\\' in the task hash'\n"
+    "  end\n"
+    "  if st == 'pending' and att and not (#att < 16 and string.match(att, '^%d+$')) then\n"
+    "    return 'field attempts is not a count (\\'' .. string.sub(att, 1, 64) .. '\\')'\n"
+    "  end\n"
+    "  return false\n"
+    "end\n"
     "local ty = redis.call('TYPE', KEYS[2]).ok\n"
     "if ty ~= 'none' and ty ~= 'list' then\n"
     "  return redis.error_reply('key ' .. KEYS[2] .. ' holds a ' .. ty .. ', not a list')\n"
@@ -94,7 +108,15 @@ static const char claim_lua[] = SPINDLE_LUA_PRELUDE SPINDLE_LUA_LIMITS
     "  if type(limits) == 'string' then return redis.error_reply(limits) end\n"
     "  qb = limits and limits['*']\n"
     "end\n"
-    "local due = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, 1000)\n"
+    /* Claimed ids are pushed on the in-flight list at the end, in one LPUSH: nothing may
+     * raise an error in between, so the keys finish() writes are type-checked first. */
+    "local badk = bad_keys(ARGV[4])\n"
+    "if badk then return badk end\n"
+    "local due = redis.pcall('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, 1000)\n"
+    "if due.err ~= nil then\n"
+    "  return redis.error_reply('key ' .. KEYS[5] .. ' holds a ' ..\n"
+    "    redis.call('TYPE', KEYS[5]).ok .. ', not a zset')\n"
+    "end\n"
     "if #due > 0 or limits then\n"
     "  ty = redis.call('TYPE', KEYS[1]).ok\n"
     "  if ty ~= 'none' and ty ~= 'list' then\n"
@@ -145,8 +167,12 @@ static const char claim_lua[] = SPINDLE_LUA_PRELUDE SPINDLE_LUA_LIMITS
     "  if limits and f.err == nil and f[1] == 'pending' and not f[7] then\n"
     "    fb = limits[f[2] or '']\n"
     "  end\n"
+    "  local bad = f.err == nil and garbage_fields(f[1], f[8])\n"
     "  if f.err ~= nil then\n"
     "    out[#out + 1] = {id, 0, 'wrongtype'}\n"
+    "  elseif bad then\n"
+    "    finish(ARGV[4], id, k, 'failed', bad, now)\n"
+    "    out[#out + 1] = {id, 0, 'failed: ' .. bad}\n"
     "  elseif f[1] ~= 'pending' then\n"
     "    out[#out + 1] = {id, 0, f[1] or 'missing'}\n"
     "  elseif expired(f[6]) then\n"

@@ -26,6 +26,8 @@ int register_roundtrip_tests(void);
 int register_types_tests(void);
 int register_ttl_tests(void);
 int register_bad_tasks_tests(void);
+int register_garbage_tests(void);
+int register_redis_errors_tests(void);
 int register_task_api_tests(void);
 int register_invalid_tests(void);
 int register_wait_tests(void);

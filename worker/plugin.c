@@ -2,8 +2,27 @@
  * Only functions a library registers can ever run: a worker resolves task names in its
  * registry, never with dlsym on a name that came from Redis. */
 #include <dlfcn.h>
+#include <stdio.h>
 
+#include "common/log.h"
 #include "worker/worker_impl.h"
+
+/* Logs the functions and middleware a library added (entries from index fn, mw on), so that
+ * what a worker can be made to run is in its log: a long list is cut at about 1 KiB. */
+static void log_registered(const spindle_registry *reg, const char *path, size_t fn, size_t mw)
+{
+    char names[1024];
+    size_t len = 0;
+    names[0] = '\0';
+    for (size_t i = fn; i < reg->n && len < sizeof(names); i++)
+        len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", i > fn ? ", " : "",
+                                reg->entries[i].name);
+    for (size_t i = mw; i < reg->nmw && len < sizeof(names); i++)
+        len += (size_t)snprintf(names + len, sizeof(names) - len, "%smiddleware %s",
+                                len ? ", " : "", reg->mw[i].name);
+    spindle_log(SPINDLE_LOG_INFO, NULL, "task library %s registered %zu function(s): %s%s", path,
+                reg->n - fn, names, len >= sizeof(names) ? "..." : "");
+}
 
 int spindle_registry_load(spindle_registry *reg, const char *path)
 {
@@ -20,6 +39,7 @@ int spindle_registry_load(spindle_registry *reg, const char *path)
                                  path, SPINDLE_PLUGIN_ENTRY);
     }
     /* A library may register functions, middleware, or both. */
+    size_t fn = reg->n, mw = reg->nmw;
     size_t before = spindle_registry_count(reg) + spindle_registry_middleware_count(reg);
     /* Cleared first, so that a failed registry call of this entry point can be told from a
      * failure of its own (a bad configuration it reported itself), which leaves no message. */
@@ -34,5 +54,6 @@ int spindle_registry_load(spindle_registry *reg, const char *path)
     if (spindle_registry_count(reg) + spindle_registry_middleware_count(reg) == before)
         return spindle_error_set(&reg->err, SPINDLE_ERR_INVALID,
                                  "'%s' registered no functions and no middleware", path);
+    log_registered(reg, path, fn, mw);
     return SPINDLE_OK;
 }

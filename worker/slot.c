@@ -55,7 +55,8 @@ typedef struct slot {
     spindle_store store;
     spindle_error err;
     int batch;
-    int64_t last_queue_warn_ms, last_register_ms;
+    int64_t last_register_ms, last_wake_warn_ms, last_index_warn_ms;
+    int64_t last_queue_warn_ms[SPINDLE_STORE_MAX_QUEUES]; /* per queue: each broken one is named */
     int delay_ms, in_outage;
     long next_due_ms; /* soonest scheduled task of the queues at the last look; -1: none */
     int abandoned;    /* a batch could not be settled: the slot must exit (see serve_once) */
@@ -92,6 +93,11 @@ static void log_dropped(const char *queue, const spindle_claimed *c)
         return;
     if (strcmp(c->skip_reason, "expired") == 0) {
         spindle_log(SPINDLE_LOG_INFO, c->id, "expired: not started by its deadline ('%s')", queue);
+        return;
+    }
+    if (strncmp(c->skip_reason, "failed: ", 8) == 0) {
+        spindle_log(SPINDLE_LOG_WARN, c->id, "marked failed, not run ('%s' pending list): %s",
+                    queue, c->skip_reason + 8);
         return;
     }
     spindle_log(SPINDLE_LOG_WARN, c->id, "dropped id from '%s' pending list: its task hash is %s%s",
@@ -221,6 +227,23 @@ static void nap(slot *s, long ms)
         usleep((useconds_t)(ms - slept < 10 ? ms - slept : 10) * 1000);
 }
 
+/* Redis refused the idle wait (a wake list of the wrong type, written by hand): not an
+ * outage, so no back-off and no "back" line; logged at most every 10 s, and the slot sleeps
+ * the wait out instead, claiming as often as an idle worker does. */
+static int wait_unwoken(slot *s, long ms)
+{
+    int64_t now = spindle_mono_ms();
+    if (now - s->last_wake_warn_ms > 10000) {
+        spindle_log(SPINDLE_LOG_ERROR, NULL, "%s; polling instead", s->err.msg);
+        s->last_wake_warn_ms = now;
+    }
+    for (long slept = 0; slept < ms && !stopping(s); slept += 50) {
+        progress(s);
+        usleep(50 * 1000);
+    }
+    return SPINDLE_OK;
+}
+
 static void recovered(slot *s)
 {
     if (s->in_outage)
@@ -238,7 +261,7 @@ static int settle_with_retry(slot *s, const char *queue, size_t ns)
 {
     for (;;) {
         int rc = settle_batch(s, queue, ns);
-        if (rc != SPINDLE_ERR_IO || stopping(s))
+        if ((rc != SPINDLE_ERR_IO && !spindle_store_refused_for_now(&s->store, rc)) || stopping(s))
             return rc;
         back_off(s);
     }
@@ -255,7 +278,7 @@ static int put_back_unseen(slot *s)
     for (size_t q = 0; q < s->cfg->nqueues; q++) {
         long back = 0;
         int rc = spindle_store_recover(&s->store, s->cfg->queues[q], s->st->id, 0, &back, NULL);
-        if (rc == SPINDLE_ERR_IO)
+        if (rc == SPINDLE_ERR_IO || spindle_store_refused_for_now(&s->store, rc))
             return rc;
         if (back > 0)
             spindle_log(SPINDLE_LOG_WARN, NULL,
@@ -354,12 +377,15 @@ static int serve_once(slot *s)
                                      cfg->opts->heartbeat_ttl_ms, s->claimed, &n, &due, &reply);
         if (due >= 0 && (s->next_due_ms < 0 || due < s->next_due_ms))
             s->next_due_ms = due;
+        if (spindle_store_refused_for_now(&s->store, rc))
+            return rc; /* read-only, out of memory: back off (the loop), not just this queue */
         if (rc == SPINDLE_ERR_REDIS || rc == SPINDLE_ERR_PROTOCOL) {
             int64_t now = spindle_mono_ms();
-            if (now - s->last_queue_warn_ms > 10000) {
+            int64_t *warned = &s->last_queue_warn_ms[q % SPINDLE_STORE_MAX_QUEUES];
+            if (now - *warned > 10000) {
                 spindle_log(SPINDLE_LOG_ERROR, NULL, "skipping queue '%s': %s", cfg->queues[q],
                             s->err.msg);
-                s->last_queue_warn_ms = now;
+                *warned = now;
             }
             continue;
         }
@@ -432,6 +458,21 @@ static int start_batcher(slot *s)
     return SPINDLE_OK;
 }
 
+/* NS:queues and NS:workers are listings for the CLI, not needed to serve: when Redis refuses
+ * an addition to one (a key of the wrong type, written by hand), the slot says so at most
+ * every 10 s and serves on. rc otherwise. */
+static int index_refused(slot *s, int rc)
+{
+    if (rc != SPINDLE_ERR_REDIS || spindle_store_refused_for_now(&s->store, rc))
+        return rc;
+    int64_t now = spindle_mono_ms();
+    if (now - s->last_index_warn_ms > 10000) {
+        spindle_log(SPINDLE_LOG_ERROR, NULL, "%s; serving without it", s->err.msg);
+        s->last_index_warn_ms = now;
+    }
+    return SPINDLE_OK;
+}
+
 /* Connects, registers the queues, writes the first heartbeat and registers the worker,
  * waiting out an outage. Returns SPINDLE_OK, or the error if asked to stop first. */
 static int start(slot *s)
@@ -442,15 +483,15 @@ static int start(slot *s)
                            cfg->opts->command_timeout_ms, &s->err);
     for (;;) {
         if (rc == SPINDLE_OK)
-            rc = spindle_store_register_queues(&s->store, (const char *const *)cfg->queues,
-                                               cfg->nqueues);
+            rc = index_refused(s, spindle_store_register_queues(
+                                      &s->store, (const char *const *)cfg->queues, cfg->nqueues));
         /* The heartbeat first: a sweep running meanwhile prunes from NS:workers every id
          * that has none, a new slot's included. */
         if (rc == SPINDLE_OK)
             rc = spindle_beat(&s->store, cfg->beat, s->st);
         if (rc == SPINDLE_OK)
-            rc = spindle_store_worker_add(&s->store, s->st->id);
-        if (rc != SPINDLE_ERR_IO || stopping(s))
+            rc = index_refused(s, spindle_store_worker_add(&s->store, s->st->id));
+        if ((rc != SPINDLE_ERR_IO && !spindle_store_refused_for_now(&s->store, rc)) || stopping(s))
             break;
         back_off(s);
         rc = spindle_store_reconnect(&s->store);
@@ -529,8 +570,8 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
     while (rc == SPINDLE_OK && !stopping(&s)) {
         int got = SPINDLE_OK;
         if (spindle_mono_ms() - s.last_register_ms > REREGISTER_MS) {
-            got = spindle_store_register_queues(&s.store, (const char *const *)cfg->queues,
-                                                cfg->nqueues);
+            got = index_refused(&s, spindle_store_register_queues(
+                                        &s.store, (const char *const *)cfg->queues, cfg->nqueues));
             if (got == SPINDLE_OK)
                 s.last_register_ms = spindle_mono_ms();
         }
@@ -551,6 +592,8 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
             } else if (ms > 0) {
                 got = spindle_store_wait_wake(&s.store, (const char *const *)cfg->queues,
                                               cfg->nqueues, ms, &woken);
+                if (got == SPINDLE_ERR_REDIS)
+                    got = wait_unwoken(&s, ms);
                 s.quiet_waits =
                     got == SPINDLE_OK && !woken && s.next_due_ms < 0 ? s.quiet_waits + 1 : 0;
             }

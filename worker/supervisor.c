@@ -342,7 +342,15 @@ static void beat(spindle_worker *w)
         ids[n++] = ps->st->id;
     }
     int reindex = n > 0 && w->rounds_unindexed == 0;
-    if (reindex && spindle_store_workers_add(&w->store, ids, n) != SPINDLE_OK) {
+    int rc = reindex ? spindle_store_workers_add(&w->store, ids, n) : SPINDLE_OK;
+    if (rc == SPINDLE_ERR_REDIS && !spindle_store_refused_for_now(&w->store, rc)) {
+        /* NS:workers is a listing: a key of the wrong type there (written by hand) is said
+         * at most every 10 s, and is no outage. */
+        if (spindle_mono_ms() - w->index_warned_ms > 10000) {
+            spindle_log(SPINDLE_LOG_ERROR, NULL, "%s; serving without it", w->err.msg);
+            w->index_warned_ms = spindle_mono_ms();
+        }
+    } else if (rc != SPINDLE_OK) {
         redis_failed(w, "writing heartbeats");
         return;
     }
@@ -378,8 +386,11 @@ static void sweep(spindle_worker *w)
         spindle_store_recover_lost(&w->store, w->beaten, w->nbeaten, &workers, &requeued, &failed);
     if (rc == SPINDLE_ERR_IO)
         redis_failed(w, "sweeping for lost workers");
-    else if (rc != SPINDLE_OK)
+    else if (rc != SPINDLE_OK && spindle_mono_ms() - w->sweep_warned_ms > 10000) {
+        /* Redis refused (a key of the wrong type): it will again at the next sweep. */
         spindle_log(SPINDLE_LOG_ERROR, NULL, "sweeping for lost workers: %s", w->err.msg);
+        w->sweep_warned_ms = spindle_mono_ms();
+    }
     if (workers > 0)
         spindle_log(SPINDLE_LOG_WARN, NULL,
                     "recovered %ld lost worker(s): %ld task(s) back on pending, %ld failed for "

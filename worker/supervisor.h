@@ -41,7 +41,9 @@ struct spindle_worker {
     spindle_slot_config cfg;
     unsigned long processed, failed; /* of slots that ended */
     int restart_streak;
-    unsigned long sweeps; /* sweeps this worker made (it audits every so many) */
+    unsigned long sweeps;    /* sweeps this worker made (it audits every so many) */
+    int64_t sweep_warned_ms; /* last "sweeping ... refused" line: at most one per 10 s */
+    int64_t index_warned_ms; /* last "NS:workers refused" line: likewise */
     int in_outage;
     int64_t sweep_after_ms; /* monotonic: no sweep before, set when an outage ends */
     /* The slots the last round of heartbeats beat for (ids in the shared table): the sweep

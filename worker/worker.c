@@ -302,6 +302,12 @@ int spindle_worker_run(spindle_worker *w)
         rc = check_eviction(w);
     if (rc == SPINDLE_OK)
         rc = spindle_store_register_queues(&w->store, (const char *const *)w->queues, w->nqueues);
+    if (rc == SPINDLE_ERR_REDIS) {
+        /* NS:queues is a listing for the CLI: a key of the wrong type there (written by
+         * hand) is reported, and the worker serves without it. */
+        spindle_log(SPINDLE_LOG_ERROR, NULL, "%s; serving without it", w->err.msg);
+        rc = SPINDLE_OK;
+    }
     if (rc == SPINDLE_OK)
         rc = spindle_worker_cron_declare(w);
     if (rc == SPINDLE_OK)

@@ -96,14 +96,17 @@ fleet_check() {
         got=$(SPINDLE_REDIS_URL=$url "$BUILD/bin/spindle" result "${ids[$((i - 1))]}" --wait 10)
         [ "$got" = "$((i + 1))" ] || fail "fleet: task add($i, 1) gave '$got'"
     done
-    workers=$(SPINDLE_REDIS_URL=$url "$BUILD/bin/spindle" workers | grep -c "$(hostname)" || true)
+    # The slots (children of the supervisors, from their heartbeats) must end too.
+    slots=$(SPINDLE_REDIS_URL=$url "$BUILD/bin/spindle" workers | awk -v h="$(hostname)" 'index($1, h ":") == 1 {print $3}')
+    workers=$(wc -w <<<"$slots")
+    [ "$workers" -ge 3 ] || fail "fleet: $workers worker slots seen in Redis, not 3"
     deploy/local-fleet stop >/dev/null
-    for p in $pids; do
+    for p in $pids $slots; do
         [ -d "/proc/$p" ] && grep -q spindle-worker "/proc/$p/cmdline" 2>/dev/null &&
             fail "fleet: worker $p still running after stop"
     done
     [ ! -f "$dir/redis.pid" ] || fail "fleet: redis.pid left behind"
-    echo "deploy-check: local fleet of 3 ($workers worker rows seen) ran $n tasks, stopped, no process left"
+    echo "deploy-check: local fleet of 3 ($workers slots in Redis) ran $n tasks, stopped, no process left"
 }
 
 case ${1:-all} in

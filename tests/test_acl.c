@@ -3,7 +3,7 @@
  * a real spindle-worker runs as spindle-worker and a producer (the spindle CLI) as
  * spindle-producer, and tasks complete; the producer cannot run what only workers do
  * (RPOP/LREM on a pending list: NOPERM); the operator can read (`spindle queues`, `status`)
- * but not enqueue or cancel. Why from the shipped file: a rule missing there fails here. */
+ * but not enqueue, cancel or purge. Why from the shipped file: a rule missing there fails here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +108,8 @@ static harness_output cli_as6(const char *user, const char *a1, const char *a2, 
     char url[512], bin[512];
     user_url(user, url, sizeof(url));
     snprintf(bin, sizeof(bin), "%s/bin/spindle", harness_build());
-    const char *argv[] = {bin, "--redis", url, "--namespace", harness_ns(), a1, a2, a3, a4, a5, a6, NULL};
+    const char *argv[] = {bin, "--redis", url, "--namespace", harness_ns(), a1, a2, a3,
+                          a4,  a5,        a6,  NULL};
     harness_output out = {0};
     CU_ASSERT_EQUAL(harness_run((char *const *)argv, HARNESS_WAIT_MS, &out), 0);
     if (out.out == NULL) {
@@ -130,8 +131,9 @@ static redisReply *cmd_as(const char *user, const char *fmt, const char *arg)
     char url[512];
     user_url(user, url, sizeof(url));
     const char *u = harness_url();
-    redisContext *c = strncmp(u, "unix://", 7) == 0 ? redisConnectUnix(u + 7)
-                                                     : redisConnect("127.0.0.1", atoi(strrchr(u, ':') + 1));
+    redisContext *c = strncmp(u, "unix://", 7) == 0
+                          ? redisConnectUnix(u + 7)
+                          : redisConnect("127.0.0.1", atoi(strrchr(u, ':') + 1));
     if (c == NULL || c->err) {
         redisFree(c);
         return NULL;
@@ -170,7 +172,8 @@ static void test_worker_and_producer_users(void)
         char a[8], want[16];
         snprintf(a, sizeof(a), "%d", harness_slowdown() * 5);
         snprintf(want, sizeof(want), "%d\n", i + 10);
-        harness_output o = cli_as6("spindle-producer", "result", ids[i], "--wait", a, "--queue", "acl");
+        harness_output o =
+            cli_as6("spindle-producer", "result", ids[i], "--wait", a, "--queue", "acl");
         CU_ASSERT_STRING_EQUAL(o.out, want);
         harness_output_free(&o);
     }
@@ -204,7 +207,7 @@ static void test_producer_cannot_claim(void)
     freeReplyObject(r);
 }
 
-/* The operator reads queues and a task's status, but cannot enqueue or cancel. */
+/* The operator reads queues and a task's status, but cannot enqueue, cancel or purge. */
 static void test_operator_reads_only(void)
 {
     harness_output o = cli_as("spindle-producer", "enqueue", "--queue", "acl-idle", "add");
@@ -229,6 +232,9 @@ static void test_operator_reads_only(void)
     CU_ASSERT_NOT_EQUAL(o.code, 0);
     harness_output_free(&o);
     o = cli_as("spindle-operator", "cancel", id, "--queue", "acl-idle");
+    CU_ASSERT_NOT_EQUAL(o.code, 0);
+    harness_output_free(&o);
+    o = cli_as("spindle-operator", "purge", "acl-idle", "--yes", NULL);
     CU_ASSERT_NOT_EQUAL(o.code, 0);
     harness_output_free(&o);
     CU_ASSERT_EQUAL(harness_int("LLEN %s", pending), before);

@@ -177,6 +177,11 @@ static void test_worker_and_producer_users(void)
         CU_ASSERT_STRING_EQUAL(o.out, want);
         harness_output_free(&o);
     }
+    /* The worker's connections are the spindle-worker user's (its --redis came last). */
+    redisReply *cl = harness_cmd("CLIENT LIST");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cl);
+    CU_ASSERT_PTR_NOT_NULL(strstr(cl->str, "user=spindle-worker"));
+    freeReplyObject(cl);
     char *log = harness_worker_log(w);
     CU_ASSERT_PTR_NULL(strstr(log, "can't run this command"));
     CU_ASSERT_PTR_NULL(strstr(log, "NOPERM this user has no permissions to run the 'eval"));

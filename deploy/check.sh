@@ -21,16 +21,22 @@ install_check() {
     local runtime_pkgs
     runtime_pkgs=$(sed -n '/^FROM debian:bookworm-slim$/,$p' deploy/docker/Dockerfile |
         grep -oE 'lib[a-z0-9.+-]+[0-9]\b' | sort -u)
+    local f lib pkg path libs=""
     for f in "$bin"/* "$root"/usr/local/lib/spindle/*.so; do
         ldd "$f" | grep -q 'not found' && fail "ldd $f: $(ldd "$f" | grep 'not found')"
-        while read -r lib; do
-            case $lib in "$root"/*) continue ;; esac
-            pkg=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -1 | cut -d: -f1) ||
-                pkg=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1) || true
-            case $pkg in libc6 | libgcc-s1 | libstdc++6 | "") continue ;; esac
-            grep -qx "$pkg" <<<"$runtime_pkgs" ||
-                fail "$(basename "$f") links $lib from $pkg, not installed by the Dockerfile's runtime stage"
-        done < <(ldd "$f" | awk '$3 ~ /^\// {print $3}')
+        libs+=$(ldd "$f" | awk -v r="$root/" '$3 ~ /^\// && index($3, r) != 1 {print $3}')$'\n'
+    done
+    for lib in $(sort -u <<<"$libs"); do
+        # dpkg knows a library by one of its paths (/lib or /usr/lib, link or target).
+        pkg=""
+        for path in "$lib" "$(readlink -f "$lib")" "/usr$lib" "${lib#/usr}"; do
+            pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1) || true
+            if [ -n "$pkg" ]; then break; fi
+        done
+        [ -n "$pkg" ] || fail "the install tree links $lib, which no Debian package owns"
+        case $pkg in libc6 | libgcc-s1 | libstdc++6) continue ;; esac
+        grep -qx "$pkg" <<<"$runtime_pkgs" ||
+            fail "the install tree links $lib from $pkg, not installed by the Dockerfile's runtime stage"
     done
     echo "deploy-check: install tree OK ($(ls "$bin" | tr '\n' ' ')): runs, ldd complete, runtime packages in the Dockerfile"
 }

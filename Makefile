@@ -13,6 +13,9 @@
 #   make install PREFIX=/usr/local DESTDIR=
 #   make fuzz      each libFuzzer target of tests/fuzz/ for FUZZ_SECONDS (default 30) from its
 #                  committed seeds (tests/fuzz/corpus/TARGET/); built in build-fuzz/
+#   make install-check  make install into a temp DESTDIR (the Dockerfile's step), run the tree
+#   make deploy-check   install-check, systemd-analyze verify, deploy/ YAML, a local fleet of 3
+#   make fleet FLEET_N=4 [REDIS_URL=...]  N workers on this host (deploy/local-fleet); make fleet-stop
 #   make format / make lint
 
 VERSION := $(shell sed -n 's/^\#define SPINDLE_VERSION "\(.*\)"/\1/p' include/spindle/version.h)
@@ -24,6 +27,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 LDFLAGS ?=
 BENCH_N ?= 50000
+FLEET_N ?= 2
 CHAOS_N ?= 20000
 BENCH_RTT_N ?= 10000
 FUZZ_SECONDS ?= 30
@@ -31,7 +35,7 @@ FUZZ_SECONDS ?= 30
 # Debian packages: build and test dependencies.
 DEPS_PKGS := build-essential pkg-config libhiredis-dev libmsgpack-dev uuid-dev libcunit1-dev \
 	libjansson-dev libncurses-dev tmux libmicrohttpd-dev redis-server redis-tools clang \
-	libclang-rt-14-dev valgrind iproute2
+	libclang-rt-14-dev valgrind iproute2 python3-yaml
 
 # jansson: the worker's JSON log lines and the CLI. libmicrohttpd (the worker's metrics
 # endpoint) is compiled against but loaded only when served (worker/mhd.h): not linked.
@@ -86,6 +90,7 @@ CHAOS_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(filter-out tests/chaos/tasks.c,$(wildca
 RPATH := -Wl,-rpath,'$$ORIGIN/../lib'
 
 .PHONY: all deps demo test test-run valgrind bench bench-peers chaos install format lint clean
+.PHONY: install-check deploy-check fleet fleet-stop
 all: $(STATIC) $(SHARED) $(WORKER_BIN) $(CLI_BIN) $(TASKS_SO) $(PRODUCER_BIN) $(BENCH_BIN) \
 	$(CHAOS_BIN) $(CHAOS_TASKS_SO) $(MIDDLEWARE_SO)
 
@@ -206,6 +211,18 @@ install: all
 	install -m 755 $(TASKS_SO) $(MIDDLEWARE_SO) $(DESTDIR)$(PREFIX)/lib/spindle/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' spindle.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/spindle.pc
+
+install-check: all
+	BUILD=$(BUILD) bash deploy/check.sh install
+
+deploy-check: deps all
+	BUILD=$(BUILD) bash deploy/check.sh all
+
+fleet: all
+	BUILD=$(BUILD) deploy/local-fleet start -n $(FLEET_N) $(if $(REDIS_URL),--redis $(REDIS_URL))
+
+fleet-stop:
+	BUILD=$(BUILD) deploy/local-fleet stop
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,6 +1,8 @@
 /* Redis URLs, parsed without touching the network:
  *   redis://[[user]:password@]host[:port][/db]      (host may be [IPv6])
  *   unix:///path/to/socket[?db=N&user=U&password=P]
+ *   sentinel://[[user]:password@]host:port[,host:port...]/master-name[?db=N&user=U&password=P
+ *              &sentinel_user=U&sentinel_password=P]   (common/sentinel_url.h)
  * Userinfo and query values may be percent-encoded. */
 #ifndef SPINDLE_COMMON_URL_H
 #define SPINDLE_COMMON_URL_H
@@ -8,6 +10,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
+#include "common/sentinel_url.h"
 
 #define SPINDLE_URL_DEFAULT "redis://127.0.0.1:6379"
 
@@ -20,6 +23,8 @@ typedef struct spindle_url {
     char password[256];
     int has_password;
     int db; /* default 0 */
+    int is_sentinel; /* sentinel://: host/port are filled by the store with the master found */
+    spindle_sentinel_url sentinel;
 } spindle_url;
 
 /* Parses text into *out. SPINDLE_ERR_INVALID with a message quoting the URL on any error. */

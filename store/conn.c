@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "spindle/status.h"
+#include "store/sentinel.h"
 
 static struct timeval ms_to_tv(long ms)
 {
@@ -114,7 +115,18 @@ static int handshake(spindle_store *s)
     return rc;
 }
 
+void spindle_store_drop(spindle_store *s)
+{
+    drop(s);
+}
+
 int spindle_store_reconnect(spindle_store *s)
+{
+    drop(s);
+    return s->url.is_sentinel ? spindle_sentinel_connect(s) : spindle_store_connect_addr(s);
+}
+
+int spindle_store_connect_addr(spindle_store *s)
 {
     drop(s);
     struct timeval cto = ms_to_tv(s->connect_timeout_ms);
@@ -187,13 +199,21 @@ static int ensure(spindle_store *s)
     return spindle_store_reconnect(s);
 }
 
-static redisReply *check(spindle_store *s, const char *what, redisReply *r)
+redisReply *spindle_store_check_reply(spindle_store *s, const char *what, redisReply *r)
 {
     if (r == NULL)
         return fail_io(s, what);
     if (is_loading(r)) {
         spindle_error_set(s->err, SPINDLE_ERR_IO, "%s: Redis at %s is loading its dataset", what,
                           s->url_text);
+        freeReplyObject(r);
+        drop(s);
+        return NULL;
+    }
+    if (s->url.is_sentinel && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0) {
+        /* The master we knew was demoted by a failover: ask the sentinels again next time. */
+        spindle_error_set(s->err, SPINDLE_ERR_IO, "%s: Redis at %s:%d is no longer the master: %s",
+                          what, s->url.host, s->url.port, r->str);
         freeReplyObject(r);
         drop(s);
         return NULL;
@@ -215,7 +235,7 @@ redisReply *spindle_store_call(spindle_store *s, const char *what, const spindle
     }
     if (ensure(s) != SPINDLE_OK)
         return NULL;
-    return check(s, what, redisCommandArgv(s->rc, cmd->argc, cmd->argv, cmd->lens));
+    return spindle_store_check_reply(s, what, redisCommandArgv(s->rc, cmd->argc, cmd->argv, cmd->lens));
 }
 
 redisReply *spindle_store_callf(spindle_store *s, const char *what, const char *fmt, ...)
@@ -226,7 +246,7 @@ redisReply *spindle_store_callf(spindle_store *s, const char *what, const char *
     va_start(ap, fmt);
     redisReply *r = redisvCommand(s->rc, fmt, ap);
     va_end(ap);
-    return check(s, what, r);
+    return spindle_store_check_reply(s, what, r);
 }
 
 int spindle_store_append(spindle_store *s, const char *what, const spindle_cmd *cmd)
@@ -299,7 +319,7 @@ redisReply *spindle_store_eval(spindle_store *s, enum spindle_script script, int
                 break;
             continue;
         }
-        r = check(s, what, r);
+        r = spindle_store_check_reply(s, what, r);
         break;
     }
     return r;

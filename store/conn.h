@@ -25,6 +25,8 @@ typedef struct spindle_store {
     spindle_error *err;  /* borrowed from the owner */
     spindle_cmd evalcmd; /* reused for every EVALSHA: no allocation per call once warm */
     spindle_cmd scratch; /* reused for the arguments of each step, likewise */
+    /* Enqueues wait for this many replicas (WAIT), at most wait_timeout_ms; 0: no WAIT. */
+    int wait_replicas, wait_timeout_ms;
 } spindle_store;
 
 /* Parses url (NULL: spindle_url_default()), validates ns (NULL: "spindle"), connects,
@@ -35,6 +37,12 @@ typedef struct spindle_store {
 int spindle_store_open(spindle_store *s, const char *url, const char *ns, int connect_timeout_ms,
                        int command_timeout_ms, spindle_error *err);
 int spindle_store_reconnect(spindle_store *s);
+/* Connects to s->url.host/port (or its socket) as is, without asking sentinels: the step
+ * spindle_store_reconnect() ends with, and what store/sentinel.c calls once it found the
+ * master. */
+int spindle_store_connect_addr(spindle_store *s);
+/* Frees the connection, if any; the next command reconnects. */
+void spindle_store_drop(spindle_store *s);
 void spindle_store_close(spindle_store *s);
 
 /* Sends one command and reads its reply. Returns the reply (caller frees with
@@ -45,6 +53,10 @@ void spindle_store_close(spindle_store *s);
 redisReply *spindle_store_call(spindle_store *s, const char *what, const spindle_cmd *cmd);
 /* As spindle_store_call() with a printf-style format (hiredis's redisCommand). */
 redisReply *spindle_store_callf(spindle_store *s, const char *what, const char *fmt, ...);
+
+/* The reply check of spindle_store_call() on a reply read otherwise (a pipeline): NULL
+ * (reply freed, error set, connection dropped when lost) for a NULL or error reply. */
+redisReply *spindle_store_check_reply(spindle_store *s, const char *what, redisReply *r);
 
 /* Pipelining: append commands, then read their replies in order. */
 int spindle_store_append(spindle_store *s, const char *what, const spindle_cmd *cmd);

@@ -37,6 +37,13 @@ typedef struct spindle_client_options {
     const char *ns;
     int connect_timeout_ms; /* default 2000 */
     int command_timeout_ms; /* default 5000; blocking waits extend it by their own timeout */
+    /* Replicated enqueues (README, "Redis Sentinel"): with wait_replicas > 0 every enqueue
+     * also sends WAIT wait_replicas wait_timeout_ms in the same round trip, and fails with
+     * SPINDLE_ERR_REDIS ("acknowledged by k of n replicas") when fewer replicas had the tasks
+     * in time: they were enqueued on the master but could be lost in a failover. Default 0
+     * (no WAIT) and 1000 ms; wait_replicas 0..1000, wait_timeout_ms 1..600000. */
+    int wait_replicas;
+    int wait_timeout_ms;
 } spindle_client_options;
 
 void spindle_client_options_init(spindle_client_options *opts);

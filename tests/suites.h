@@ -64,5 +64,6 @@ int register_cli_tests(void);
 int register_cli_list_tests(void);
 int register_cli_stats_tests(void);
 int register_single_file_tests(void);
+int register_sentinel_tests(void);
 
 #endif

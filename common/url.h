@@ -22,7 +22,7 @@ typedef struct spindle_url {
     char user[128]; /* "" when absent */
     char password[256];
     int has_password;
-    int db; /* default 0 */
+    int db;          /* default 0 */
     int is_sentinel; /* sentinel://: host/port are filled by the store with the master found */
     spindle_sentinel_url sentinel;
 } spindle_url;

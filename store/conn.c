@@ -235,7 +235,8 @@ redisReply *spindle_store_call(spindle_store *s, const char *what, const spindle
     }
     if (ensure(s) != SPINDLE_OK)
         return NULL;
-    return spindle_store_check_reply(s, what, redisCommandArgv(s->rc, cmd->argc, cmd->argv, cmd->lens));
+    return spindle_store_check_reply(s, what,
+                                     redisCommandArgv(s->rc, cmd->argc, cmd->argv, cmd->lens));
 }
 
 redisReply *spindle_store_callf(spindle_store *s, const char *what, const char *fmt, ...)

@@ -91,8 +91,8 @@ static int is_master(spindle_store *s, char *why, size_t why_cap)
              r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "master") == 0;
     if (!ok)
         snprintf(why, why_cap, "but ROLE there says %s",
-                 r == NULL                           ? "nothing (connection lost)"
-                 : r->type == REDIS_REPLY_ERROR      ? r->str
+                 r == NULL                      ? "nothing (connection lost)"
+                 : r->type == REDIS_REPLY_ERROR ? r->str
                  : r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
                          r->element[0]->type == REDIS_REPLY_STRING
                      ? r->element[0]->str

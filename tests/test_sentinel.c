@@ -145,12 +145,16 @@ static int start_data(int i)
     snprintf(replicaof, sizeof(replicaof), "127.0.0.1 %d", T.data_port[0]);
     char dbfile[32];
     snprintf(dbfile, sizeof(dbfile), "data%d.rdb", i);
-    const char *argv[] = {"redis-server", "--bind",       "127.0.0.1", "--port",     port,
-                          "--save",       "",             "--dir",     T.dir,        "--dbfilename",
-                          dbfile,         "--appendonly", "no",        "--repl-diskless-sync-delay",
-                          "0",            "--replicaof",  replicaof,   NULL};
-    if (i == 0)
-        argv[15] = NULL; /* the master */
+    const char *argv[20] = {"redis-server", "--bind", "127.0.0.1", "--port", port, "--save", "",
+                            "--dir", T.dir, "--dbfilename", dbfile, "--appendonly", "no",
+                            /* no 5 s wait before the replica's first sync */
+                            "--repl-diskless-sync-delay", "0"};
+    int argc = 15;
+    if (i == 1) {
+        argv[argc++] = "--replicaof";
+        argv[argc++] = replicaof;
+    }
+    argv[argc] = NULL;
     T.data_pid[i] = spawn(argv, log);
     return T.data_pid[i] > 0 && await(T.data_port[i], "PING", "PONG", 5000) ? 0 : -1;
 }
@@ -208,9 +212,10 @@ static int suite_init(void)
     size_t off = (size_t)snprintf(T.url, sizeof(T.url), "sentinel://");
     for (int i = 0; i < NSENT; i++) {
         if (start_sentinel(i) != 0) {
-            fprintf(stderr, "\n  sentinel suite SKIPPED: redis-server --sentinel did not start "
-                            "(see %s/sentinel%d.log)\n",
-                            T.dir, i);
+            fprintf(stderr,
+                    "\n  sentinel suite SKIPPED: redis-server --sentinel did not start "
+                    "(see %s/sentinel%d.log)\n",
+                    T.dir, i);
             return 0;
         }
         off += (size_t)snprintf(T.url + off, sizeof(T.url) - off, "%s127.0.0.1:%d", i ? "," : "",
@@ -277,6 +282,17 @@ static void test_resolves_master(void)
         freeReplyObject(r);
     spindle_handle_free(h);
     spindle_client_free(c);
+
+    /* The CLI takes the same URL. */
+    char bin[300];
+    snprintf(bin, sizeof(bin), "%s/bin/spindle", harness_build());
+    char *const argv[] = {bin,      "--redis", T.url, "--namespace", (char *)harness_ns(),
+                          "queues", NULL};
+    harness_output o;
+    CU_ASSERT_EQUAL_FATAL(harness_run(argv, harness_scaled_ms(10000), &o), 0);
+    CU_ASSERT_EQUAL(o.code, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.out, "sentinel"));
+    harness_output_free(&o);
 }
 
 static void test_unknown_master_names_sentinels(void)

@@ -199,7 +199,7 @@ static int ensure(spindle_store *s)
     return spindle_store_reconnect(s);
 }
 
-redisReply *spindle_store_check_reply(spindle_store *s, const char *what, redisReply *r)
+static redisReply *check(spindle_store *s, const char *what, redisReply *r)
 {
     if (r == NULL)
         return fail_io(s, what);
@@ -227,6 +227,11 @@ redisReply *spindle_store_check_reply(spindle_store *s, const char *what, redisR
     return r;
 }
 
+redisReply *spindle_store_check_reply(spindle_store *s, const char *what, redisReply *r)
+{
+    return check(s, what, r);
+}
+
 redisReply *spindle_store_call(spindle_store *s, const char *what, const spindle_cmd *cmd)
 {
     if (spindle_cmd_failed(cmd)) {
@@ -235,8 +240,7 @@ redisReply *spindle_store_call(spindle_store *s, const char *what, const spindle
     }
     if (ensure(s) != SPINDLE_OK)
         return NULL;
-    return spindle_store_check_reply(s, what,
-                                     redisCommandArgv(s->rc, cmd->argc, cmd->argv, cmd->lens));
+    return check(s, what, redisCommandArgv(s->rc, cmd->argc, cmd->argv, cmd->lens));
 }
 
 redisReply *spindle_store_callf(spindle_store *s, const char *what, const char *fmt, ...)
@@ -247,7 +251,7 @@ redisReply *spindle_store_callf(spindle_store *s, const char *what, const char *
     va_start(ap, fmt);
     redisReply *r = redisvCommand(s->rc, fmt, ap);
     va_end(ap);
-    return spindle_store_check_reply(s, what, r);
+    return check(s, what, r);
 }
 
 int spindle_store_append(spindle_store *s, const char *what, const spindle_cmd *cmd)
@@ -320,7 +324,7 @@ redisReply *spindle_store_eval(spindle_store *s, enum spindle_script script, int
                 break;
             continue;
         }
-        r = spindle_store_check_reply(s, what, r);
+        r = check(s, what, r);
         break;
     }
     return r;

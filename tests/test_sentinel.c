@@ -330,6 +330,22 @@ static void test_wait_replicas(void)
     spindle_client_free(c);
 }
 
+static void test_wait_options_checked(void)
+{
+    spindle_client_options o;
+    spindle_client_options_init(&o);
+    o.url = "redis://127.0.0.1:1";
+    spindle_client *c = spindle_client_new();
+    o.wait_replicas = -1;
+    CU_ASSERT_EQUAL(spindle_client_connect(c, &o), SPINDLE_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(c), "wait_replicas -1"));
+    o.wait_replicas = 1;
+    o.wait_timeout_ms = 0; /* WAIT 1 0 would block forever */
+    CU_ASSERT_EQUAL(spindle_client_connect(c, &o), SPINDLE_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(c), "wait_timeout_ms 0"));
+    spindle_client_free(c);
+}
+
 #define MAX_TASKS 20000
 
 /* A producer enqueues continuously (WAIT 1) while a worker serves; a forced failover midway;
@@ -406,6 +422,7 @@ int register_sentinel_tests(void)
         {"resolves the master", test_resolves_master},
         {"unknown master names the sentinels", test_unknown_master_names_sentinels},
         {"wait_replicas: WAIT 1 ok, stopped replica reported", test_wait_replicas},
+        {"wait_replicas: options out of range refused", test_wait_options_checked},
         {"failover: zero acknowledged tasks lost", test_failover_loses_no_acknowledged_task},
         {NULL, NULL},
     };

@@ -30,7 +30,8 @@ typedef struct spindle_result spindle_result;
 
 /* Connection options. Initialize with spindle_client_options_init(), then change fields. */
 typedef struct spindle_client_options {
-    /* redis://[user:password@]host[:port][/db] or unix:///path/to/socket[?db=N&password=P].
+    /* redis://[user:password@]host[:port][/db] or unix:///path/to/socket[?db=N&password=P]
+     * or sentinel://host:port[,host:port...]/master-name (README, "Redis Sentinel").
      * NULL: $SPINDLE_REDIS_URL, else redis://127.0.0.1:6379. Borrowed during connect. */
     const char *url;
     /* Key namespace; NULL means "spindle". Borrowed during connect. */

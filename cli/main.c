@@ -315,6 +315,7 @@ static void usage(FILE *out)
                  "  --redis URL      redis://[user:password@]host[:port][/db] or\n"
                  "                   unix:///path/to/socket[?db=N&password=P] or\n"
                  "                   cluster://host:port[,host:port...] (Redis Cluster)\n"
+                 "                   sentinel://host:port[,host:port...]/master-name\n"
                  "                   (default: $SPINDLE_REDIS_URL, else redis://127.0.0.1:6379)\n"
                  "  --namespace NS   key namespace (default: spindle)\n"
                  "  --routes FILE    route table for enqueue: 'PATTERN QUEUE' lines sending\n"

@@ -87,6 +87,13 @@ void spindle_url_redact(const char *text, char *out, size_t cap)
             p += 9 + strcspn(p + 9, "&");
             continue;
         }
+        if (p > text && (p[-1] == '?' || p[-1] == '&') &&
+            strncmp(p, "sentinel_password=", 18) == 0) {
+            for (const char *m = "sentinel_password=***"; *m && o + 1 < cap; m++)
+                out[o++] = *m;
+            p += 18 + strcspn(p + 18, "&");
+            continue;
+        }
         out[o++] = *p++;
     }
     if (cap)
@@ -120,6 +127,13 @@ static int parse_query(const char *q, spindle_url *out, const char *text, spindl
             if (decode(eq + 1, vlen, out->password, sizeof(out->password)) != 0)
                 return bad(err, text, "malformed password");
             out->has_password = 1;
+        } else if (out->is_sentinel && klen == 13 && memcmp(q, "sentinel_user", 13) == 0) {
+            if (decode(eq + 1, vlen, out->sentinel.user, sizeof(out->sentinel.user)) != 0)
+                return bad(err, text, "malformed sentinel_user");
+        } else if (out->is_sentinel && klen == 17 && memcmp(q, "sentinel_password", 17) == 0) {
+            if (decode(eq + 1, vlen, out->sentinel.password, sizeof(out->sentinel.password)) != 0)
+                return bad(err, text, "malformed sentinel_password");
+            out->sentinel.has_password = 1;
         } else {
             return bad(err, text, "unknown query option (db, user, password are known)");
         }
@@ -268,6 +282,26 @@ static int parse_cluster(const char *text, const char *rest, spindle_url *out, s
     return SPINDLE_OK;
 }
 
+/* sentinel://[userinfo@]host:port[,host:port...]/master-name[?query] (sentinel_url.h). */
+static int parse_sentinel(const char *text, const char *rest, spindle_url *out, spindle_error *err)
+{
+    out->is_sentinel = 1;
+    const char *end = rest + strcspn(rest, "/?"), *at = NULL, *why = NULL;
+    for (const char *p = rest; p < end; p++)
+        if (*p == '@')
+            at = p;
+    if (at && parse_userinfo(rest, (size_t)(at - rest), out, text, err) != SPINDLE_OK)
+        return err->code;
+    const char *hosts = at ? at + 1 : rest;
+    if (spindle_sentinel_url_hosts(hosts, (size_t)(end - hosts), &out->sentinel, &why) != 0)
+        return bad(err, text, why);
+    const char *name = *end == '/' ? end + 1 : end;
+    size_t nlen = strcspn(name, "?");
+    if (spindle_sentinel_url_master(name, nlen, &out->sentinel, &why) != 0)
+        return bad(err, text, why);
+    return name[nlen] == '?' ? parse_query(name + nlen + 1, out, text, err) : SPINDLE_OK;
+}
+
 int spindle_url_parse(const char *text, spindle_url *out, spindle_error *err)
 {
     memset(out, 0, sizeof(*out));
@@ -280,7 +314,9 @@ int spindle_url_parse(const char *text, spindle_url *out, spindle_error *err)
         return parse_tcp(text, text + 8, out, err);
     if (strncmp(text, "cluster://", 10) == 0)
         return parse_cluster(text, text + 10, out, err);
-    return bad(err, text, "scheme must be redis://, unix:// or cluster://");
+    if (strncmp(text, "sentinel://", 11) == 0)
+        return parse_sentinel(text, text + 11, out, err);
+    return bad(err, text, "scheme must be redis://, unix://, cluster:// or sentinel://");
 }
 
 const char *spindle_url_default(void)

@@ -3,6 +3,8 @@
  *   unix:///path/to/socket[?db=N&user=U&password=P]
  *   cluster://[[user]:password@]host[:port][,host[:port]...][/][?user=U&password=P]
  *     (Redis Cluster: the hosts are seeds, any reachable one gives the slot map; no database)
+ *   sentinel://[[user]:password@]host:port[,host:port...]/master-name[?db=N&user=U&password=P
+ *              &sentinel_user=U&sentinel_password=P]   (common/sentinel_url.h)
  * Userinfo and query values may be percent-encoded. */
 #ifndef SPINDLE_COMMON_URL_H
 #define SPINDLE_COMMON_URL_H
@@ -10,6 +12,7 @@
 #include <stddef.h>
 
 #include "common/error.h"
+#include "common/sentinel_url.h"
 
 #define SPINDLE_URL_DEFAULT "redis://127.0.0.1:6379"
 
@@ -33,6 +36,9 @@ typedef struct spindle_url {
     int is_cluster; /* cluster://: host/port are seeds[0] */
     int nseeds;
     spindle_url_seed seeds[SPINDLE_URL_MAX_SEEDS];
+    int db;          /* default 0 */
+    int is_sentinel; /* sentinel://: host/port are filled by the store with the master found */
+    spindle_sentinel_url sentinel;
 } spindle_url;
 
 /* Parses text into *out. SPINDLE_ERR_INVALID with a message quoting the URL on any error. */

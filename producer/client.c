@@ -10,6 +10,7 @@ void spindle_client_options_init(spindle_client_options *opts)
     memset(opts, 0, sizeof(*opts));
     opts->connect_timeout_ms = 2000;
     opts->command_timeout_ms = 5000;
+    opts->wait_timeout_ms = 1000;
 }
 
 spindle_client *spindle_client_new(void)
@@ -31,8 +32,16 @@ int spindle_client_connect(spindle_client *c, const spindle_client_options *opts
     c->nregistered = 0;
     c->opened = 0;
     spindle_error_clear(&c->err);
+    if (opts->wait_replicas < 0 || opts->wait_replicas > 1000 ||
+        (opts->wait_replicas > 0 && (opts->wait_timeout_ms < 1 || opts->wait_timeout_ms > 600000)))
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                 "connect: wait_replicas %d / wait_timeout_ms %d out of range "
+                                 "(0..1000 / 1..600000)",
+                                 opts->wait_replicas, opts->wait_timeout_ms);
     int rc = spindle_store_open(&c->store, opts->url, opts->ns, opts->connect_timeout_ms,
                                 opts->command_timeout_ms, &c->err);
+    c->store.wait_replicas = opts->wait_replicas;
+    c->store.wait_timeout_ms = opts->wait_timeout_ms;
     /* Valid options with Redis down still leave a client that reconnects on the next call. */
     c->opened = rc == SPINDLE_OK || c->store.ns[0] != '\0';
     return rc;

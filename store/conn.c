@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "spindle/status.h"
+#include "store/sentinel.h"
 
 static struct timeval ms_to_tv(long ms)
 {
@@ -123,6 +124,12 @@ int spindle_store_reconnect(spindle_store *s)
     if (s->cl)
         return spindle_cluster_reconnect(s);
     drop(s);
+    return s->url.is_sentinel ? spindle_sentinel_connect(s) : spindle_store_connect_addr(s);
+}
+
+int spindle_store_connect_addr(spindle_store *s)
+{
+    drop(s);
     struct timeval cto = ms_to_tv(s->connect_timeout_ms);
     if (s->url.is_unix)
         s->rc = redisConnectUnixWithTimeout(s->url.path, cto);
@@ -219,6 +226,14 @@ static redisReply *check(spindle_store *s, const char *what, redisReply *r)
         drop(s);
         return NULL;
     }
+    if (s->url.is_sentinel && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0) {
+        /* The master we knew was demoted by a failover: ask the sentinels again next time. */
+        spindle_error_set(s->err, SPINDLE_ERR_IO, "%s: Redis at %s:%d is no longer the master: %s",
+                          what, s->url.host, s->url.port, r->str);
+        freeReplyObject(r);
+        drop(s);
+        return NULL;
+    }
     if (r->type == REDIS_REPLY_ERROR) {
         static const char *const passing[] = {"READONLY", "OOM", "MASTERDOWN", "MISCONF",
                                               "UNBLOCKED"};
@@ -259,6 +274,11 @@ static redisReply *cluster_fmt(spindle_store *s, const char *what, const char *f
     redisReply *r = spindle_cluster_exec(s, what, buf, (size_t)len);
     free(buf);
     return r;
+}
+
+redisReply *spindle_store_check_reply(spindle_store *s, const char *what, redisReply *r)
+{
+    return check(s, what, r);
 }
 
 redisReply *spindle_store_call(spindle_store *s, const char *what, const spindle_cmd *cmd)

@@ -31,6 +31,8 @@ typedef struct spindle_store {
      * OOM, MASTERDOWN, MISCONF, UNBLOCKED): still SPINDLE_ERR_REDIS for callers, but a
      * worker waits it out with back-off instead of giving up (spindle_store_refused_for_now). */
     int refused_for_now;
+    /* Enqueues wait for this many replicas (WAIT), at most wait_timeout_ms; 0: no WAIT. */
+    int wait_replicas, wait_timeout_ms;
 } spindle_store;
 
 /* Parses url (NULL: spindle_url_default()), validates ns (NULL: "spindle"), connects,
@@ -41,6 +43,10 @@ typedef struct spindle_store {
 int spindle_store_open(spindle_store *s, const char *url, const char *ns, int connect_timeout_ms,
                        int command_timeout_ms, spindle_error *err);
 int spindle_store_reconnect(spindle_store *s);
+/* Connects to s->url.host/port (or its socket) as is, without asking sentinels: the step
+ * spindle_store_reconnect() ends with, and what store/sentinel.c calls once it found the
+ * master. */
+int spindle_store_connect_addr(spindle_store *s);
 void spindle_store_close(spindle_store *s);
 /* Drops the connection(s); the next command reconnects. */
 void spindle_store_disconnect(spindle_store *s);
@@ -59,6 +65,10 @@ int spindle_store_refused_for_now(const spindle_store *s, int rc);
 redisReply *spindle_store_call(spindle_store *s, const char *what, const spindle_cmd *cmd);
 /* As spindle_store_call() with a printf-style format (hiredis's redisCommand). */
 redisReply *spindle_store_callf(spindle_store *s, const char *what, const char *fmt, ...);
+
+/* The reply check of spindle_store_call() on a reply read otherwise (a pipeline): NULL
+ * (reply freed, error set, connection dropped when lost) for a NULL or error reply. */
+redisReply *spindle_store_check_reply(spindle_store *s, const char *what, redisReply *r);
 
 /* Pipelining: append commands, then read their replies in order. */
 int spindle_store_append(spindle_store *s, const char *what, const spindle_cmd *cmd);

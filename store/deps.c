@@ -7,6 +7,7 @@
 #include "store/crc16.h"
 #include "store/deps.h"
 #include "store/keys.h"
+#include "store/wait_replicas.h"
 
 /* Pushes v as decimal text if given, else "" (the script's "not given"). */
 static void push_num(spindle_cmd *cmd, long v, int given)
@@ -52,7 +53,7 @@ int spindle_store_enqueue_deps(spindle_store *s, const char *queue, const spindl
         spindle_cmd_copy(cmd, base, spindle_key_queue_base(base, s->ns, refs[i].queue));
         spindle_cmd_push(cmd, refs[i].id, strlen(refs[i].id));
     }
-    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_ENQUEUE_DEPS, 2, cmd);
+    redisReply *r = spindle_store_eval_acked(s, SPINDLE_SCRIPT_ENQUEUE_DEPS, 2, cmd);
     if (r == NULL)
         return s->err->code;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||

@@ -5,6 +5,7 @@
 #include "spindle/status.h"
 #include "store/keys.h"
 #include "store/ops.h"
+#include "store/wait_replicas.h"
 
 int spindle_store_enqueue(spindle_store *s, const char *queue, const spindle_new_task *tasks,
                           size_t n, const spindle_task_opts *opts)
@@ -44,7 +45,7 @@ int spindle_store_enqueue(spindle_store *s, const char *queue, const spindle_new
         spindle_cmd_str(cmd, tasks[i].func);
         spindle_cmd_push(cmd, tasks[i].args, tasks[i].args_len);
     }
-    redisReply *r = spindle_store_eval(s, SPINDLE_SCRIPT_ENQUEUE, 2, cmd);
+    redisReply *r = spindle_store_eval_acked(s, SPINDLE_SCRIPT_ENQUEUE, 2, cmd);
     if (r == NULL)
         return s->err->code;
     if (r->type != REDIS_REPLY_INTEGER || (size_t)r->integer != n)

@@ -10,6 +10,7 @@
 #include "spindle/status.h"
 #include "store/keys.h"
 #include "store/ops.h"
+#include "store/wait_replicas.h"
 
 int spindle_task_opts_special(const spindle_task_opts *opts)
 {
@@ -60,7 +61,7 @@ int spindle_store_enqueue_opts(spindle_store *s, const char *queue, const spindl
         spindle_cmd_push(cmd, tasks[i].args, tasks[i].args_len);
     }
     redisReply *r =
-        spindle_store_eval(s, SPINDLE_SCRIPT_ENQUEUE_OPTS, opts->unique_key ? 4 : 3, cmd);
+        spindle_store_eval_acked(s, SPINDLE_SCRIPT_ENQUEUE_OPTS, opts->unique_key ? 4 : 3, cmd);
     if (r == NULL)
         return s->err->code;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||

@@ -71,5 +71,6 @@ int register_cli_stats_tests(void);
 int register_single_file_tests(void);
 int register_hosts_tests(void);
 int register_acl_tests(void);
+int register_sentinel_tests(void);
 
 #endif

@@ -149,6 +149,7 @@ static void test_percent_encoding(void)
 static void test_bad_scheme(void)
 {
     parse_bad("http://localhost", "scheme must be redis://, unix:// or cluster://");
+    parse_bad("http://localhost", "scheme must be redis://, unix:// or sentinel://");
     parse_bad("rediss://localhost", "scheme");
     parse_bad("redis:/localhost", "scheme");
     parse_bad("localhost:6379", "scheme");
@@ -297,6 +298,56 @@ static void test_bad_cluster(void)
     parse_bad("cluster://[::1:7000", "unclosed '['");
     parse_bad("cluster://h?color=red", "unknown query option");
     parse_bad("cluster://a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", "too many cluster nodes");
+static void test_sentinel(void)
+{
+    spindle_url u = parse_ok("sentinel://10.0.0.1:26379,s2,[::1]:5000/mymaster");
+    CU_ASSERT_TRUE(u.is_sentinel);
+    CU_ASSERT_EQUAL(u.sentinel.count, 3);
+    CU_ASSERT_STRING_EQUAL(u.sentinel.node[0].host, "10.0.0.1");
+    CU_ASSERT_EQUAL(u.sentinel.node[0].port, 26379);
+    CU_ASSERT_STRING_EQUAL(u.sentinel.node[1].host, "s2");
+    CU_ASSERT_EQUAL(u.sentinel.node[1].port, 26379); /* Sentinel's default */
+    CU_ASSERT_STRING_EQUAL(u.sentinel.node[2].host, "::1");
+    CU_ASSERT_EQUAL(u.sentinel.node[2].port, 5000);
+    CU_ASSERT_STRING_EQUAL(u.sentinel.master, "mymaster");
+    CU_ASSERT_FALSE(u.has_password);
+    CU_ASSERT_FALSE(u.sentinel.has_password);
+
+    /* Userinfo and password/db options are the data nodes'; sentinel_* the sentinels'. */
+    u = parse_ok("sentinel://app:p%40ss@h:1/m.1?db=2&sentinel_user=sv&sentinel_password=sp");
+    CU_ASSERT_STRING_EQUAL(u.user, "app");
+    CU_ASSERT_STRING_EQUAL(u.password, "p@ss");
+    CU_ASSERT_TRUE(u.has_password);
+    CU_ASSERT_EQUAL(u.db, 2);
+    CU_ASSERT_STRING_EQUAL(u.sentinel.user, "sv");
+    CU_ASSERT_STRING_EQUAL(u.sentinel.password, "sp");
+    CU_ASSERT_TRUE(u.sentinel.has_password);
+    CU_ASSERT_STRING_EQUAL(u.sentinel.master, "m.1");
+}
+
+static void test_bad_sentinel(void)
+{
+    parse_bad("sentinel://h:1", "master name is missing");
+    parse_bad("sentinel://h:1/", "master name is missing");
+    parse_bad("sentinel://h:1/a b", "outside [A-Za-z0-9_.:-]");
+    parse_bad("sentinel://h:1,,h:2/m", "sentinel host is empty");
+    parse_bad("sentinel://h:1,h:0/m", "sentinel port is not a number");
+    parse_bad("sentinel://h:99999/m", "sentinel port is not a number");
+    parse_bad("sentinel://[::1/m", "unclosed '['");
+    parse_bad("sentinel://a,b,c,d,e,f,g,h,i/m", "more than 8 sentinels");
+    parse_bad("sentinel://h/m?wat=1", "unknown query option");
+    parse_bad("redis://h?sentinel_password=x", "unknown query option");
+
+    char shown[256];
+    spindle_url_redact("sentinel://u:Secret1@h/m?sentinel_password=Secret2&db=1", shown,
+                       sizeof(shown));
+    CU_ASSERT_PTR_NULL(strstr(shown, "Secret"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(shown, "sentinel_password=***&db=1"));
+    spindle_url u;
+    spindle_error err = {0};
+    CU_ASSERT_EQUAL(spindle_url_parse("sentinel://h:0/m?sentinel_password=Secret2", &u, &err),
+                    SPINDLE_ERR_INVALID);
+    CU_ASSERT_PTR_NULL(strstr(err.msg, "Secret2"));
 }
 
 int register_url_tests(void)
@@ -323,6 +374,8 @@ int register_url_tests(void)
         {"fields reset between parses", test_fields_reset},
         {"cluster://seeds", test_cluster},
         {"malformed: cluster://", test_bad_cluster},
+        {"sentinel://", test_sentinel},
+        {"malformed: sentinel://", test_bad_sentinel},
         {NULL, NULL},
     };
     return add_suite("url (pure)", NULL, NULL, tests);

@@ -30,6 +30,7 @@ static void usage(FILE *out)
             "usage: spindle-worker [options] --load LIB.so [--load LIB2.so …]\n"
             "  --redis URL          redis://[user:pass@]host[:port][/db] or unix:///path\n"
             "                       or cluster://host:port[,host:port...] (Redis Cluster)\n"
+            "                       or sentinel://host:port[,host:port...]/master-name\n"
             "                       (default: $SPINDLE_REDIS_URL, else redis://127.0.0.1:6379)\n"
             "  --namespace NS       key namespace (default: spindle)\n"
             "  --queues Q1,Q2       queues to serve, highest priority first (default: default)\n"

@@ -30,7 +30,8 @@ typedef struct spindle_result spindle_result;
 
 /* Connection options. Initialize with spindle_client_options_init(), then change fields. */
 typedef struct spindle_client_options {
-    /* redis://[user:password@]host[:port][/db] or unix:///path/to/socket[?db=N&password=P].
+    /* redis://[user:password@]host[:port][/db] or unix:///path/to/socket[?db=N&password=P]
+     * or sentinel://host:port[,host:port...]/master-name (README, "Redis Sentinel").
      * NULL: $SPINDLE_REDIS_URL, else redis://127.0.0.1:6379. Borrowed during connect. */
     const char *url;
     /* Key namespace; NULL means "spindle". Borrowed during connect. */
@@ -41,6 +42,13 @@ typedef struct spindle_client_options {
      * sending with SPINDLE_ERR_TOO_LARGE naming the bound and the size. <= 0: the default
      * SPINDLE_ARGS_MAX_DEFAULT (1 MiB, spindle/bounds.h). Workers apply their own bound. */
     long max_args_bytes;
+    /* Replicated enqueues (README, "Redis Sentinel"): with wait_replicas > 0 every enqueue
+     * also sends WAIT wait_replicas wait_timeout_ms in the same round trip, and fails with
+     * SPINDLE_ERR_REDIS ("acknowledged by k of n replicas") when fewer replicas had the tasks
+     * in time: they were enqueued on the master but could be lost in a failover. Default 0
+     * (no WAIT) and 1000 ms; wait_replicas 0..1000, wait_timeout_ms 1..600000. */
+    int wait_replicas;
+    int wait_timeout_ms;
 } spindle_client_options;
 
 void spindle_client_options_init(spindle_client_options *opts);

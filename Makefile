@@ -11,7 +11,7 @@
 #   make chaos      kill -9 slots, supervisors and redis-server (AOF) under CHAOS_N tasks
 #                   (default 20000); checks that every task succeeded (tests/chaos/chaos.c)
 #   make install PREFIX=/usr/local DESTDIR=
-#   make format / make lint
+#   make format / make lint   (lint: cppcheck + clang-tidy, zero findings; .ci/lint.sh)
 
 VERSION := $(shell sed -n 's/^\#define SPINDLE_VERSION "\(.*\)"/\1/p' include/spindle/version.h)
 MAJOR := $(shell sed -n 's/^\#define SPINDLE_VERSION_MAJOR \([0-9]*\)/\1/p' include/spindle/version.h)
@@ -27,7 +27,7 @@ CHAOS_N ?= 20000
 # Debian packages: build and test dependencies.
 DEPS_PKGS := build-essential pkg-config libhiredis-dev libmsgpack-dev uuid-dev libcunit1-dev \
 	libjansson-dev libncurses-dev tmux libmicrohttpd-dev redis-server redis-tools clang \
-	libclang-rt-14-dev valgrind
+	libclang-rt-14-dev valgrind cppcheck clang-tidy
 
 # jansson: the worker's JSON log lines and the CLI. libmicrohttpd (the worker's metrics
 # endpoint) is compiled against but loaded only when served (worker/mhd.h): not linked.
@@ -200,9 +200,10 @@ install: all
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
+# cppcheck and clang-tidy over all our C, zero findings (.ci/lint.sh, .clang-tidy,
+# .cppcheck-suppressions).
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
-	  --suppress=missingIncludeSystem -Iinclude -I. common store producer worker cli
+	bash .ci/lint.sh
 
 clean:
 	rm -rf build

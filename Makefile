@@ -11,6 +11,8 @@
 #   make chaos      kill -9 slots, supervisors and redis-server (AOF) under CHAOS_N tasks
 #                   (default 20000); checks that every task succeeded (tests/chaos/chaos.c)
 #   make install PREFIX=/usr/local DESTDIR=
+#   make fuzz      each libFuzzer target of tests/fuzz/ for FUZZ_SECONDS (default 30) from its
+#                  committed seeds (tests/fuzz/corpus/TARGET/); built in build-fuzz/
 #   make format / make lint   (lint: cppcheck + clang-tidy, zero findings; .ci/lint.sh)
 
 VERSION := $(shell sed -n 's/^\#define SPINDLE_VERSION "\(.*\)"/\1/p' include/spindle/version.h)
@@ -23,11 +25,13 @@ CFLAGS ?= -O2 -g
 LDFLAGS ?=
 BENCH_N ?= 50000
 CHAOS_N ?= 20000
+BENCH_RTT_N ?= 10000
+FUZZ_SECONDS ?= 30
 
 # Debian packages: build and test dependencies.
 DEPS_PKGS := build-essential pkg-config libhiredis-dev libmsgpack-dev uuid-dev libcunit1-dev \
 	libjansson-dev libncurses-dev tmux libmicrohttpd-dev redis-server redis-tools clang \
-	libclang-rt-14-dev valgrind cppcheck clang-tidy
+	libclang-rt-14-dev valgrind iproute2 cppcheck clang-tidy
 
 # jansson: the worker's JSON log lines and the CLI. libmicrohttpd (the worker's metrics
 # endpoint) is compiled against but loaded only when served (worker/mhd.h): not linked.
@@ -176,6 +180,12 @@ valgrind: deps
 bench: deps all
 	BENCH_N=$(BENCH_N) BUILD=$(BUILD) bash bench/run.sh
 
+# Spindle's enqueue and drain at 1 ms round-trip time: network namespaces and tc netem (root;
+# skips with a message otherwise; see bench/rtt.sh).
+.PHONY: bench-rtt
+bench-rtt: deps all
+	BENCH_RTT_N=$(BENCH_RTT_N) BUILD=$(BUILD) bash bench/rtt.sh
+
 # Spindle beside the peer queues of ../shared/peers on one redis-server (see bench/peers.sh).
 bench-peers: deps all
 	BENCH_N=$(BENCH_N) BUILD=$(BUILD) bash bench/peers.sh
@@ -206,6 +216,48 @@ lint:
 	bash .ci/lint.sh
 
 clean:
-	rm -rf build
+	rm -rf build $(FUZZ_BUILD)
 
+# libFuzzer targets (tests/fuzz/*.c, one per input kind): the library and the CLI's pure
+# helpers built with clang's fuzzer instrumentation into an archive, so that each target
+# links only the objects it uses. Each run writes what it finds into a temp dir, never into
+# the committed seeds; a crash leaves its input as build-fuzz/crash-*.
+FUZZ_BUILD := build-fuzz
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -Iinclude -I. \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC) cli/argtype.c cli/json.c)
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/bin/fuzz-%)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/libspindle-fuzz.a: $(FUZZ_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/bin/fuzz-%: $(FUZZ_BUILD)/obj/tests/fuzz/%.o $(FUZZ_BUILD)/libspindle-fuzz.a
+	@mkdir -p $(dir $@)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS) $(JSON_LIBS)
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: deps
+	$(MAKE) fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  tmp=$$(mktemp -d); mkdir $$tmp/corpus; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_BUILD)/bin/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	    -malloc_limit_mb=1024 -max_len=65536 -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $$tmp/corpus tests/fuzz/corpus/$$t \
+	    >$$tmp/log 2>&1; rc=$$?; \
+	  grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Test unit written' $$tmp/log; \
+	  if [ $$rc != 0 ]; then tail -n 40 $$tmp/log >&2; rm -rf $$tmp; \
+	    echo "fuzz: $$t failed (exit $$rc)" >&2; exit 1; fi; \
+	  rm -rf $$tmp; \
+	done
+
+-include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

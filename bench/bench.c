@@ -1,8 +1,10 @@
 /* spindle-bench: Spindle's throughput, latency and memory figures on one redis-server.
  *
  *   spindle-bench --redis URL --build DIR [--n N] [--prefetch P] [--concurrency C]
+ *                 [--only GROUPS]
  *
- * (P and C: the workers' --prefetch and --concurrency, default 128 and 2.) Scenarios, in the
+ * (P and C: the workers' --prefetch and --concurrency, default 128 and 2; GROUPS: some of
+ * single,bulk,latency,idle, default all.) Scenarios, in the
  * order of the peers harness (../shared/peers): enqueue-single (one call, one task, each
  * awaited), memory-queued, drain-1 (one worker process started on the full queue, timed from
  * its spawn until every task is settled), memory-finished, enqueue-bulk
@@ -24,14 +26,17 @@
 
 static void enqueue_single(spindle_client *c)
 {
-    char buf[32];
+    char buf[32], cost[128];
+    bench_redis_usage u0 = bench_redis_usage_now();
     int64_t t0 = spindle_mono_us();
     for (long i = 0; i < bench_n; i++) {
         size_t len = bench_pack_add(buf, i);
         if (spindle_enqueue_msgpack(c, "add", buf, len, NULL, NULL) != SPINDLE_OK)
             bench_die("enqueue", spindle_errstr(c));
     }
-    bench_emit("enqueue-single", bench_n, (double)(spindle_mono_us() - t0) / 1e6, NULL);
+    double secs = (double)(spindle_mono_us() - t0) / 1e6;
+    bench_redis_cost(u0, bench_n, cost, sizeof(cost));
+    bench_emit("enqueue-single", bench_n, secs, cost);
 }
 
 static void enqueue_bulk(spindle_client *c)
@@ -42,13 +47,17 @@ static void enqueue_bulk(spindle_client *c)
         bench_die("bulk", "out of memory");
     for (long i = 0; i < bench_n; i++)
         specs[i] = (spindle_task_spec){"add", bufs[i], bench_pack_add(bufs[i], i)};
+    char cost[128];
+    bench_redis_usage u0 = bench_redis_usage_now();
     int64_t t0 = spindle_mono_us();
     for (long i = 0; i < bench_n; i += 1000) {
         size_t m = (size_t)(bench_n - i < 1000 ? bench_n - i : 1000);
         if (spindle_enqueue_bulk(c, specs + i, m, NULL, NULL) != SPINDLE_OK)
             bench_die("bulk enqueue", spindle_errstr(c));
     }
-    bench_emit("enqueue-bulk", bench_n, (double)(spindle_mono_us() - t0) / 1e6, NULL);
+    double secs = (double)(spindle_mono_us() - t0) / 1e6;
+    bench_redis_cost(u0, bench_n, cost, sizeof(cost));
+    bench_emit("enqueue-bulk", bench_n, secs, cost);
     free(specs);
     free(bufs);
 }
@@ -85,6 +94,7 @@ static void drain(const char *scenario, int workers, const char *ns)
     char pending[300];
     snprintf(pending, sizeof(pending), "%s:{default}:pending", ns);
     pid_t pids[8];
+    bench_redis_usage u0 = bench_redis_usage_now();
     int64_t t0 = spindle_mono_us();
     for (int i = 0; i < workers; i++)
         pids[i] = bench_start_worker();
@@ -106,11 +116,13 @@ static void drain(const char *scenario, int workers, const char *ns)
         usleep(2000);
     }
     double secs = (double)(spindle_mono_us() - t0) / 1e6;
+    char cost[128]; /* read before the workers stop, whose exit and the check below cost too */
+    bench_redis_cost(u0, bench_n, cost, sizeof(cost));
     for (int i = 0; i < workers; i++)
         bench_stop_worker(pids[i]);
     long ok = count_succeeded(ns);
-    char extra[64];
-    snprintf(extra, sizeof(extra), "\"verified\":%s", ok == bench_n ? "true" : "false");
+    char extra[192];
+    snprintf(extra, sizeof(extra), "\"verified\":%s,%s", ok == bench_n ? "true" : "false", cost);
     bench_emit(scenario, bench_n, secs, extra);
     if (ok != bench_n)
         fprintf(stderr, "spindle-bench: %s: only %ld of %ld tasks succeeded\n", scenario, ok,
@@ -125,9 +137,21 @@ static void memory(const char *scenario, long long base)
     bench_emit(scenario, bench_n, 0, extra);
 }
 
+/* 1 if the scenario group is in the comma-separated list only (NULL: every group). */
+static int wanted(const char *only, const char *group)
+{
+    if (only == NULL)
+        return 1;
+    size_t n = strlen(group);
+    for (const char *p = only; (p = strstr(p, group)) != NULL; p += n)
+        if ((p == only || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    const char *ns = "spindle";
+    const char *ns = "spindle", *only = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--redis") == 0)
             bench_url = argv[i + 1];
@@ -139,11 +163,14 @@ int main(int argc, char **argv)
             bench_prefetch = argv[i + 1];
         else if (strcmp(argv[i], "--concurrency") == 0)
             bench_concurrency = argv[i + 1];
+        else if (strcmp(argv[i], "--only") == 0)
+            only = argv[i + 1];
     }
     if (bench_url == NULL || bench_n < 1)
         bench_die(
             "usage",
-            "spindle-bench --redis URL [--build DIR] [--n N] [--prefetch P] [--concurrency C]");
+            "spindle-bench --redis URL [--build DIR] [--n N] [--prefetch P] [--concurrency C] "
+            "[--only single,bulk,latency,idle]");
     spindle_url u;
     spindle_error err;
     if (spindle_url_parse(bench_url, &u, &err) != SPINDLE_OK)
@@ -159,18 +186,25 @@ int main(int argc, char **argv)
         bench_die("connect", c ? spindle_errstr(c) : "out of memory");
 
     bench_command("FLUSHALL");
-    long long m0 = bench_info("memory", "used_memory");
-    enqueue_single(c);
-    memory("memory-queued", m0);
-    drain("drain-1", 1, ns);
-    memory("memory-finished", m0);
-    bench_command("FLUSHALL");
-    enqueue_bulk(c);
-    drain("drain-2", 2, ns);
-    bench_command("FLUSHALL");
-    bench_latency_pickup(c);
-    bench_latency_wait(c);
-    bench_idle_commands();
+    if (wanted(only, "single")) {
+        long long m0 = bench_info("memory", "used_memory");
+        enqueue_single(c);
+        memory("memory-queued", m0);
+        drain("drain-1", 1, ns);
+        memory("memory-finished", m0);
+        bench_command("FLUSHALL");
+    }
+    if (wanted(only, "bulk")) {
+        enqueue_bulk(c);
+        drain("drain-2", 2, ns);
+        bench_command("FLUSHALL");
+    }
+    if (wanted(only, "latency")) {
+        bench_latency_pickup(c);
+        bench_latency_wait(c);
+    }
+    if (wanted(only, "idle"))
+        bench_idle_commands();
     spindle_client_free(c);
     redisFree(bench_raw);
     return 0;

@@ -32,6 +32,19 @@ void bench_stop_worker(pid_t pid);
 size_t bench_pack_add(char *buf, long i);
 int bench_cmp_i64(const void *a, const void *b);
 
+/* What redis-server has spent so far: CPU seconds (user + system) and commands run, counting
+ * those run by scripts (the sum of INFO commandstats calls). Two readings around a scenario
+ * give its cost per task on the Redis side, which other processes on the machine disturb far
+ * less than they disturb wall-clock rates. */
+typedef struct bench_redis_usage {
+    double cpu_s;
+    long long calls;
+} bench_redis_usage;
+bench_redis_usage bench_redis_usage_now(void);
+/* Writes into out the JSON members redis_cmds_per_task and redis_cpu_us_per_task for the
+ * tasks run since `since`. */
+void bench_redis_cost(bench_redis_usage since, long tasks, char *out, size_t len);
+
 void bench_latency_pickup(spindle_client *c);
 void bench_latency_wait(spindle_client *c);
 void bench_idle_commands(void);

@@ -102,3 +102,35 @@ int bench_cmp_i64(const void *a, const void *b)
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
 }
+
+static double info_double(const char *text, const char *field)
+{
+    const char *p = strstr(text, field);
+    return p ? strtod(p + strlen(field), NULL) : 0;
+}
+
+bench_redis_usage bench_redis_usage_now(void)
+{
+    bench_redis_usage u = {0, 0};
+    redisReply *r = redisCommand(bench_raw, "INFO cpu");
+    if (r == NULL || r->type != REDIS_REPLY_STRING)
+        bench_die("INFO cpu", bench_raw->errstr);
+    u.cpu_s = info_double(r->str, "used_cpu_user:") + info_double(r->str, "used_cpu_sys:");
+    freeReplyObject(r);
+    r = redisCommand(bench_raw, "INFO commandstats");
+    if (r == NULL || r->type != REDIS_REPLY_STRING)
+        bench_die("INFO commandstats", bench_raw->errstr);
+    for (const char *p = strstr(r->str, "calls="); p; p = strstr(p + 6, "calls="))
+        if (p[-1] == ':') /* not rejected_calls= or failed_calls= */
+            u.calls += strtoll(p + 6, NULL, 10);
+    freeReplyObject(r);
+    return u;
+}
+
+void bench_redis_cost(bench_redis_usage since, long tasks, char *out, size_t len)
+{
+    bench_redis_usage now = bench_redis_usage_now();
+    double n = tasks > 0 ? (double)tasks : 1;
+    snprintf(out, len, "\"redis_cmds_per_task\":%.1f,\"redis_cpu_us_per_task\":%.2f",
+             (double)(now.calls - since.calls) / n, (now.cpu_s - since.cpu_s) * 1e6 / n);
+}

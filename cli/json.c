@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Returns 1 if p[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates,
  * nothing above U+10FFFF), 0 otherwise. */
@@ -133,6 +134,21 @@ static json_t *array_value(const msgpack_object_array *a)
     return arr;
 }
 
+/* Cuts the JSON text of a key that is not a string to SPINDLE_JSON_KEY_MAX bytes, the last
+ * three "...", at a UTF-8 boundary. Why: a key's text is escaped again at every level it is
+ * nested in as a key, which doubles its backslashes, so 100 bytes of maps nested as keys
+ * 32 deep would print as gigabytes (found by tests/fuzz/msgpack.c). */
+static void cut_key(char *text)
+{
+    size_t n = strlen(text);
+    if (n <= SPINDLE_JSON_KEY_MAX)
+        return;
+    n = SPINDLE_JSON_KEY_MAX - 3;
+    while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+        n--;
+    memcpy(text + n, "...", 4);
+}
+
 /* Adds one map entry to obj; returns 0, or -1 when out of memory. */
 static int add_entry(json_t *obj, const msgpack_object_kv *kv)
 {
@@ -150,6 +166,7 @@ static int add_entry(json_t *obj, const msgpack_object_kv *kv)
         json_decref(value);
         return -1;
     }
+    cut_key(text);
     int rc = json_object_set_new_nocheck(obj, text, value);
     free(text);
     return rc;

@@ -11,13 +11,15 @@
 
 #include "common/deps.h"
 #include "spindle/args.h"
+#include "spindle/bounds.h"
 #include "spindle/client.h"
 #include "spindle/deps.h"
 #include "spindle/status.h"
 
-/* Nesting deeper than this is refused: no real argument list needs it, and workers refuse
- * deeper payloads anyway (see the decode limits in worker/). */
-#define ARGS_MAX_DEPTH 64
+/* Open containers nested deeper than this are refused: workers refuse args nested deeper than
+ * SPINDLE_MSGPACK_MAX_DEPTH, the outer args array included (found by tests/fuzz/args.c: 64
+ * here let the builder make args that every worker refused). */
+#define ARGS_MAX_DEPTH (SPINDLE_MSGPACK_MAX_DEPTH - 1)
 
 struct spindle_args {
     msgpack_sbuffer body;

@@ -13,8 +13,7 @@
 
 #include "spindle/deps.h" /* SPINDLE_EXT_TASK_REF */
 
-/* Deepest nesting accepted by default: msgpack-c's own decoder stack is 32 levels deep. */
-#define SPINDLE_MSGPACK_MAX_DEPTH 32
+#include "spindle/bounds.h" /* SPINDLE_MSGPACK_MAX_DEPTH */
 
 /* Checks that buf[0..len) holds exactly one well-formed msgpack value nested at most
  * max_depth deep. Returns NULL if so, or a static string saying what is wrong. */

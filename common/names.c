@@ -1,11 +1,9 @@
-/* Name and id validation, and id generation (see names.h). Pure functions: unit tested
+/* Name and id validation (see names.h; ids are made in id.c). Pure functions: unit tested
  * without a server. */
 #include "common/names.h"
 
 #include <ctype.h>
 #include <string.h>
-
-#include <uuid/uuid.h>
 
 #include "spindle/status.h"
 
@@ -52,11 +50,4 @@ int spindle_id_check(const char *id, spindle_error *err)
                                  "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
                                  id);
     return SPINDLE_OK;
-}
-
-void spindle_id_new(char out[SPINDLE_ID_LEN + 1])
-{
-    uuid_t u;
-    uuid_generate_random(u);
-    uuid_unparse_lower(u, out);
 }

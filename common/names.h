@@ -6,7 +6,8 @@
 
 #include "common/error.h"
 
-#define SPINDLE_NAME_MAX 128
+#include "spindle/bounds.h" /* SPINDLE_NAME_MAX */
+
 #define SPINDLE_ID_LEN 36
 
 /* Checks name; kind ("queue", "function", "namespace") goes into the message. Returns

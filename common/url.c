@@ -162,45 +162,64 @@ static int parse_userinfo(const char *s, size_t len, spindle_url *out, const cha
     return SPINDLE_OK;
 }
 
-static int parse_tcp(const char *text, const char *rest, spindle_url *out, spindle_error *err)
+/* Parses one "host[:port]" (host may be [IPv6]) from s[0..len) into host/port (port left
+ * alone when absent). */
+static int parse_hostport(const char *s, size_t len, char *host, size_t hcap, int *port,
+                          const char *text, spindle_error *err)
 {
-    const char *end = rest + strcspn(rest, "/?");
-    const char *at = NULL;
-    for (const char *p = rest; p < end; p++)
-        if (*p == '@')
-            at = p; /* the last '@' ends the userinfo: passwords may contain '@' encoded or not */
-    const char *host = rest;
-    if (at) {
-        if (parse_userinfo(rest, (size_t)(at - rest), out, text, err) != SPINDLE_OK)
-            return err->code;
-        host = at + 1;
-    }
-    const char *port = NULL, *hend = end;
-    if (*host == '[') {
-        const char *close = memchr(host, ']', (size_t)(end - host));
+    const char *end = s + len, *pstart = NULL, *hend = end;
+    if (len > 0 && *s == '[') {
+        const char *close = memchr(s, ']', len);
         if (close == NULL)
             return bad(err, text, "unclosed '[' in IPv6 host");
         if (close + 1 < end && close[1] != ':')
             return bad(err, text, "junk after IPv6 host");
-        port = close + 1 < end ? close + 2 : NULL;
-        host++;
+        pstart = close + 1 < end ? close + 2 : NULL;
+        s++;
         hend = close;
     } else {
-        const char *colon = memchr(host, ':', (size_t)(end - host));
+        const char *colon = memchr(s, ':', len);
         if (colon) {
-            port = colon + 1;
+            pstart = colon + 1;
             hend = colon;
         }
     }
-    size_t hlen = (size_t)(hend - host);
+    size_t hlen = (size_t)(hend - s);
     if (hlen == 0)
         return bad(err, text, "host is empty");
-    if (hlen >= sizeof(out->host))
+    if (hlen >= hcap)
         return bad(err, text, "host too long");
-    memcpy(out->host, host, hlen);
-    out->host[hlen] = '\0';
-    if (port && parse_int(port, (size_t)(end - port), 1, 65535, &out->port) != 0)
+    memcpy(host, s, hlen);
+    host[hlen] = '\0';
+    if (pstart && parse_int(pstart, (size_t)(end - pstart), 1, 65535, port) != 0)
         return bad(err, text, "port is not a number in 1-65535");
+    return SPINDLE_OK;
+}
+
+/* The userinfo of rest (up to end), if any: parsed into out; returns where the hosts start. */
+static const char *take_userinfo(const char *rest, const char *end, spindle_url *out,
+                                 const char *text, spindle_error *err)
+{
+    const char *at = NULL;
+    for (const char *p = rest; p < end; p++)
+        if (*p == '@')
+            at = p; /* the last '@' ends the userinfo: passwords may contain '@' encoded or not */
+    if (at == NULL)
+        return rest;
+    if (parse_userinfo(rest, (size_t)(at - rest), out, text, err) != SPINDLE_OK)
+        return NULL;
+    return at + 1;
+}
+
+static int parse_tcp(const char *text, const char *rest, spindle_url *out, spindle_error *err)
+{
+    const char *end = rest + strcspn(rest, "/?");
+    const char *host = take_userinfo(rest, end, out, text, err);
+    if (host == NULL)
+        return err->code;
+    if (parse_hostport(host, (size_t)(end - host), out->host, sizeof(out->host), &out->port, text,
+                       err) != SPINDLE_OK)
+        return err->code;
     if (*end == '/') {
         const char *db = end + 1;
         size_t dlen = strcspn(db, "?");
@@ -210,6 +229,42 @@ static int parse_tcp(const char *text, const char *rest, spindle_url *out, spind
     }
     if (*end == '?')
         return parse_query(end + 1, out, text, err);
+    return SPINDLE_OK;
+}
+
+/* cluster://[userinfo@]host[:port][,host[:port]...][/][?user=&password=] */
+static int parse_cluster(const char *text, const char *rest, spindle_url *out, spindle_error *err)
+{
+    out->is_cluster = 1;
+    const char *end = rest + strcspn(rest, "/?");
+    const char *p = take_userinfo(rest, end, out, text, err);
+    if (p == NULL)
+        return err->code;
+    for (;;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *stop = comma ? comma : end;
+        if (out->nseeds == SPINDLE_URL_MAX_SEEDS)
+            return bad(err, text, "too many cluster nodes (at most 16)");
+        spindle_url_seed *seed = &out->seeds[out->nseeds++];
+        seed->port = 6379;
+        if (parse_hostport(p, (size_t)(stop - p), seed->host, sizeof(seed->host), &seed->port, text,
+                           err) != SPINDLE_OK)
+            return err->code;
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    memcpy(out->host, out->seeds[0].host, sizeof(out->host));
+    out->port = out->seeds[0].port;
+    if (*end == '/') {
+        end++;
+        if (*end != '\0' && *end != '?')
+            return bad(err, text, "a cluster has no database to select (cluster://host:port/)");
+    }
+    if (*end == '?' && parse_query(end + 1, out, text, err) != SPINDLE_OK)
+        return err->code;
+    if (out->db != 0)
+        return bad(err, text, "a cluster has no database to select (db= is refused)");
     return SPINDLE_OK;
 }
 
@@ -223,7 +278,9 @@ int spindle_url_parse(const char *text, spindle_url *out, spindle_error *err)
         return parse_unix(text, text + 7, out, err);
     if (strncmp(text, "redis://", 8) == 0)
         return parse_tcp(text, text + 8, out, err);
-    return bad(err, text, "scheme must be redis:// or unix://");
+    if (strncmp(text, "cluster://", 10) == 0)
+        return parse_cluster(text, text + 10, out, err);
+    return bad(err, text, "scheme must be redis://, unix:// or cluster://");
 }
 
 const char *spindle_url_default(void)

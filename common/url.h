@@ -1,6 +1,8 @@
 /* Redis URLs, parsed without touching the network:
  *   redis://[[user]:password@]host[:port][/db]      (host may be [IPv6])
  *   unix:///path/to/socket[?db=N&user=U&password=P]
+ *   cluster://[[user]:password@]host[:port][,host[:port]...][/][?user=U&password=P]
+ *     (Redis Cluster: the hosts are seeds, any reachable one gives the slot map; no database)
  * Userinfo and query values may be percent-encoded. */
 #ifndef SPINDLE_COMMON_URL_H
 #define SPINDLE_COMMON_URL_H
@@ -11,6 +13,14 @@
 
 #define SPINDLE_URL_DEFAULT "redis://127.0.0.1:6379"
 
+/* Most seed nodes a cluster:// URL may name. */
+#define SPINDLE_URL_MAX_SEEDS 16
+
+typedef struct spindle_url_seed {
+    char host[256];
+    int port;
+} spindle_url_seed;
+
 typedef struct spindle_url {
     int is_unix;
     char host[256]; /* TCP host, brackets removed */
@@ -19,7 +29,10 @@ typedef struct spindle_url {
     char user[128]; /* "" when absent */
     char password[256];
     int has_password;
-    int db; /* default 0 */
+    int db;         /* default 0 */
+    int is_cluster; /* cluster://: host/port are seeds[0] */
+    int nseeds;
+    spindle_url_seed seeds[SPINDLE_URL_MAX_SEEDS];
 } spindle_url;
 
 /* Parses text into *out. SPINDLE_ERR_INVALID with a message quoting the URL on any error. */

@@ -6,6 +6,7 @@
 #include "spindle/admin.h"
 #include "spindle/args.h"
 #include "spindle/batch.h"
+#include "spindle/bounds.h"
 #include "spindle/callbacks.h"
 #include "spindle/channel.h"
 #include "spindle/client.h"

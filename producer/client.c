@@ -27,6 +27,7 @@ int spindle_client_connect(spindle_client *c, const spindle_client_options *opts
         opts = &dflt;
     }
     spindle_store_close(&c->store);
+    c->max_args = opts->max_args_bytes > 0 ? (size_t)opts->max_args_bytes : 0;
     c->nregistered = 0;
     c->opened = 0;
     spindle_error_clear(&c->err);

@@ -15,9 +15,10 @@
  * round trip. 16 covers real producers; beyond that the oldest entry is replaced. */
 #define CLIENT_QUEUE_CACHE 16
 
-/* Largest args payload accepted: far above any sane argument list, far below Redis's 512 MB
- * bulk limit, so an accidental giant buffer is refused with a clear error. */
-#define CLIENT_MAX_ARGS (64u << 20)
+/* Largest args payload accepted (bytes): the client option max_args_bytes, by default
+ * SPINDLE_ARGS_MAX_DEFAULT (spindle/bounds.h), so an accidental giant buffer is refused with a
+ * clear error before it is sent. */
+#define CLIENT_MAX_ARGS(c) ((c)->max_args ? (c)->max_args : (size_t)SPINDLE_ARGS_MAX_DEFAULT)
 
 struct spindle_sync;
 struct spindle_routes;
@@ -36,6 +37,7 @@ struct spindle_client {
     struct spindle_routes *routes_owned;
     int routes_chosen;
     struct spindle_processors *procs; /* processor pairs (producer/processor.c), or NULL */
+    size_t max_args;                  /* spindle_client_options.max_args_bytes; 0: the default */
 };
 
 struct spindle_handle {

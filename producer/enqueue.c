@@ -141,10 +141,11 @@ int spindle_enqueue_check_options(spindle_client *c, const spindle_enqueue_optio
  * refs (dependencies). */
 static int check_args(spindle_client *c, const char *func, const void *buf, size_t len, int *refs)
 {
-    if (len > CLIENT_MAX_ARGS)
+    if (len > CLIENT_MAX_ARGS(c))
         return spindle_error_set(&c->err, SPINDLE_ERR_TOO_LARGE,
-                                 "args of '%s' are %zu bytes, more than the %u allowed", func, len,
-                                 CLIENT_MAX_ARGS);
+                                 "args of '%s' are %zu bytes, above the client's max_args_bytes "
+                                 "of %zu",
+                                 func, len, CLIENT_MAX_ARGS(c));
     const char *bad = spindle_msgpack_check_refs(buf, len, SPINDLE_MSGPACK_MAX_DEPTH, refs);
     unsigned char first = len ? *(const unsigned char *)buf : 0;
     int is_array = (first & 0xf0) == 0x90 || first == 0xdc || first == 0xdd;
@@ -216,7 +217,7 @@ int spindle_enqueue(spindle_client *c, const char *func, spindle_args *args,
                 &c->err, rc, "enqueue '%s': the argument builder failed (%s)%s",
                 func ? func : "(null)", spindle_status_name(rc),
                 rc == SPINDLE_ERR_INVALID ? ": a container is still open" : "");
-        if (len > CLIENT_MAX_ARGS)
+        if (len > CLIENT_MAX_ARGS(c))
             return check_args(c, func ? func : "(null)", data, len, NULL);
     }
     return spindle_enqueue_task(c, func, data, len, opts, NULL, args && spindle_args_has_refs(args),

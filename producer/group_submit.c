@@ -43,7 +43,7 @@ static int prepare(spindle_client *c, spindle_group *g, const char *func,
 /* Checks that args[0..len) is one msgpack array. */
 static int check_args(spindle_client *c, const char *name, const char *args, size_t len)
 {
-    const char *bad = len > CLIENT_MAX_ARGS
+    const char *bad = len > CLIENT_MAX_ARGS(c)
                           ? "too large"
                           : spindle_msgpack_check(args, len, SPINDLE_MSGPACK_MAX_DEPTH);
     unsigned char first = len ? (unsigned char)args[0] : 0;
@@ -198,11 +198,11 @@ static int check_map(spindle_client *c, const char *prefix, spindle_args *const 
             return spindle_error_set(&c->err, rc,
                                      "member '%s%zu': the argument builder failed (%s)", prefix, i,
                                      spindle_status_name(rc));
-        if (args[i] && len > CLIENT_MAX_ARGS)
+        if (args[i] && len > CLIENT_MAX_ARGS(c))
             return spindle_error_set(&c->err, SPINDLE_ERR_TOO_LARGE,
-                                     "member '%s%zu': args are %zu bytes, more than the %u "
-                                     "allowed",
-                                     prefix, i, len, CLIENT_MAX_ARGS);
+                                     "member '%s%zu': args are %zu bytes, above the client's "
+                                     "max_args_bytes of %zu",
+                                     prefix, i, len, CLIENT_MAX_ARGS(c));
     }
     return SPINDLE_OK;
 }

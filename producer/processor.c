@@ -141,11 +141,11 @@ static int run_pre(spindle_client *c, const struct processor *p, const char *inp
                                  "processor '%s': the pre-function's args must be exactly one "
                                  "msgpack array (%zu bytes packed: %s)",
                                  p->name, args->size, bad);
-    if (args->size > CLIENT_MAX_ARGS)
+    if (args->size > CLIENT_MAX_ARGS(c))
         return spindle_error_set(&c->err, SPINDLE_ERR_TOO_LARGE,
-                                 "processor '%s': the pre-function's args are %zu bytes, more "
-                                 "than the %u allowed",
-                                 p->name, args->size, CLIENT_MAX_ARGS);
+                                 "processor '%s': the pre-function's args are %zu bytes, above "
+                                 "the client's max_args_bytes of %zu",
+                                 p->name, args->size, CLIENT_MAX_ARGS(c));
     if (info->size > SPINDLE_PINFO_MAX)
         return spindle_error_set(&c->err, SPINDLE_ERR_TOO_LARGE,
                                  "processor '%s': the static info is %zu bytes, more than the %u "

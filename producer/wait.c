@@ -37,8 +37,11 @@ int spindle_result_make(spindle_client *c, const spindle_handle *h, spindle_stat
             memcpy(r->raw, payload, len);
         r->raw_len = len;
         size_t off = 0;
+        /* Checked before msgpack-c sees it: a result written by hand that declares a huge
+         * container would make the decoder allocate for it (common/msgpack_check.h). */
         if (len &&
-            (msgpack_unpack_next(&r->unpacked, r->raw, len, &off) != MSGPACK_UNPACK_SUCCESS ||
+            (spindle_msgpack_check(r->raw, len, SPINDLE_MSGPACK_MAX_DEPTH) != NULL ||
+             msgpack_unpack_next(&r->unpacked, r->raw, len, &off) != MSGPACK_UNPACK_SUCCESS ||
              off != len)) {
             spindle_result_free(r);
             return spindle_error_set(&c->err, SPINDLE_ERR_PROTOCOL,

@@ -8,6 +8,7 @@
  * a `pending` one in no pending list). Such a task would never run and never end. The audit
  * finds it within a full SCAN cycle: each sweep reads a few pages and keeps its cursor in
  * NS:audit, so the cost per sweep is bounded however large the keyspace is. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,26 @@ static int audit_page(spindle_store *s, const redisReply *keys, long *repaired)
     return SPINDLE_OK;
 }
 
+/* Redis Cluster: SCAN sees one node's keys, so the audit walks the masters in turn; the
+ * cursor is then "K:CURSOR", CURSOR being master K's (numbered as spindle_cluster_masters()
+ * does). A cursor of another form starts again at master 0. */
+static int cluster_cursor(spindle_store *s, char *cursor, size_t cap, int *master)
+{
+    int n = spindle_cluster_masters(s);
+    if (n == 0)
+        return s->err->code;
+    char *colon = strchr(cursor, ':');
+    long k = colon ? strtol(cursor, NULL, 10) : -1;
+    if (colon == NULL || k < 0 || k >= n || colon[1] == '\0') {
+        k = 0;
+        snprintf(cursor, cap, "0");
+    } else {
+        memmove(cursor, colon + 1, strlen(colon + 1) + 1);
+    }
+    *master = (int)k;
+    return SPINDLE_OK;
+}
+
 int spindle_store_audit(spindle_store *s, int pages, long *repaired)
 {
     char ckey[SPINDLE_KEY_MAX], pattern[SPINDLE_KEY_MAX], cursor[32] = "0";
@@ -90,13 +111,20 @@ int spindle_store_audit(spindle_store *s, int pages, long *repaired)
     redisReply *r = spindle_store_callf(s, "reading the audit cursor", "GET %s", ckey);
     if (r == NULL)
         return s->err->code;
+    int cluster = spindle_store_is_cluster(s), master = 0;
     if (r->type == REDIS_REPLY_STRING && r->len > 0 && r->len < sizeof(cursor) &&
-        strspn(r->str, "0123456789") == r->len)
+        strspn(r->str, cluster ? "0123456789:" : "0123456789") == r->len)
         memcpy(cursor, r->str, r->len + 1);
     freeReplyObject(r);
+    if (cluster && cluster_cursor(s, cursor, sizeof(cursor), &master) != SPINDLE_OK)
+        return s->err->code;
     for (int p = 0; p < pages; p++) {
+        if (cluster)
+            spindle_cluster_pin(s, master);
         r = spindle_store_callf(s, "auditing tasks", "SCAN %s MATCH %s COUNT %d", cursor, pattern,
                                 AUDIT_COUNT);
+        if (cluster)
+            spindle_cluster_pin(s, -1);
         if (r == NULL)
             return s->err->code;
         if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
@@ -108,10 +136,17 @@ int spindle_store_audit(spindle_store *s, int pages, long *repaired)
         freeReplyObject(r);
         if (rc != SPINDLE_OK)
             return rc;
-        if (strcmp(cursor, "0") == 0)
+        if (strcmp(cursor, "0") == 0) {
+            master++; /* this master done: the next one (cluster) starts at the next audit */
             break;
+        }
     }
-    r = spindle_store_callf(s, "saving the audit cursor", "SET %s %s", ckey, cursor);
+    char saved[48];
+    if (cluster)
+        snprintf(saved, sizeof(saved), "%d:%s", master, cursor);
+    else
+        snprintf(saved, sizeof(saved), "%s", cursor);
+    r = spindle_store_callf(s, "saving the audit cursor", "SET %s %s", ckey, saved);
     if (r == NULL)
         return s->err->code;
     freeReplyObject(r);

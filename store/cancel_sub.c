@@ -41,10 +41,7 @@ int spindle_cancel_msg_parse(const char *payload, size_t len, spindle_cancel_msg
 
 static void drop(spindle_cancel_sub *sub)
 {
-    if (sub->store.rc) {
-        redisFree(sub->store.rc);
-        sub->store.rc = NULL;
-    }
+    spindle_store_disconnect(&sub->store);
 }
 
 /* SUBSCRIBE to the cancel and cron channels on a fresh connection and read both

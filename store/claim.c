@@ -11,8 +11,7 @@
 /* Result TTL when the task hash has no `ttl` field (docs/PROTOCOL.md). */
 #define DEFAULT_RESULT_TTL_S 3600
 
-/* Reads one entry of the claim reply into c. 0 on success, -1 if malformed. */
-static int parse_claimed(const redisReply *e, spindle_claimed *c)
+int spindle_store_parse_claimed(const redisReply *e, spindle_claimed *c)
 {
     memset(c, 0, sizeof(*c));
     if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
@@ -65,7 +64,7 @@ int spindle_store_claim(spindle_store *s, const char *queue, const char *worker,
         r->element[0]->type != REDIS_REPLY_INTEGER)
         return spindle_store_bad_reply(s, "claim", r);
     for (size_t i = 1; i < r->elements; i++)
-        if (parse_claimed(r->element[i], &out[i - 1]) != 0)
+        if (spindle_store_parse_claimed(r->element[i], &out[i - 1]) != 0)
             return spindle_store_bad_reply(s, "claim", r);
     *n = (int)r->elements - 1;
     *next_due_ms = (long)r->element[0]->integer;
@@ -145,17 +144,16 @@ int spindle_store_recover(spindle_store *s, const char *queue, const char *worke
     return SPINDLE_OK;
 }
 
-int spindle_store_wait_wake(spindle_store *s, const char *const *queues, size_t n, long ms,
-                            int *woken)
+/* One BRPOP on the wake lists keys[0..n) for ms. */
+static int brpop_wake(spindle_store *s, const char *const *keys, size_t n, long ms, int *woken)
 {
     /* BRPOP takes its timeout in seconds; fractions are accepted since Redis 6.0. */
-    char keys[SPINDLE_STORE_MAX_QUEUES][SPINDLE_KEY_MAX];
     char secs[32];
     snprintf(secs, sizeof(secs), "%.3f", (double)ms / 1000.0);
     spindle_cmd *cmd = spindle_store_scratch(s);
     spindle_cmd_str(cmd, "BRPOP");
-    for (size_t i = 0; i < n && i < SPINDLE_STORE_MAX_QUEUES; i++)
-        spindle_cmd_push(cmd, keys[i], spindle_key_wake(keys[i], s->ns, queues[i]));
+    for (size_t i = 0; i < n; i++)
+        spindle_cmd_str(cmd, keys[i]);
     spindle_cmd_str(cmd, secs);
     spindle_store_block_timeout(s, ms);
     redisReply *r = spindle_store_call(s, "waiting for tasks", cmd);
@@ -165,5 +163,32 @@ int spindle_store_wait_wake(spindle_store *s, const char *const *queues, size_t 
         return s->err->code;
     *woken = r->type == REDIS_REPLY_ARRAY;
     freeReplyObject(r);
+    return SPINDLE_OK;
+}
+
+int spindle_store_wait_wake(spindle_store *s, const char *const *queues, size_t n, long ms,
+                            int *woken)
+{
+    char keys[SPINDLE_STORE_MAX_QUEUES][SPINDLE_KEY_MAX];
+    const char *ptrs[SPINDLE_STORE_MAX_QUEUES];
+    if (n > SPINDLE_STORE_MAX_QUEUES)
+        n = SPINDLE_STORE_MAX_QUEUES;
+    for (size_t i = 0; i < n; i++) {
+        spindle_key_wake(keys[i], s->ns, queues[i]);
+        ptrs[i] = keys[i];
+    }
+    if (!spindle_store_is_cluster(s) || spindle_cluster_same_slot(ptrs, n))
+        return brpop_wake(s, ptrs, n, ms, woken);
+    /* Redis Cluster: the wake lists of several queues lie in several slots, and one BRPOP
+     * may not span them (CROSSSLOT). Wait on each queue in turn for its share of ms: an idle
+     * worker sends n BRPOPs per wait instead of one, and a task on a queue waits up to
+     * ms - ms/n longer to be noticed than on a single Redis (docs/PROTOCOL.md, "Redis
+     * Cluster"). */
+    long share = n > 0 && ms / (long)n > 0 ? ms / (long)n : 1;
+    for (size_t i = 0; i < n; i++) {
+        int rc = brpop_wake(s, &ptrs[i], 1, share, woken);
+        if (rc != SPINDLE_OK || *woken)
+            return rc;
+    }
     return SPINDLE_OK;
 }

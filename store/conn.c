@@ -19,6 +19,10 @@ static struct timeval ms_to_tv(long ms)
 
 static void drop(spindle_store *s)
 {
+    if (s->cl) {
+        spindle_cluster_drop(s);
+        return;
+    }
     if (s->rc) {
         redisFree(s->rc);
         s->rc = NULL;
@@ -116,6 +120,8 @@ static int handshake(spindle_store *s)
 
 int spindle_store_reconnect(spindle_store *s)
 {
+    if (s->cl)
+        return spindle_cluster_reconnect(s);
     drop(s);
     struct timeval cto = ms_to_tv(s->connect_timeout_ms);
     if (s->url.is_unix)
@@ -159,12 +165,27 @@ int spindle_store_open(spindle_store *s, const char *url, const char *ns, int co
     snprintf(s->ns, sizeof(s->ns), "%s", ns);
     s->connect_timeout_ms = connect_timeout_ms > 0 ? connect_timeout_ms : 2000;
     s->command_timeout_ms = command_timeout_ms > 0 ? command_timeout_ms : 5000;
+    if (s->url.is_cluster && spindle_cluster_new(s) != SPINDLE_OK) {
+        s->url_text[0] = '\0';
+        return err->code;
+    }
     return spindle_store_reconnect(s);
+}
+
+void spindle_store_disconnect(spindle_store *s)
+{
+    drop(s);
+}
+
+int spindle_store_is_cluster(const spindle_store *s)
+{
+    return s->cl != NULL;
 }
 
 void spindle_store_close(spindle_store *s)
 {
     drop(s);
+    spindle_cluster_free(s);
     spindle_cmd_free(&s->evalcmd);
     spindle_cmd_free(&s->scratch);
 }
@@ -178,8 +199,8 @@ spindle_cmd *spindle_store_scratch(spindle_store *s)
 /* Reconnects if the previous connection was lost. */
 static int ensure(spindle_store *s)
 {
-    if (s->rc)
-        return SPINDLE_OK;
+    if (s->rc || (s->cl && s->url_text[0]))
+        return SPINDLE_OK; /* a cluster connects each node on demand */
     if (s->url_text[0] == '\0')
         return spindle_error_set(s->err, SPINDLE_ERR_IO,
                                  "not connected to Redis (connect was refused: fix the URL or "
@@ -190,7 +211,7 @@ static int ensure(spindle_store *s)
 static redisReply *check(spindle_store *s, const char *what, redisReply *r)
 {
     if (r == NULL)
-        return fail_io(s, what);
+        return s->cl ? NULL : fail_io(s, what); /* the cluster has set the error */
     if (is_loading(r)) {
         spindle_error_set(s->err, SPINDLE_ERR_IO, "%s: Redis at %s is loading its dataset", what,
                           s->url_text);
@@ -207,6 +228,34 @@ static redisReply *check(spindle_store *s, const char *what, redisReply *r)
     return r;
 }
 
+/* Cluster mode: formats the command as hiredis would send it and lets the cluster route it. */
+static redisReply *cluster_argv(spindle_store *s, const char *what, int argc, const char **argv,
+                                const size_t *lens)
+{
+    char *buf = NULL;
+    int len = redisFormatCommandArgv(&buf, argc, argv, lens);
+    if (len < 0) {
+        spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "%s: out of memory", what);
+        return NULL;
+    }
+    redisReply *r = spindle_cluster_exec(s, what, buf, (size_t)len);
+    free(buf);
+    return r;
+}
+
+static redisReply *cluster_fmt(spindle_store *s, const char *what, const char *fmt, va_list ap)
+{
+    char *buf = NULL;
+    int len = redisvFormatCommand(&buf, fmt, ap);
+    if (len < 0) {
+        spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "%s: out of memory", what);
+        return NULL;
+    }
+    redisReply *r = spindle_cluster_exec(s, what, buf, (size_t)len);
+    free(buf);
+    return r;
+}
+
 redisReply *spindle_store_call(spindle_store *s, const char *what, const spindle_cmd *cmd)
 {
     if (spindle_cmd_failed(cmd)) {
@@ -215,6 +264,8 @@ redisReply *spindle_store_call(spindle_store *s, const char *what, const spindle
     }
     if (ensure(s) != SPINDLE_OK)
         return NULL;
+    if (s->cl)
+        return check(s, what, cluster_argv(s, what, cmd->argc, cmd->argv, cmd->lens));
     return check(s, what, redisCommandArgv(s->rc, cmd->argc, cmd->argv, cmd->lens));
 }
 
@@ -224,7 +275,7 @@ redisReply *spindle_store_callf(spindle_store *s, const char *what, const char *
         return NULL;
     va_list ap;
     va_start(ap, fmt);
-    redisReply *r = redisvCommand(s->rc, fmt, ap);
+    redisReply *r = s->cl ? cluster_fmt(s, what, fmt, ap) : redisvCommand(s->rc, fmt, ap);
     va_end(ap);
     return check(s, what, r);
 }
@@ -235,6 +286,13 @@ int spindle_store_append(spindle_store *s, const char *what, const spindle_cmd *
         return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "%s: out of memory", what);
     if (ensure(s) != SPINDLE_OK)
         return s->err->code;
+    if (s->cl) {
+        char *buf = NULL;
+        int len = redisFormatCommandArgv(&buf, cmd->argc, cmd->argv, cmd->lens);
+        if (len < 0)
+            return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "%s: out of memory", what);
+        return spindle_cluster_append(s, what, buf, (size_t)len);
+    }
     if (redisAppendCommandArgv(s->rc, cmd->argc, cmd->argv, cmd->lens) != REDIS_OK)
         return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "%s: out of memory", what);
     return SPINDLE_OK;
@@ -246,7 +304,16 @@ int spindle_store_appendf(spindle_store *s, const char *what, const char *fmt, .
         return s->err->code;
     va_list ap;
     va_start(ap, fmt);
-    int rc = redisvAppendCommand(s->rc, fmt, ap);
+    int rc;
+    if (s->cl) {
+        char *buf = NULL;
+        int len = redisvFormatCommand(&buf, fmt, ap);
+        va_end(ap);
+        if (len < 0)
+            return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "%s: out of memory", what);
+        return spindle_cluster_append(s, what, buf, (size_t)len);
+    }
+    rc = redisvAppendCommand(s->rc, fmt, ap);
     va_end(ap);
     if (rc != REDIS_OK)
         return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "%s: out of memory", what);
@@ -255,6 +322,8 @@ int spindle_store_appendf(spindle_store *s, const char *what, const char *fmt, .
 
 redisReply *spindle_store_read(spindle_store *s, const char *what)
 {
+    if (s->cl)
+        return spindle_cluster_read(s, what);
     if (s->rc == NULL) {
         spindle_error_set(s->err, SPINDLE_ERR_IO, "%s: not connected to Redis", what);
         return NULL;
@@ -290,6 +359,10 @@ redisReply *spindle_store_eval(spindle_store *s, enum spindle_script script, int
             spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "%s: out of memory", what);
             break;
         }
+        if (s->cl) { /* the cluster reloads scripts on a NOSCRIPT itself */
+            r = check(s, what, cluster_argv(s, what, full->argc, full->argv, full->lens));
+            break;
+        }
         r = redisCommandArgv(s->rc, full->argc, full->argv, full->lens);
         if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 &&
             attempt == 0) {
@@ -307,7 +380,9 @@ redisReply *spindle_store_eval(spindle_store *s, enum spindle_script script, int
 
 void spindle_store_block_timeout(spindle_store *s, long ms)
 {
-    if (s->rc)
+    if (s->cl)
+        spindle_cluster_block_timeout(s, ms);
+    else if (s->rc)
         redisSetTimeout(s->rc, ms_to_tv(ms + s->command_timeout_ms));
 }
 

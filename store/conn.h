@@ -12,11 +12,13 @@
 #include "common/error.h"
 #include "common/names.h"
 #include "common/url.h"
+#include "store/cluster.h"
 #include "store/cmd.h"
 #include "store/scripts.h"
 
 typedef struct spindle_store {
-    redisContext *rc;
+    redisContext *rc;    /* in cluster mode: the home node's, owned by cl */
+    spindle_cluster *cl; /* NULL unless the URL is cluster:// (store/cluster.h) */
     spindle_url url;
     char url_text[512];
     char ns[SPINDLE_NAME_MAX + 1];
@@ -36,6 +38,10 @@ int spindle_store_open(spindle_store *s, const char *url, const char *ns, int co
                        int command_timeout_ms, spindle_error *err);
 int spindle_store_reconnect(spindle_store *s);
 void spindle_store_close(spindle_store *s);
+/* Drops the connection(s); the next command reconnects. */
+void spindle_store_disconnect(spindle_store *s);
+/* 1 if the store speaks to a Redis Cluster (cluster:// URL). */
+int spindle_store_is_cluster(const spindle_store *s);
 
 /* Sends one command and reads its reply. Returns the reply (caller frees with
  * freeReplyObject) or NULL with the error set: SPINDLE_ERR_IO for a lost connection or a

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "spindle/status.h"
+#include "store/crc16.h"
 #include "store/deps.h"
 #include "store/keys.h"
 
@@ -21,6 +22,16 @@ int spindle_store_enqueue_deps(spindle_store *s, const char *queue, const spindl
                                int anyway, enum spindle_deps_start *start, char *missing)
 {
     char pending[SPINDLE_KEY_MAX], wake[SPINDLE_KEY_MAX], base[SPINDLE_KEY_MAX];
+    /* Redis Cluster: the script and the release in finish() touch the dependency's keys
+     * from the dependent's slot, which only works when both queues share a slot. */
+    for (size_t i = 0; spindle_store_is_cluster(s) && i < n; i++)
+        if (spindle_key_slot(refs[i].queue, strlen(refs[i].queue)) !=
+            spindle_key_slot(queue, strlen(queue)))
+            return spindle_error_set(
+                s->err, SPINDLE_ERR_INVALID,
+                "task on queue '%s' depends on task %s of queue '%s': in Redis Cluster a "
+                "dependency must be on the same queue (or one in the same hash slot)",
+                queue, refs[i].id, refs[i].queue);
     spindle_cmd *cmd = spindle_store_scratch(s);
     spindle_cmd_push(cmd, pending, spindle_key_pending(pending, s->ns, queue));
     spindle_cmd_push(cmd, wake, spindle_key_wake(wake, s->ns, queue));

@@ -70,16 +70,22 @@
                           * and single-file lease, the end hint of its                             \
                           * group, the release of its dependents, and for a                        \
                           * failure the dead-letter set (7 days, 10,000 at                         \
-                          * most). */                                                              \
-    "local function finish(base, id, k, st, payload, now)\n"                                       \
-    "  local f = redis.call('HMGET', k, 'waiters', 'ttl', 'items', 'unique',\n"                    \
-    "                   'group', 'dependents', 'lease')\n"                                         \
+                          * most). pre: the FIN fields of k when the                               \
+                          * caller has just read them (settle reads them                           \
+                          * with its fencing check: one HMGET per task),                           \
+                          * else nil. */                                                           \
+    "local FIN = {'waiters', 'ttl', 'items', 'unique', 'group', 'dependents', 'lease',\n"          \
+    "             'retry_at', 'error'}\n"                                                          \
+    "local FIN_LEASE = 7\n"                                                                        \
+    "local function finish(base, id, k, st, payload, now, pre)\n"                                  \
+    "  local f = pre or redis.call('HMGET', k, unpack(FIN))\n"                                     \
     "  local field = 'error'\n"                                                                    \
     "  if st == 'succeeded' then field = 'result' end\n"                                           \
     "  redis.call('HSET', k, 'state', st, field, payload, 'finished_at',\n"                        \
     "             string.format('%d', now))\n"                                                     \
-    "  redis.call('HDEL', k, 'retry_at')\n"                                                        \
-    "  if st == 'succeeded' then redis.call('HDEL', k, 'error') end\n"                             \
+    "  if f[8] and (f[9] and st == 'succeeded') then redis.call('HDEL', k, 'retry_at', 'error')\n" \
+    "  elseif f[8] then redis.call('HDEL', k, 'retry_at')\n"                                       \
+    "  elseif f[9] and st == 'succeeded' then redis.call('HDEL', k, 'error') end\n"                \
     "  local w = num(f[1], 0)\n"                                                                   \
     "  if w > 0 then\n"                                                                            \
     "    local dk = base .. 'done:' .. id\n"                                                       \

@@ -70,6 +70,11 @@ typedef struct spindle_claimed {
     int lease;               /* 1: it holds its single-file queue's lease (serial.h) */
 } spindle_claimed;
 
+/* Reads one entry e of the claim script's reply into *c (pointers borrowed from e): the task
+ * hash fields as the worker sees them. Pure (no I/O), so it is fuzzed (tests/fuzz/task.c).
+ * 0 on success, -1 if e has another shape. */
+int spindle_store_parse_claimed(const redisReply *e, spindle_claimed *c);
+
 /* Claims up to max tasks of queue for worker into out[0..*n), after moving due scheduled
  * tasks to pending, within the queue's rate limits. On a single-file queue at most one,
  * which takes the queue's lease for lease_ttl_ms (the worker's heartbeat TTL), and none

@@ -26,8 +26,8 @@
 
 /* ---- the run ---------------------------------------------------------------------------- */
 
-/* Installs the watchdog (SIGALRM after $SPINDLE_TEST_TIMEOUT s, default 300) and the atexit
- * handler. Call once from main() before anything else. */
+/* Installs the watchdog (SIGALRM after $SPINDLE_TEST_TIMEOUT s, default 600, 1800 under
+ * valgrind) and the atexit handler. Call once from main() before anything else. */
 void harness_init(void);
 /* Stops every worker and redis-server, and removes the temp dir unless keep_files (then its
  * path is printed so logs can be read). Idempotent; also run by the atexit handler. */

@@ -47,6 +47,8 @@ int main(void)
         register_rate_limit_tests,    register_batch_tests,        register_group_tests,
         register_deps_tests,          register_single_file_tests,  register_cli_tests,
         register_cli_list_tests,      register_cli_stats_tests,    register_metrics_tests,
+        register_hosts_tests,         register_bounds_tests,       register_fuzz_regress_tests,
+        register_cluster_tests,
     };
     for (size_t i = 0; i < sizeof(registrars) / sizeof(registrars[0]); i++) {
         if (registrars[i]() != 0) {

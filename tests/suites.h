@@ -17,6 +17,7 @@ int add_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc cleanup,
               const test_case *tests);
 
 int register_url_tests(void);
+int register_cluster_tests(void);
 int register_names_tests(void);
 int register_args_tests(void);
 int register_msgpack_check_tests(void);
@@ -38,6 +39,8 @@ int register_fleet_crash_tests(void);
 int register_fleet_recovery_tests(void);
 int register_fleet_timeout_tests(void);
 int register_retry_policy_tests(void);
+int register_bounds_tests(void);
+int register_fuzz_regress_tests(void);
 int register_metrics_tests(void);
 int register_batch_tests(void);
 int register_fleet_stop_tests(void);
@@ -64,5 +67,6 @@ int register_cli_tests(void);
 int register_cli_list_tests(void);
 int register_cli_stats_tests(void);
 int register_single_file_tests(void);
+int register_hosts_tests(void);
 
 #endif

@@ -10,6 +10,7 @@
 #include <CUnit/CUnit.h>
 #include <msgpack.h>
 
+#include "common/msgpack_check.h"
 #include "spindle/args.h"
 #include "spindle/status.h"
 #include "suites.h"
@@ -313,25 +314,30 @@ static void test_sticky_error(void)
     spindle_args_free(a);
 }
 
+/* The deepest args the builder makes are the deepest a worker accepts: SPINDLE_MSGPACK_MAX_DEPTH
+ * containers, the outer args array included. (Regression, tests/fuzz/args.c: the builder took
+ * 64 levels, and every worker refused such args; the input is tests/fuzz/corpus/args/deep.) */
 static void test_nesting_limit(void)
 {
+    const int open = SPINDLE_MSGPACK_MAX_DEPTH - 1;
     spindle_args *a = spindle_args_new();
     CU_ASSERT_PTR_NOT_NULL_FATAL(a);
     int rc = SPINDLE_OK;
-    for (int i = 0; i < 64 && rc == SPINDLE_OK; i++)
+    for (int i = 0; i < open && rc == SPINDLE_OK; i++)
         rc = spindle_args_array(a, 1);
     CU_ASSERT_EQUAL(rc, SPINDLE_OK);
     CU_ASSERT_EQUAL(spindle_args_int(a, 1), SPINDLE_OK);
     const char *data = NULL;
     size_t len = 0;
     CU_ASSERT_EQUAL(spindle_args_data(a, &data, &len), SPINDLE_OK);
-    CU_ASSERT_EQUAL(len, 1 + 64 + 1);
+    CU_ASSERT_EQUAL(len, (size_t)(1 + open + 1));
+    CU_ASSERT_PTR_NULL(spindle_msgpack_check(data, len, SPINDLE_MSGPACK_MAX_DEPTH));
     spindle_args_free(a);
 
     a = spindle_args_new();
     CU_ASSERT_PTR_NOT_NULL_FATAL(a);
     rc = SPINDLE_OK;
-    for (int i = 0; i < 64 && rc == SPINDLE_OK; i++)
+    for (int i = 0; i < open && rc == SPINDLE_OK; i++)
         rc = spindle_args_array(a, 1);
     CU_ASSERT_EQUAL(spindle_args_map(a, 1), SPINDLE_ERR_INVALID);
     CU_ASSERT_EQUAL(spindle_args_int(a, 1), SPINDLE_ERR_INVALID);
@@ -339,8 +345,6 @@ static void test_nesting_limit(void)
     spindle_args_free(a);
 }
 
-/* The buffer returned by spindle_args_data() reflects values appended after an earlier
- * call. */
 static void test_data_after_more_appends(void)
 {
     spindle_args *a = spindle_args_new();
@@ -375,7 +379,7 @@ int register_args_tests(void)
         {"array header size classes", test_header_sizes},
         {"unclosed container -> SPINDLE_ERR_INVALID", test_unclosed_container},
         {"sticky error", test_sticky_error},
-        {"nesting limit (64)", test_nesting_limit},
+        {"nesting limit (SPINDLE_MSGPACK_MAX_DEPTH, the outer array included)", test_nesting_limit},
         {"data rebuilt after more appends", test_data_after_more_appends},
         {NULL, NULL},
     };

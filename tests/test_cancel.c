@@ -354,7 +354,9 @@ static void test_progress_stops(void)
     CU_ASSERT_EQUAL_FATAL(spindle_progress_get(client, h, &p), SPINDLE_OK);
     CU_ASSERT_TRUE(p.seq >= 1);
     CU_ASSERT_EQUAL(p.total, 20000);
-    CU_ASSERT_TRUE(p.done >= 300 && p.done < 20000);
+    /* At least one step's report, in steps of 10 ms; not "about 300": on a loaded machine the
+     * 10 ms sleeps overrun, so fewer steps fit before the cancel (seen on 2 busy cores). */
+    CU_ASSERT_TRUE(p.done >= 10 && p.done % 10 == 0 && p.done < 20000);
     CU_ASSERT_STRING_EQUAL(p.message, "sleeping");
     check_still_serving(sup);
     spindle_handle_free(h);

@@ -83,6 +83,35 @@ static void test_depth_limit(void)
     CU_ASSERT_PTR_NOT_NULL(spindle_msgpack_check(buf + 39 - 5, 6, 4));
 }
 
+/* What the check accepts, msgpack-c decodes: an empty container takes a level of its decoder
+ * stack as a full one does. Regression, tests/fuzz/msgpack.c (input kept in the corpus as
+ * regress-empty-map-at-33): 32 arrays around an empty map passed the check and failed to
+ * decode. */
+static void test_empty_container_depth(void)
+{
+    static const char empty[] = {'\x80', '\x90', '\xdc', '\xde'}; /* map, array, array16, map16 */
+    char buf[40];
+    for (size_t k = 0; k < sizeof(empty); k++) {
+        for (int levels = 31; levels <= 32; levels++) {
+            memset(buf, '\x91', (size_t)levels);
+            buf[levels] = empty[k];
+            size_t len = (size_t)levels + 1;
+            if (empty[k] == '\xdc' || empty[k] == '\xde') {
+                buf[len++] = 0;
+                buf[len++] = 0;
+            }
+            const char *why = spindle_msgpack_check(buf, len, SPINDLE_MSGPACK_MAX_DEPTH);
+            msgpack_unpacked u;
+            msgpack_unpacked_init(&u);
+            size_t off = 0;
+            int decoded = msgpack_unpack_next(&u, buf, len, &off) == MSGPACK_UNPACK_SUCCESS;
+            msgpack_unpacked_destroy(&u);
+            CU_ASSERT_EQUAL(why == NULL, levels == 31);
+            CU_ASSERT_EQUAL(why == NULL, decoded);
+        }
+    }
+}
+
 static void test_junk_and_undefined_bytes(void)
 {
     const char *why = spindle_msgpack_check("\x90\x01", 2, 32);
@@ -101,6 +130,7 @@ int register_msgpack_check_tests(void)
         {"every truncation refused", test_every_truncation_refused},
         {"huge declared sizes refused", test_huge_declared_sizes_refused},
         {"nesting limit", test_depth_limit},
+        {"an empty container counts as a level (fuzz regression)", test_empty_container_depth},
         {"junk and undefined bytes", test_junk_and_undefined_bytes},
         {NULL, NULL},
     };

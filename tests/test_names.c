@@ -1,8 +1,12 @@
 /* Name and id validation (common/names.h), without a server: queue, function and namespace
  * names of 1-128 bytes of [A-Za-z0-9_.:-] (128 accepted, 129 refused, braces, spaces, empty
  * and NULL refused, the kind and the name in the message), task ids as lowercase UUIDs, and
- * the ids spindle_id_new() makes. */
+ * the ids spindle_id_new() makes: version 4, distinct across its pool refills, and distinct
+ * between a parent and the child it forks with bytes left in its pool. */
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
@@ -128,6 +132,66 @@ static void test_new_ids(void)
     CU_ASSERT_STRING_NOT_EQUAL(a, b);
 }
 
+static int cmp_ids(const void *a, const void *b)
+{
+    return memcmp(a, b, SPINDLE_ID_LEN);
+}
+
+/* 5,000 ids (many pool refills): each a version 4, variant 1 UUID, no two alike. */
+static void test_many_ids(void)
+{
+    enum { N = 5000 };
+    char(*ids)[SPINDLE_ID_LEN + 1] = calloc(N, SPINDLE_ID_LEN + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ids);
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
+        spindle_id_new(ids[i]);
+        bad += check_id(ids[i]) != SPINDLE_OK || ids[i][14] != '4' ||
+               strchr("89ab", ids[i][19]) == NULL;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    qsort(ids, N, SPINDLE_ID_LEN + 1, cmp_ids);
+    int dup = 0;
+    for (int i = 1; i < N; i++)
+        dup += memcmp(ids[i - 1], ids[i], SPINDLE_ID_LEN) == 0;
+    CU_ASSERT_EQUAL(dup, 0);
+    free(ids);
+}
+
+/* A child forked while the parent's pool still holds bytes must not make the parent's next
+ * ids: both make 3 after the fork; the child sends its own through a pipe. */
+static void test_ids_after_fork(void)
+{
+    char first[SPINDLE_ID_LEN + 1];
+    spindle_id_new(first); /* the pool now holds 63 more */
+    int fd[2];
+    CU_ASSERT_EQUAL_FATAL(pipe(fd), 0);
+    pid_t pid = fork();
+    CU_ASSERT_TRUE_FATAL(pid >= 0);
+    if (pid == 0) {
+        char buf[3 * SPINDLE_ID_LEN + 3];
+        for (int i = 0; i < 3; i++)
+            spindle_id_new(buf + (size_t)i * (SPINDLE_ID_LEN + 1));
+        _exit(write(fd[1], buf, sizeof(buf)) == (ssize_t)sizeof(buf) ? 0 : 1);
+    }
+    close(fd[1]);
+    char mine[3][SPINDLE_ID_LEN + 1], theirs[3][SPINDLE_ID_LEN + 1];
+    for (int i = 0; i < 3; i++)
+        spindle_id_new(mine[i]);
+    ssize_t got = read(fd[0], theirs, sizeof(theirs));
+    close(fd[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CU_ASSERT_EQUAL_FATAL(got, (ssize_t)sizeof(theirs));
+    CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int same = 0;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            same += memcmp(mine[i], theirs[j], SPINDLE_ID_LEN) == 0;
+    CU_ASSERT_EQUAL(same, 0);
+    CU_ASSERT_EQUAL(check_id(theirs[0]), SPINDLE_OK);
+}
+
 int register_names_tests(void)
 {
     static const test_case tests[] = {
@@ -138,6 +202,8 @@ int register_names_tests(void)
         {"empty and NULL refused", test_empty_and_null},
         {"task id check", test_task_ids},
         {"new ids are valid and distinct", test_new_ids},
+        {"5,000 new ids: version 4, no two alike", test_many_ids},
+        {"ids made after a fork differ from the parent's", test_ids_after_fork},
         {NULL, NULL},
     };
     return add_suite("names (pure)", NULL, NULL, tests);

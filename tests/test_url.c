@@ -148,7 +148,7 @@ static void test_percent_encoding(void)
 
 static void test_bad_scheme(void)
 {
-    parse_bad("http://localhost", "scheme must be redis:// or unix://");
+    parse_bad("http://localhost", "scheme must be redis://, unix:// or cluster://");
     parse_bad("rediss://localhost", "scheme");
     parse_bad("redis:/localhost", "scheme");
     parse_bad("localhost:6379", "scheme");
@@ -257,6 +257,48 @@ static void test_fields_reset(void)
     CU_ASSERT_STRING_EQUAL(u.path, "");
 }
 
+/* cluster://: seeds with and without ports, [IPv6], userinfo and query credentials. */
+static void test_cluster(void)
+{
+    spindle_url u = parse_ok("cluster://127.0.0.1:7000,127.0.0.1:7001,[::1]:7002,node4");
+    CU_ASSERT_TRUE(u.is_cluster);
+    CU_ASSERT_FALSE(u.is_unix);
+    CU_ASSERT_EQUAL(u.nseeds, 4);
+    CU_ASSERT_STRING_EQUAL(u.seeds[0].host, "127.0.0.1");
+    CU_ASSERT_EQUAL(u.seeds[0].port, 7000);
+    CU_ASSERT_EQUAL(u.seeds[1].port, 7001);
+    CU_ASSERT_STRING_EQUAL(u.seeds[2].host, "::1");
+    CU_ASSERT_EQUAL(u.seeds[2].port, 7002);
+    CU_ASSERT_STRING_EQUAL(u.seeds[3].host, "node4");
+    CU_ASSERT_EQUAL(u.seeds[3].port, 6379);
+    CU_ASSERT_STRING_EQUAL(u.host, "127.0.0.1");
+    CU_ASSERT_EQUAL(u.port, 7000);
+    CU_ASSERT_FALSE(u.has_password);
+    u = parse_ok("cluster://bob:p%40ss@h:7000/");
+    CU_ASSERT_EQUAL(u.nseeds, 1);
+    CU_ASSERT_STRING_EQUAL(u.user, "bob");
+    CU_ASSERT_STRING_EQUAL(u.password, "p@ss");
+    u = parse_ok("cluster://h1,h2/?user=ops&password=x");
+    CU_ASSERT_EQUAL(u.nseeds, 2);
+    CU_ASSERT_STRING_EQUAL(u.user, "ops");
+    CU_ASSERT_TRUE(u.has_password);
+    CU_ASSERT_FALSE(parse_ok("redis://h").is_cluster);
+}
+
+static void test_bad_cluster(void)
+{
+    parse_bad("cluster://h:7000/3", "a cluster has no database");
+    parse_bad("cluster://h:7000?db=2", "a cluster has no database");
+    parse_bad("cluster://h:7000,,h2", "host is empty");
+    parse_bad("cluster://h:7000,", "host is empty");
+    parse_bad("cluster://", "host is empty");
+    parse_bad("cluster://h:0", "port is not a number");
+    parse_bad("cluster://h:7000,h:x", "port is not a number");
+    parse_bad("cluster://[::1:7000", "unclosed '['");
+    parse_bad("cluster://h?color=red", "unknown query option");
+    parse_bad("cluster://a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", "too many cluster nodes");
+}
+
 int register_url_tests(void)
 {
     static const test_case tests[] = {
@@ -279,6 +321,8 @@ int register_url_tests(void)
         {"message quotes the URL", test_message_quotes_url},
         {"message hides the password", test_message_hides_password},
         {"fields reset between parses", test_fields_reset},
+        {"cluster://seeds", test_cluster},
+        {"malformed: cluster://", test_bad_cluster},
         {NULL, NULL},
     };
     return add_suite("url (pure)", NULL, NULL, tests);

@@ -159,9 +159,20 @@ static int prepare(const spindle_batch_env *env, batch_scratch *sc, size_t i, co
                                  .store = env->store,
                                  .worker_id = env->st->id,
                                  .cancel = &r->cancel,
-                                 .progress_interval_ms = env->cfg->opts->progress_interval_ms};
+                                 .progress_interval_ms = env->cfg->opts->progress_interval_ms,
+                                 .max_args_bytes = env->cfg->opts->max_args_bytes,
+                                 .max_result_bytes = env->cfg->opts->max_result_bytes,
+                                 .max_items = env->cfg->opts->max_items};
     sc->used[i] = 1;
     char why[TASK_ERROR_MAX];
+    long max_args = r->ctx->max_args_bytes > 0 ? r->ctx->max_args_bytes : SPINDLE_ARGS_MAX_DEFAULT;
+    if (it->args_len > (size_t)max_args) {
+        snprintf(why, sizeof(why),
+                 "args of '%s' are %zu bytes, above the worker's max_args_bytes of %ld", e->name,
+                 it->args_len, max_args);
+        reject_text(r, why);
+        return 0;
+    }
     int refs = 0;
     const char *bad = decode(e->name, it, zone, &r->args, &refs, why);
     if (bad) {

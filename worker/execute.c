@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/msgpack_check.h"
+#include "spindle/bounds.h"
 #include "worker/worker_impl.h"
 
 /* Writes a failure message into out and returns 0. */
@@ -44,6 +45,12 @@ static const char *unpack_error(msgpack_unpack_return r)
     }
 }
 
+/* A payload bound from the options: the default when not set (<= 0). */
+static size_t bound(long opt, long dflt)
+{
+    return (size_t)(opt > 0 ? opt : dflt);
+}
+
 /* The task itself: lookup, argument checks, the call, the result check. ctx is filled but
  * for its userdata, set here once the function is found. */
 static int run_task(const spindle_registry *reg, const spindle_claimed *task, spindle_task_ctx *ctx,
@@ -60,6 +67,10 @@ static int run_task(const spindle_registry *reg, const spindle_claimed *task, sp
                     "its queue with a --pool process worker",
                     task->func);
 
+    size_t max_args = bound(ctx->max_args_bytes, SPINDLE_ARGS_MAX_DEFAULT);
+    if (task->args_len > max_args)
+        return fail(out, "args of '%s' are %zu bytes, above the worker's max_args_bytes of %zu",
+                    task->func, task->args_len, max_args);
     int refs = 0;
     const char *bad =
         spindle_msgpack_check_refs(task->args, task->args_len, SPINDLE_MSGPACK_MAX_DEPTH, &refs);
@@ -96,6 +107,11 @@ static int run_task(const spindle_registry *reg, const spindle_claimed *task, sp
     }
     if (out->size == 0)
         return msgpack_pack_nil(&pk) == 0 ? 1 : fail(out, "out of memory packing the result");
+    size_t max_result = bound(ctx->max_result_bytes, SPINDLE_RESULT_MAX_DEFAULT);
+    if (out->size > max_result)
+        return fail(out,
+                    "'%s' packed a result of %zu bytes, above the worker's max_result_bytes of %zu",
+                    task->func, out->size, max_result);
     /* The result must be exactly one value, or the caller could not read it back. */
     msgpack_zone_clear(zone);
     msgpack_object res;
@@ -125,7 +141,10 @@ int spindle_execute(const spindle_registry *reg, const spindle_claimed *task,
                             .worker_id = env->worker_id,
                             .cancel = env->cancel,
                             .sync = env->sync,
-                            .progress_interval_ms = env->progress_interval_ms};
+                            .progress_interval_ms = env->progress_interval_ms,
+                            .max_args_bytes = env->max_args_bytes,
+                            .max_result_bytes = env->max_result_bytes,
+                            .max_items = env->max_items};
     size_t entered = 0;
     double elapsed_ms = 0;
     int ok;

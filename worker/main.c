@@ -29,6 +29,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: spindle-worker [options] --load LIB.so [--load LIB2.so …]\n"
             "  --redis URL          redis://[user:pass@]host[:port][/db] or unix:///path\n"
+            "                       or cluster://host:port[,host:port...] (Redis Cluster)\n"
             "                       (default: $SPINDLE_REDIS_URL, else redis://127.0.0.1:6379)\n"
             "  --namespace NS       key namespace (default: spindle)\n"
             "  --queues Q1,Q2       queues to serve, highest priority first (default: default)\n"
@@ -55,6 +56,11 @@ static void usage(FILE *out)
             "                       (defaults 2, 6 and 3 s; fractions allowed)\n"
             "  --progress-interval MS  write a task's progress reports at most once per\n"
             "                       MS ms (default 100; 0: every report)\n"
+            "  --max-args-bytes N, --max-result-bytes N\n"
+            "                       fail tasks whose args or result are larger (bytes;\n"
+            "                       default 1048576 each)\n"
+            "  --max-items N        most items one attempt of a task may emit (default\n"
+            "                       100000)\n"
             "  --cancel-grace MS    after a cancel request without a grace of its own, kill\n"
             "                       a task still running after MS ms (default -1: never;\n"
             "                       tasks stop when they see spindle_task_cancelled())\n"
@@ -208,6 +214,9 @@ int main(int argc, char **argv)
                                              {"cron-catch-up", required_argument, 0, 'U'},
                                              {"log-format", required_argument, 0, 'F'},
                                              {"metrics-addr", required_argument, 0, 'M'},
+                                             {"max-args-bytes", required_argument, 0, 1001},
+                                             {"max-result-bytes", required_argument, 0, 1002},
+                                             {"max-items", required_argument, 0, 1003},
                                              {0, 0, 0, 0}};
     spindle_worker_options opts;
     spindle_worker_options_init(&opts);
@@ -341,6 +350,24 @@ int main(int argc, char **argv)
                 code = 2;
             }
             break;
+        case 1001:
+        case 1002:
+        case 1003: {
+            static const char *const flag[] = {"max-args-bytes", "max-result-bytes", "max-items"};
+            long n = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end || n < 1) {
+                fprintf(stderr, "spindle-worker: --%s '%s' is not a positive number\n",
+                        flag[ch - 1001], optarg);
+                code = 2;
+            } else if (ch == 1001) {
+                opts.max_args_bytes = n;
+            } else if (ch == 1002) {
+                opts.max_result_bytes = n;
+            } else {
+                opts.max_items = n;
+            }
+            break;
+        }
         case 'G':
             opts.cancel_grace_ms = strtol(optarg, &end, 10);
             if (*optarg == '\0' || *end || opts.cancel_grace_ms < -1 ||

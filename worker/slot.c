@@ -134,7 +134,10 @@ static int run_one(slot *s, const spindle_claimed *c, const char *queue, msgpack
                             .store = &s->store,
                             .worker_id = s->st->id,
                             .cancel = &s->st->cancel,
-                            .progress_interval_ms = s->cfg->opts->progress_interval_ms};
+                            .progress_interval_ms = s->cfg->opts->progress_interval_ms,
+                            .max_args_bytes = s->cfg->opts->max_args_bytes,
+                            .max_result_bytes = s->cfg->opts->max_result_bytes,
+                            .max_items = s->cfg->opts->max_items};
     int ok = spindle_execute(s->cfg->reg, c, &env, s->cfg->in_thread, &s->zone, buf);
     int64_t took_us = spindle_mono_us() - t0;
     spindle_slot_task idle = {.running = 0};

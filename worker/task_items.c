@@ -24,6 +24,12 @@ int spindle_task_emit(spindle_task_ctx *ctx, const void *buf, size_t len)
                                  "item of task %s is %s (%zu bytes): pack exactly one msgpack "
                                  "value",
                                  ctx->id, bad, len);
+    size_t max_items = (size_t)(ctx->max_items > 0 ? ctx->max_items : SPINDLE_ITEMS_MAX_DEFAULT);
+    if (ctx->items >= max_items)
+        return spindle_error_set(&ctx->call_err, SPINDLE_ERR_TOO_LARGE,
+                                 "task %s has emitted %zu items, the worker's max_items", ctx->id,
+                                 ctx->items);
+    ctx->items++;
     int cancel = 0;
     if (ctx->store == NULL && ctx->sync) {
         if (spindle_sync_task_add_item(ctx->sync, buf, len) != SPINDLE_OK)

@@ -42,6 +42,9 @@ void spindle_worker_options_init(spindle_worker_options *opts)
     opts->sweep_interval_ms = 3000;
     opts->progress_interval_ms = 100; /* ten writes a second per task at most */
     opts->cancel_grace_ms = -1;
+    opts->max_args_bytes = SPINDLE_ARGS_MAX_DEFAULT;
+    opts->max_result_bytes = SPINDLE_RESULT_MAX_DEFAULT;
+    opts->max_items = SPINDLE_ITEMS_MAX_DEFAULT;
 }
 
 spindle_worker *spindle_worker_new(const spindle_worker_options *opts, spindle_registry *reg)

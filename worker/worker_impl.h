@@ -69,6 +69,9 @@ struct spindle_task_ctx {
     /* Progress coalescing (task_progress.c): at most one write per interval; a report inside
      * it waits here for the next report past it or for the flush after the function. */
     long progress_interval_ms; /* from the worker options, via the slot */
+    /* Payload bounds from the worker options (<= 0: the defaults of spindle/bounds.h). */
+    long max_args_bytes, max_result_bytes, max_items;
+    size_t items; /* items emitted by this attempt so far */
     struct {
         int pending;         /* a report not yet written */
         int written;         /* a write was attempted for this task */

@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 
+#include "spindle/bounds.h"
 #include "spindle/client.h"
 #include "spindle/worker.h"
 
@@ -35,9 +36,7 @@
 extern "C" {
 #endif
 
-/* Largest message, in bytes (1 MiB): a channel carries items of work, not files; a larger
- * write answers SPINDLE_ERR_TOO_LARGE. */
-#define SPINDLE_CHANNEL_MSG_MAX (1L << 20)
+/* SPINDLE_CHANNEL_MSG_MAX, the largest message: spindle/bounds.h. */
 /* Largest capacity of one queue, in messages. */
 #define SPINDLE_CHANNEL_CAP_MAX 1000000L
 /* Longest channel TTL, in seconds (30 days). */

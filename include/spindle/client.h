@@ -37,6 +37,10 @@ typedef struct spindle_client_options {
     const char *ns;
     int connect_timeout_ms; /* default 2000 */
     int command_timeout_ms; /* default 5000; blocking waits extend it by their own timeout */
+    /* Largest args of one task this client sends (bytes); larger args are refused before
+     * sending with SPINDLE_ERR_TOO_LARGE naming the bound and the size. <= 0: the default
+     * SPINDLE_ARGS_MAX_DEFAULT (1 MiB, spindle/bounds.h). Workers apply their own bound. */
+    long max_args_bytes;
 } spindle_client_options;
 
 void spindle_client_options_init(spindle_client_options *opts);

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "spindle/bounds.h"
 #include "spindle/client.h"
 #include "spindle/worker.h"
 
@@ -95,9 +96,7 @@ void spindle_item_free(spindle_item *it);
 
 /* ---- the task side: reports and items from a running task ---------------------------- */
 
-/* Largest item spindle_task_emit() accepts, in bytes: far above a sane partial result, far
- * below what would make one XADD stall Redis. */
-#define SPINDLE_ITEM_MAX (1u << 20)
+/* SPINDLE_ITEM_MAX, the largest item spindle_task_emit() accepts: spindle/bounds.h. */
 
 /* Reports that the running task has done `done` units of `total` (0: unknown), with an
  * optional message (NULL: none; copied, cut to SPINDLE_PROGRESS_MSG_MAX bytes at a UTF-8

@@ -149,6 +149,15 @@ typedef struct spindle_worker_options {
      * (README "Metrics and logs"). NULL (default): no endpoint, and no metrics kept. A bad
      * address, or one that cannot be bound, is reported by spindle_worker_run(). */
     const char *metrics_addr;
+    /* Payload bounds (spindle/bounds.h): a task whose args are larger than max_args_bytes, or
+     * whose function packs a result larger than max_result_bytes, ends `failed` with a message
+     * naming the bound and the size, and the worker goes on. <= 0: the default,
+     * SPINDLE_ARGS_MAX_DEFAULT / SPINDLE_RESULT_MAX_DEFAULT (1 MiB each). */
+    long max_args_bytes;
+    long max_result_bytes;
+    /* Most items one attempt of a task may emit: spindle_task_emit() past it answers
+     * SPINDLE_ERR_TOO_LARGE naming the bound. <= 0: SPINDLE_ITEMS_MAX_DEFAULT (100000). */
+    long max_items;
 } spindle_worker_options;
 
 enum spindle_pool { SPINDLE_POOL_PROCESS, SPINDLE_POOL_THREAD };

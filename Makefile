@@ -16,7 +16,7 @@
 #   make install-check  make install into a temp DESTDIR (the Dockerfile's step), run the tree
 #   make deploy-check   install-check, systemd-analyze verify, deploy/ YAML, a local fleet of 3
 #   make fleet FLEET_N=4 [REDIS_URL=...]  N workers on this host (deploy/local-fleet); make fleet-stop
-#   make format / make lint
+#   make format / make lint   (lint: cppcheck + clang-tidy, zero findings; .ci/lint.sh)
 
 VERSION := $(shell sed -n 's/^\#define SPINDLE_VERSION "\(.*\)"/\1/p' include/spindle/version.h)
 MAJOR := $(shell sed -n 's/^\#define SPINDLE_VERSION_MAJOR \([0-9]*\)/\1/p' include/spindle/version.h)
@@ -35,7 +35,7 @@ FUZZ_SECONDS ?= 30
 # Debian packages: build and test dependencies.
 DEPS_PKGS := build-essential pkg-config libhiredis-dev libmsgpack-dev uuid-dev libcunit1-dev \
 	libjansson-dev libncurses-dev tmux libmicrohttpd-dev redis-server redis-tools clang \
-	libclang-rt-14-dev valgrind iproute2 python3-yaml
+	libclang-rt-14-dev valgrind iproute2 python3-yaml cppcheck clang-tidy
 
 # jansson: the worker's JSON log lines and the CLI. libmicrohttpd (the worker's metrics
 # endpoint) is compiled against but loaded only when served (worker/mhd.h): not linked.
@@ -227,9 +227,10 @@ fleet-stop:
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
+# cppcheck and clang-tidy over all our C, zero findings (.ci/lint.sh, .clang-tidy,
+# .cppcheck-suppressions).
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
-	  --suppress=missingIncludeSystem -Iinclude -I. common store producer worker cli
+	bash .ci/lint.sh
 
 clean:
 	rm -rf build $(FUZZ_BUILD)

@@ -68,7 +68,7 @@ void bench_idle_commands(void)
         bench_die("MONITOR", m->errstr);
     freeReplyObject(r);
     long sent = 0, in_lua = 0;
-    int64_t t0 = spindle_mono_us(), end = t0 + 5 * 1000000;
+    int64_t t0 = spindle_mono_us(), end = t0 + 5 * (int64_t)1000000;
     for (;;) {
         redisReply *line = NULL;
         if (redisGetReplyFromReader(m, (void **)&line) != REDIS_OK)

@@ -50,7 +50,8 @@ static void sample(spindle_client *c)
 
 static double ms_at(const int64_t *sorted, int permille)
 {
-    return (double)sorted[SAMPLES * permille / 1000] / 1000.0;
+    size_t at = (size_t)SAMPLES * (size_t)permille / 1000;
+    return (double)sorted[at] / 1000.0;
 }
 
 void bench_latency_pickup(spindle_client *c)

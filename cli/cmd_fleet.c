@@ -109,8 +109,7 @@ static const char *shorten(const char *text, char buf[ERROR_CELL_MAX + 4])
     len = ERROR_CELL_MAX;
     while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
         len--; /* text[len] continues a character: cut before that character */
-    memcpy(buf, text, len);
-    memcpy(buf + len, "...", 4);
+    snprintf(buf, ERROR_CELL_MAX + 4, "%.*s...", (int)len, text);
     return buf;
 }
 

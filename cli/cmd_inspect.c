@@ -132,10 +132,10 @@ static int inspect_text(const spindle_handle *h, const spindle_task_dump *d)
         else if (strcmp(d->fields[i].name, "state") != 0)
             print_field(&d->fields[i], d->now_ms);
     }
-    char a[32];
-    if (d->ttl_s >= 0)
+    if (d->ttl_s >= 0) {
+        char a[32];
         printf("expires in: %s\n", span((int64_t)d->ttl_s * 1000, a));
-    else
+    } else
         printf("expires in: never (until it ends)\n");
     if (error)
         print_field(error, d->now_ms);

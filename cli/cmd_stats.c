@@ -17,7 +17,7 @@ static int print_table(const spindle_queue_throughput *list, size_t n)
     spindle_cli_table *t = spindle_cli_table_new(7, headers, "lrrrrrr");
     for (size_t i = 0; t && i < n; i++) {
         char num[6][24];
-        for (int w = 0; w < 3; w++) {
+        for (size_t w = 0; w < 3; w++) {
             snprintf(num[2 * w], sizeof(num[0]), "%lld", list[i].ok[w]);
             snprintf(num[2 * w + 1], sizeof(num[0]), "%lld", list[i].failed[w]);
         }

@@ -201,9 +201,10 @@ int spindle_cli_cmd_status(spindle_cli *cli, int argc, char **argv)
                                   sizeof(line));
         printf("progress: %s\n", line);
     }
-    char t[SPINDLE_CLI_TIME_MAX];
-    if (!verbose && info.state == SPINDLE_STATE_RUNNING && info.cancel_requested_at_ms)
+    if (!verbose && info.state == SPINDLE_STATE_RUNNING && info.cancel_requested_at_ms) {
+        char t[SPINDLE_CLI_TIME_MAX];
         printf("cancel requested at %s\n", spindle_cli_format_time(info.cancel_requested_at_ms, t));
+    }
     if (verbose)
         print_details(&info);
     spindle_task_info_clear(&info);

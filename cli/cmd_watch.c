@@ -119,7 +119,7 @@ static void draw(spindle_cli *cli, const spindle_watch_snapshot *s, const char *
     attr(PAIR_HEAD, 0);
     int y = draw_queues(s, 2);
     if (y < LINES - 2)
-        y = draw_workers(s, y + 1);
+        draw_workers(s, y + 1);
     if (error) {
         attr(PAIR_FAIL, 1);
         mvprintw(LINES - 1, 0, "error: %.*s", COLS > 8 ? COLS - 8 : 0, error);

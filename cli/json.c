@@ -73,7 +73,7 @@ static json_t *base64_string(const unsigned char *p, size_t len)
         uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0);
         buf[o++] = alphabet[v >> 18];
         buf[o++] = alphabet[(v >> 12) & 63];
-        buf[o++] = i + 1 < len ? alphabet[(v >> 6) & 63] : '=';
+        buf[o++] = (char)(i + 1 < len ? alphabet[(v >> 6) & 63] : '=');
         buf[o++] = '=';
     }
     json_t *s = json_stringn_nocheck(buf, o);

@@ -63,7 +63,7 @@ static int parse_iso(const char *p, int64_t *ms)
     struct tm back;
     if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL || back.tm_mday != d)
         return -1;
-    *ms = (int64_t)t * 1000 + frac * scale;
+    *ms = (int64_t)t * 1000 + (int64_t)frac * scale;
     return 0;
 }
 

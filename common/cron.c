@@ -241,10 +241,11 @@ int spindle_cron_parse(const char *text, spindle_cron_spec *out, spindle_error *
                                      "cron spec '%s' never fires: no such day", text);
         return rc;
     }
-    char buf[SPINDLE_CRON_SPEC_MAX + 1], why[160];
+    char buf[SPINDLE_CRON_SPEC_MAX + 1];
     char *words[3];
     size_t n = split_words(text, buf, sizeof(buf), words, 2);
     if (n >= 1 && strcasecmp(words[0], "@every") == 0) {
+        char why[160];
         if (n > 2 || parse_every(n == 2 ? words[1] : "", &out->every_ms, why, sizeof(why)) != 0)
             return spindle_error_set(err, SPINDLE_ERR_INVALID, "cron spec '%s': %s", text,
                                      n > 2 ? "@every takes one interval (e.g. @every 1h30m)" : why);
@@ -261,7 +262,7 @@ int spindle_cron_parse(const char *text, spindle_cron_spec *out, spindle_error *
 
 static int day_matches(const spindle_cron_spec *s, const struct tm *tm)
 {
-    int dom = (s->mdays >> tm->tm_mday) & 1, dow = (s->wdays >> tm->tm_wday) & 1;
+    int dom = (int)((s->mdays >> tm->tm_mday) & 1), dow = (int)((s->wdays >> tm->tm_wday) & 1);
     return s->mday_any || s->wday_any ? dom && dow : dom || dow;
 }
 

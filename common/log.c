@@ -98,7 +98,7 @@ static json_t *message_json(const char *msg, size_t n)
     char safe[2048];
     size_t i = 0;
     for (; i < sizeof(safe) - 1 && i < n; i++)
-        safe[i] = (unsigned char)msg[i] < 0x80 ? msg[i] : '?';
+        safe[i] = (char)((unsigned char)msg[i] < 0x80 ? msg[i] : '?');
     return json_stringn(safe, i);
 }
 

@@ -97,7 +97,10 @@ static int limit_before(spindle_task_ctx *ctx, void *userdata)
     if (b == NULL)
         return SPINDLE_OK;
     double until = now_ms() + reserve(b);
-    for (double left = until - now_ms(); left > 0; left = until - now_ms()) {
+    for (;;) {
+        double left = until - now_ms();
+        if (left <= 0)
+            break;
         if (spindle_task_cancelled(ctx)) {
             unreserve(b);
             return spindle_task_fail(ctx, "cancelled while waiting for a rate-limit token of '%s'",

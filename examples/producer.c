@@ -11,10 +11,11 @@
 #include "common/clock.h"
 #include "spindle.h"
 
-static int die(spindle_client *c, const char *what)
+/* Says what failed and exits 1 (the system frees what main allocated). */
+static _Noreturn void die(spindle_client *c, const char *what)
 {
     fprintf(stderr, "producer: %s: %s\n", what, spindle_errstr(c));
-    return 1;
+    exit(1);
 }
 
 /* Packs add(i, 1)'s args into a builder. */
@@ -50,7 +51,7 @@ static long batched(spindle_client *c)
         spindle_result *r = NULL;
         if (spindle_wait(c, h[i], 30000, &r) != SPINDLE_OK)
             wrong = -1;
-        else if (spindle_result_value(r)->via.i64 != 2 * i)
+        else if (spindle_result_value(r)->via.i64 != 2 * (int64_t)i)
             wrong++;
         spindle_result_free(r);
     }
@@ -81,45 +82,53 @@ int main(int argc, char **argv)
     spindle_client_options o;
     spindle_client_options_init(&o);
     o.url = url;
-    if (c == NULL || spindle_client_connect(c, &o) != SPINDLE_OK)
-        return c ? die(c, "connect") : 1;
+    if (c == NULL || spindle_client_connect(c, &o) != SPINDLE_OK) {
+        if (c)
+            die(c, "connect");
+        return 1;
+    }
 
     spindle_handle **h = calloc((size_t)n, sizeof(*h));
     spindle_task_spec *specs = calloc((size_t)n, sizeof(*specs));
     spindle_args **built = calloc((size_t)n, sizeof(*built));
-    if (!h || !specs || !built)
+    if (!h || !specs || !built) {
+        free(h);
+        free(specs);
+        free(built);
+        spindle_client_free(c);
         return 1;
+    }
     int64_t t0 = spindle_mono_us();
     long half = n / 2;
     for (long i = 0; i < half; i++) {
         built[i] = add_args(i);
         if (spindle_enqueue(c, "add", built[i], NULL, &h[i]) != SPINDLE_OK)
-            return die(c, "enqueue");
+            die(c, "enqueue");
     }
     for (long i = half; i < n; i++) {
         built[i] = add_args(i);
         const char *data;
         size_t len;
         if (built[i] == NULL || spindle_args_data(built[i], &data, &len) != SPINDLE_OK)
-            return 1;
+            die(c, "packing args");
         specs[i - half] = (spindle_task_spec){.func = "add", .args = data, .args_len = len};
     }
     if (spindle_enqueue_bulk(c, specs, (size_t)(n - half), NULL, h + half) != SPINDLE_OK)
-        return die(c, "bulk enqueue");
+        die(c, "bulk enqueue");
     int64_t t1 = spindle_mono_us();
 
     spindle_args *fa = spindle_args_new();
     spindle_args_str(fa, "this task fails on purpose");
     spindle_handle *fail = NULL;
     if (spindle_enqueue(c, "fail", fa, NULL, &fail) != SPINDLE_OK)
-        return die(c, "enqueue fail");
+        die(c, "enqueue fail");
 
     long ok = 0, wrong = 0;
     for (long i = 0; i < n; i++) {
         spindle_result *r = NULL;
         int rc = spindle_wait(c, h[i], 30000, &r);
         if (rc != SPINDLE_OK)
-            return die(c, "wait");
+            die(c, "wait");
         const msgpack_object *v = spindle_result_value(r);
         if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 == (uint64_t)i + 1)
             ok++;
@@ -143,7 +152,7 @@ int main(int argc, char **argv)
            (double)n * 1e6 / (double)(t2 - t0), ok, wrong);
     long bwrong = batched(c);
     if (bwrong < 0)
-        return die(c, "infer_double");
+        die(c, "infer_double");
     spindle_result_free(fr);
     spindle_handle_free(fail);
     spindle_args_free(fa);

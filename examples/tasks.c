@@ -107,7 +107,7 @@ static int task_count_to(spindle_task_ctx *ctx, const msgpack_object *args, msgp
     msgpack_packer_init(&pk, &item, msgpack_sbuffer_write);
     int rc = SPINDLE_OK;
     for (uint64_t i = 1; i <= n && rc == SPINDLE_OK; i++) {
-        struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000000};
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 10L * 1000000};
         nanosleep(&ts, NULL);
         msgpack_sbuffer_clear(&item);
         msgpack_pack_uint64(&pk, i);

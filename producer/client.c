@@ -80,12 +80,14 @@ const char *spindle_client_namespace(const spindle_client *c)
 int spindle_client_register_queue(spindle_client *c, const char *queue)
 {
     unsigned n = c->nregistered < CLIENT_QUEUE_CACHE ? c->nregistered : CLIENT_QUEUE_CACHE;
+    // cppcheck-suppress knownConditionTrueFalse ; cppcheck takes nregistered for 0
     for (unsigned i = 0; i < n; i++)
         if (strcmp(c->registered[i], queue) == 0)
             return SPINDLE_OK;
     int rc = spindle_store_register_queues(&c->store, &queue, 1);
     if (rc == SPINDLE_OK) {
-        strcpy(c->registered[c->nregistered % CLIENT_QUEUE_CACHE], queue);
+        char *slot = c->registered[c->nregistered % CLIENT_QUEUE_CACHE];
+        snprintf(slot, sizeof(c->registered[0]), "%s", queue); /* checked: <= SPINDLE_NAME_MAX */
         c->nregistered++;
     }
     return rc;

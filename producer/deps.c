@@ -31,7 +31,7 @@ static int sync_deps(spindle_client *c, const char *queue, const char *func,
                      const spindle_task_opts *to, int anyway, msgpack_zone *zone,
                      spindle_handle **out)
 {
-    spindle_dep_outcome *outs = calloc(n, sizeof(*outs));
+    spindle_dep_outcome *outs = calloc(n ? n : 1, sizeof(*outs));
     if (outs == NULL)
         return spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "dependencies: out of memory");
     int rc = SPINDLE_OK;

@@ -40,7 +40,7 @@ static spindle_group *make(spindle_client *c, const char *name)
         spindle_error_set(&c->err, SPINDLE_ERR_NOMEM, "group '%s': out of memory", name);
         return NULL;
     }
-    strcpy(g->name, name);
+    snprintf(g->name, sizeof(g->name), "%s", name); /* checked: <= SPINDLE_NAME_MAX */
     return g;
 }
 

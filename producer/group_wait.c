@@ -180,7 +180,7 @@ static int run(gwait *w, int mode, long timeout_ms)
 static int fill(gwait *w, spindle_group_wait_result *out)
 {
     out->finished = calloc(w->nseen ? w->nseen : 1, sizeof(char *));
-    out->unfinished = calloc(w->n - w->nseen ? w->n - w->nseen : 1, sizeof(char *));
+    out->unfinished = calloc(w->n > w->nseen ? w->n - w->nseen : 1, sizeof(char *));
     int ok = out->finished && out->unfinished;
     for (size_t i = 0; ok && i < w->nseen; i++)
         ok = (out->finished[out->nfinished++] = strdup(w->refs[w->seen[i]].name)) != NULL;

@@ -98,12 +98,23 @@ int spindle_limit_remove(spindle_client *c, const char *queue, const char *func)
 /* Parses a stored spec "COUNT/INTERVAL_MS/BURST" into l; 0 on success. */
 static int parse_spec(const char *spec, spindle_rate_limit *l)
 {
-    char tail;
-    return sscanf(spec, "%ld/%ld/%ld%c", &l->count, &l->interval_ms, &l->burst, &tail) == 3 &&
-                   isdigit((unsigned char)spec[0]) && l->count >= 1 && l->interval_ms >= 1 &&
-                   l->burst >= 1
-               ? 0
-               : -1;
+    /* strtol, not sscanf: sscanf's behaviour on a number out of range is undefined. */
+    long v[3];
+    const char *p = spec;
+    for (int i = 0; i < 3; i++) {
+        char *end;
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        errno = 0;
+        v[i] = strtol(p, &end, 10);
+        if (errno != 0 || v[i] < 1 || *end != (i < 2 ? '/' : '\0'))
+            return -1;
+        p = end + 1;
+    }
+    l->count = v[0];
+    l->interval_ms = v[1];
+    l->burst = v[2];
+    return 0;
 }
 
 /* Appends the limits of queue to *list (*n entries, *cap allocated). */

@@ -202,7 +202,7 @@ int spindle_store_wait_wake(spindle_store *s, const char *const *queues, size_t 
      * worker sends n BRPOPs per wait instead of one, and a task on a queue waits up to
      * ms - ms/n longer to be noticed than on a single Redis (docs/PROTOCOL.md, "Redis
      * Cluster"). */
-    long share = ms / (long)n > 0 ? ms / (long)n : 1;
+    long share = n > 0 && ms / (long)n > 0 ? ms / (long)n : 1;
     for (size_t i = 0; i < n; i++) {
         int rc = brpop_wake(s, &ptrs[i], 1, share, woken);
         if (rc != SPINDLE_OK || *woken)

@@ -31,6 +31,8 @@ int spindle_store_enqueue_opts(spindle_store *s, const char *queue, const spindl
                                size_t n, const spindle_task_opts *opts, char *holder)
 {
     char pending[SPINDLE_KEY_MAX], wake[SPINDLE_KEY_MAX], scheduled[SPINDLE_KEY_MAX];
+    /* At this scope, not in the if below: cmd keeps a pointer to it until the command is sent. */
+    // cppcheck-suppress variableScope
     char lock[SPINDLE_KEY_MAX], prefix[SPINDLE_KEY_MAX];
     if (holder)
         holder[0] = '\0';

@@ -62,7 +62,7 @@ static int read_window(spindle_store *s, const char *queue, spindle_list_state s
                        size_t limit, spindle_task_row *rows, size_t *n, int *more)
 {
     char key[SPINDLE_KEY_MAX];
-    long long first = (long long)offset, last = (long long)(offset + limit);
+    long long first = (long long)offset, last = (long long)offset + (long long)limit;
     int rc;
     if (st == SPINDLE_LIST_PENDING) {
         spindle_key_pending(key, s->ns, queue);

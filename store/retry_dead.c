@@ -57,13 +57,12 @@ static int tally(spindle_retry_tally *t, const redisReply *r)
     }
     if (r->type == REDIS_REPLY_INTEGER)
         t->gone++; /* the task hash expired: nothing to run */
-    else if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
-             r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "deps") == 0)
-        t->bad_state++; /* {'deps', N}: it ended while waiting for its dependencies */
+    else if (r->type == REDIS_REPLY_STRING ||
+             (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+              r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "deps") == 0))
+        t->bad_state++; /* its state, which retry does not take; or {'deps', N}: ended waiting */
     else if (r->type == REDIS_REPLY_ARRAY)
         t->held++; /* {'held', KEY, HOLDER} */
-    else if (r->type == REDIS_REPLY_STRING)
-        t->bad_state++;
     else
         t->errors++; /* an error reply: a key of the wrong type, written by hand */
     return 0;

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 

@@ -471,8 +471,8 @@ static void on_alarm(int sig)
     static const char msg[] = "\nharness: the test run exceeded its time limit; aborting"
                               " (logs in ";
     ssize_t w = write(2, msg, sizeof(msg) - 1);
-    w = write(2, H.dir, strlen(H.dir));
-    w = write(2, ")\n", 2);
+    w += write(2, H.dir, strlen(H.dir));
+    w += write(2, ")\n", 2);
     (void)w;
     for (int i = 0; i < H.nchildren; i++)
         if (!H.children[i].reaped)

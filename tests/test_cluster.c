@@ -121,6 +121,7 @@ static pid_t start_server(int i)
     snprintf(conf, sizeof(conf), "%s/nodes.conf", dir);
     snprintf(log, sizeof(log), "%s/redis.log", dir);
     const char *server = getenv("SPINDLE_TEST_REDIS_SERVER");
+    // cppcheck-suppress variableScope ; built before fork(): the child only execs
     const char *argv[] = {server && *server ? server : "redis-server",
                           "--port",
                           port,
@@ -207,8 +208,8 @@ static int assign_slots(int i)
     argv[0] = "CLUSTER";
     argv[1] = "ADDSLOTS";
     for (int k = 0; k < n; k++) {
-        snprintf(text + 8 * k, 8, "%d", slot_lo(i) + k);
-        argv[k + 2] = text + 8 * k;
+        snprintf(text + 8 * (size_t)k, 8, "%d", slot_lo(i) + k);
+        argv[k + 2] = text + 8 * (size_t)k;
     }
     redisContext *c = node(i);
     redisReply *r = c ? redisCommandArgv(c, n + 2, argv, NULL) : NULL;
@@ -434,7 +435,7 @@ static void test_three_masters(void)
     spindle_handle *h[NODES][PER_QUEUE];
     for (int q = 0; q < NODES; q++)
         for (int k = 0; k < PER_QUEUE; k++) {
-            h[q][k] = enqueue_add(client, queues[q], q * 100, k);
+            h[q][k] = enqueue_add(client, queues[q], (long)q * 100, k);
             CU_ASSERT_PTR_NOT_NULL_FATAL(h[q][k]);
         }
     for (int q = 0; q < NODES; q++)

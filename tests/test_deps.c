@@ -196,7 +196,7 @@ static void test_fan_in(void)
     spindle_handle *parts[N];
     long want = 0;
     for (int i = 0; i < N; i++) {
-        parts[i] = enq("deps", "add", (arg[]){{i * i, NULL}, {1, NULL}}, 2);
+        parts[i] = enq("deps", "add", (arg[]){{(long)i * i, NULL}, {1, NULL}}, 2);
         CU_ASSERT_PTR_NOT_NULL_FATAL(parts[i]);
         want += i * i + 1;
     }
@@ -367,7 +367,7 @@ static void test_refused(void)
         buf[n++] = (char)(36 + 9);
         buf[n++] = SPINDLE_EXT_TASK_REF;
         memcpy(buf + n, ids[i], 36);
-        memcpy(buf + n + 36, "deps-idle", 9);
+        memcpy(buf + n + 36, "deps-idle", sizeof("deps-idle") - 1); /* msgpack: no NUL */
         n += 45;
     }
     long long keys = harness_int("DBSIZE");
@@ -518,8 +518,7 @@ static void test_pure(void)
 {
     const char *id = "0b8f3a4e-6d7c-4b21-9f55-3c1e2d0a9b87";
     char ref[64];
-    memcpy(ref, id, 36);
-    memcpy(ref + 36, "q", 1);
+    snprintf(ref, sizeof(ref), "%sq", id);
     /* [1, {"k": REF}] packed by hand. */
     char buf[128];
     size_t n = 0;

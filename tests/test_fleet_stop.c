@@ -223,7 +223,7 @@ static void test_stop_hands_back_in_order(void)
         const char *want = spindle_handle_id(h[N - 1 - i]);
         CU_ASSERT_STRING_EQUAL(list->element[i]->str, want);
     }
-    if (list->elements == N - 1 && strcmp(list->element[0]->str, spindle_handle_id(h[N - 1])))
+    if (list->elements == N - 1 && strcmp(list->element[0]->str, spindle_handle_id(h[N - 1])) != 0)
         fprintf(stderr, "\n  pending order is not the enqueue order (%lld were not claimed)\n",
                 left);
     freeReplyObject(list);

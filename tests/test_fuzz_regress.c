@@ -48,7 +48,7 @@ static size_t json_len(const char *buf, size_t len)
 static void test_keys_nested_as_keys(void)
 {
     size_t n = json_len(key_escape, sizeof(key_escape) - 1);
-    CU_ASSERT(n > 0 && n < 64 * 1024);
+    CU_ASSERT(n > 0 && n < (size_t)64 * 1024);
     /* The plain form of it: 31 maps, each the only key of the next, around the key "\"",
      * with nil values. Each level doubles the backslashes of the key inside it. */
     char buf[64];
@@ -60,7 +60,7 @@ static void test_keys_nested_as_keys(void)
     memset(buf + len, '\xc0', 31);
     len += 31;
     n = json_len(buf, len);
-    CU_ASSERT(n > 0 && n < 64 * 1024);
+    CU_ASSERT(n > 0 && n < (size_t)64 * 1024);
 }
 
 /* A short non-string key keeps its whole text; a long one is cut, with "...". */

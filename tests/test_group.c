@@ -231,7 +231,7 @@ static void test_map(void)
             v = (long long)u.data.via.u64;
         msgpack_unpacked_destroy(&u);
         good += strcmp(r[i].name, want) == 0 && r[i].state == SPINDLE_STATE_SUCCEEDED &&
-                v == (long long)(i + i * i) && r[i].error == NULL;
+                v == (long long)i + (long long)i * (long long)i && r[i].error == NULL;
     }
     CU_ASSERT_EQUAL(good, N);
     spindle_group_results_free(r, n);

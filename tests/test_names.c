@@ -171,7 +171,7 @@ static void test_ids_after_fork(void)
     if (pid == 0) {
         char buf[3 * SPINDLE_ID_LEN + 3];
         for (int i = 0; i < 3; i++)
-            spindle_id_new(buf + i * (SPINDLE_ID_LEN + 1));
+            spindle_id_new(buf + (size_t)i * (SPINDLE_ID_LEN + 1));
         _exit(write(fd[1], buf, sizeof(buf)) == (ssize_t)sizeof(buf) ? 0 : 1);
     }
     close(fd[1]);

@@ -237,6 +237,7 @@ static void test_strict_order(void)
     CU_ASSERT_EQUAL_FATAL(n, PER_QUEUE);
     CU_ASSERT_EQUAL(count[0], PER_QUEUE); /* high first, all of it */
     n = read_order(2 * PER_QUEUE, harness_scaled_ms(HARNESS_WAIT_MS), count);
+    CU_ASSERT_EQUAL(n, 2 * PER_QUEUE);
     CU_ASSERT_EQUAL(count[1], PER_QUEUE); /* then default */
 }
 

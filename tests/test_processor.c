@@ -239,7 +239,7 @@ static void test_second_process(void)
     if (pid == 0)
         _exit(second_process(spindle_handle_id(h), "elsewhere", 42));
     int status = -1;
-    int64_t deadline = harness_ms() + harness_scaled_ms(2 * HARNESS_WAIT_MS);
+    int64_t deadline = harness_ms() + harness_scaled_ms(2L * HARNESS_WAIT_MS);
     pid_t got = 0;
     while ((got = waitpid(pid, &status, WNOHANG)) == 0 && harness_ms() < deadline)
         harness_sleep_ms(10);

@@ -62,7 +62,7 @@ static void test_backoff_schedule(void)
     phase ph[RETRIES + 1];
     memset(ph, 0, sizeof(ph));
     int final = 0;
-    int64_t deadline = harness_ms() + harness_scaled_ms(RETRIES * (IDLE_POLL_MS + 500)) + 5000;
+    int64_t deadline = harness_ms() + harness_scaled_ms(RETRIES * (IDLE_POLL_MS + 500L)) + 5000;
     while (!final && harness_ms() < deadline) {
         redisReply *r = harness_cmd("HMGET %s state retried started_at retry_at error", key);
         redisReply *z = harness_cmd("ZSCORE %s %s", sched, spindle_handle_id(h));

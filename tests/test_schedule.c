@@ -25,7 +25,7 @@ static spindle_client *client;
 /* A worker serves "sched" for the whole suite; "sched-late" gets one only when a test forks
  * it, so that tasks there wait (or expire) unserved. */
 static const char *const live[] = {"sched"};
-static const char *const late[] = {"sched-late"};
+static const char *const late_queue[] = {"sched-late"};
 
 /* A worker on queues with the default heartbeat TTL, so that an idle slot sleeps the full
  * 1 s between claims (the fleet's short TTL would make it poll every 300 ms). */
@@ -274,7 +274,7 @@ static void test_expired_pending_never_runs(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(kept);
     CU_ASSERT_EQUAL(fleet_num(gone, "deadline", 0), fleet_num(gone, "enqueued_at", 0) + 150);
     harness_sleep_ms(250);
-    pid_t w = worker(late);
+    pid_t w = worker(late_queue);
     CU_ASSERT_TRUE_FATAL(w > 0);
     CU_ASSERT_EQUAL(fleet_wait_state(kept, "succeeded", harness_scaled_ms(HARNESS_WAIT_MS)), 0);
     check_expired(gone);
@@ -304,7 +304,7 @@ static void test_expired_delayed_never_runs(void)
     spindle_handle *b = enq(&o, "sleep_ms", 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(b);
     harness_sleep_ms(300);
-    pid_t w = worker(late);
+    pid_t w = worker(late_queue);
     CU_ASSERT_TRUE_FATAL(w > 0);
     check_expired(b);
     CU_ASSERT_EQUAL(harness_worker_stop(w, harness_scaled_ms(HARNESS_WAIT_MS), NULL), 0);
@@ -499,7 +499,7 @@ static void test_unique_released(void)
     spindle_handle *e = enq(&o, "sleep_ms", 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
     harness_sleep_ms(150);
-    pid_t w = worker(late);
+    pid_t w = worker(late_queue);
     CU_ASSERT_TRUE_FATAL(w > 0);
     check_expired(e);
     check_released("sched-late", "u-exp", e);

@@ -143,10 +143,10 @@ static void test_three_workers_in_order(void)
     printf("\n    %d tasks of %d ms on %zu slots: %lld ms, %lld ms of it running, no overlap", N,
            TASK_MS, slots, span, busy);
     CU_ASSERT_TRUE(slots >= 2); /* served by the fleet, not by one slot that happened to win */
-    CU_ASSERT_TRUE(span >= N * TASK_MS);
+    CU_ASSERT_TRUE(span >= (long long)N * TASK_MS);
     /* The next task starts at once (the finishing slot claims again, and a wake token is
      * added): idle time is far below one idle wait (1 s) per task. */
-    CU_ASSERT_TRUE(span - busy < harness_scaled_ms(N * 50));
+    CU_ASSERT_TRUE(span - busy < harness_scaled_ms(N * 50L));
     CU_ASSERT_EQUAL(lease_exists(q[0]), 0);
     free_all(h, N);
 }

@@ -220,7 +220,7 @@ static void wait_more(spindle_batcher *b, const char *queue, int64_t deadline, l
         slice = SPINDLE_SLOT_IDLE_WAIT_MS;
     if (left > slice + BLOCK_SLACK_MS)
         left = slice + BLOCK_SLACK_MS;
-    if (left > 2 * BLOCK_SLACK_MS) {
+    if (left > 2L * BLOCK_SLACK_MS) {
         int woken = 0;
         const char *q[] = {queue};
         spindle_store_wait_wake(b->env.store, q, 1, left - BLOCK_SLACK_MS, &woken);

@@ -52,7 +52,8 @@ static const char *esc(const char *in, char *buf, size_t len)
         char c = in[i];
         if (c == '\\' || c == '"' || c == '\n') {
             buf[j++] = '\\';
-            c = c == '\n' ? 'n' : c;
+            if (c == '\n')
+                c = 'n';
         }
         buf[j++] = c;
     }

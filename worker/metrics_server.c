@@ -40,9 +40,11 @@ static long in_flight(const struct spindle_metrics_server *srv)
     return n;
 }
 
-static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
-                              const char *method, const char *version, const char *upload,
-                              size_t *upload_len, void **state)
+static enum MHD_Result
+answer(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+       const char *version, const char *upload,
+       size_t *upload_len, // NOLINT(readability-non-const-parameter): MHD's type
+       void **state)
 {
     (void)version;
     (void)upload;

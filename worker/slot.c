@@ -295,6 +295,7 @@ static int put_back_unseen(slot *s)
  * at most that much finished work. Returns the status of those early settlements. */
 static int run_batch(slot *s, const char *queue, int n, size_t *nsettle)
 {
+    // cppcheck-suppress shadowFunction ; a time, beside the function start(): no confusion
     int64_t start = spindle_mono_ms(), flushed = start;
     size_t ns = 0, ran = 0;
     int rc = SPINDLE_OK;

@@ -502,10 +502,10 @@ int spindle_supervise(spindle_worker *w)
             sweep(w);
             l.next_sweep = now + w->opts.sweep_interval_ms;
         }
-        if (!l.stopping)
+        if (!l.stopping) {
             spindle_metrics_sample(w); /* queue depths, if this worker samples (metrics_server.c) */
-        if (!l.stopping)
             spindle_worker_cron_run(w); /* fires periodic tasks that are due (cron.c) */
+        }
         spindle_cancel_wait(w, TICK_MS);
     }
     spindle_cancel_stop(w);

@@ -211,6 +211,7 @@ int procs_kill_child(pid_t pid, pid_t parent)
 #endif
             rc = kill(pid, SIGKILL); /* a kernel without pidfds (before 5.3) */
     }
+    // cppcheck-suppress knownConditionTrueFalse ; always false only without SYS_pidfd_send_signal
     if (fd >= 0)
         close(fd);
     return rc == 0 ? 0 : -1;

@@ -79,7 +79,8 @@ static size_t put_field(char *buf, size_t at, int t, const uint8_t *p, size_t le
     at += (size_t)sprintf(buf + at, "$%zu\r\n", len);
     memcpy(buf + at, p, len);
     at += len;
-    memcpy(buf + at, "\r\n", 2);
+    buf[at] = '\r';
+    buf[at + 1] = '\n';
     return at + 2;
 }
 
@@ -103,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* The claim script sends id and func as strings, the attempt as an integer: that shape
      * is the most common one (shape bit 7 clear); with bit 7 set, bits 0-6 pick odd types. */
-    char *resp = malloc(size * 2 + 64 * MAX_FIELDS);
+    char *resp = malloc(size * 2 + 64 * (size_t)MAX_FIELDS);
     if (resp == NULL)
         return 0;
     size_t at = (size_t)sprintf(resp, "*%d\r\n", n);

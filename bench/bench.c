@@ -4,11 +4,12 @@
  *                 [--only GROUPS]
  *
  * (P and C: the workers' --prefetch and --concurrency, default 128 and 2; GROUPS: some of
- * single,bulk,latency,idle, default all.) Scenarios, in the
+ * single,bulk,drain4,latency,idle, default all.) Scenarios, in the
  * order of the peers harness (../shared/peers): enqueue-single (one call, one task, each
  * awaited), memory-queued, drain-1 (one worker process started on the full queue, timed from
  * its spawn until every task is settled), memory-finished, enqueue-bulk
- * (spindle_enqueue_bulk, 1000 per call), drain-2 (two worker processes), then latency-pickup
+ * (spindle_enqueue_bulk, 1000 per call), drain-2 (two worker processes), drain-4 (bulk again,
+ * four worker processes), then latency-pickup
  * and latency-wait (latency.c) and idle-commands (idle.c). Prints a table on stderr and one
  * JSON object per scenario on stdout.
  *
@@ -170,7 +171,7 @@ int main(int argc, char **argv)
         bench_die(
             "usage",
             "spindle-bench --redis URL [--build DIR] [--n N] [--prefetch P] [--concurrency C] "
-            "[--only single,bulk,latency,idle]");
+            "[--only single,bulk,drain4,latency,idle]");
     spindle_url u;
     spindle_error err;
     if (spindle_url_parse(bench_url, &u, &err) != SPINDLE_OK)
@@ -197,6 +198,11 @@ int main(int argc, char **argv)
     if (wanted(only, "bulk")) {
         enqueue_bulk(c);
         drain("drain-2", 2, ns);
+        bench_command("FLUSHALL");
+    }
+    if (wanted(only, "drain4")) { /* a report of issue #8, not one of the peers' scenarios */
+        enqueue_bulk(c);
+        drain("drain-4", 4, ns);
         bench_command("FLUSHALL");
     }
     if (wanted(only, "latency")) {

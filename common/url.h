@@ -36,7 +36,6 @@ typedef struct spindle_url {
     int is_cluster; /* cluster://: host/port are seeds[0] */
     int nseeds;
     spindle_url_seed seeds[SPINDLE_URL_MAX_SEEDS];
-    int db;          /* default 0 */
     int is_sentinel; /* sentinel://: host/port are filled by the store with the master found */
     spindle_sentinel_url sentinel;
 } spindle_url;

@@ -148,8 +148,7 @@ static void test_percent_encoding(void)
 
 static void test_bad_scheme(void)
 {
-    parse_bad("http://localhost", "scheme must be redis://, unix:// or cluster://");
-    parse_bad("http://localhost", "scheme must be redis://, unix:// or sentinel://");
+    parse_bad("http://localhost", "scheme must be redis://, unix://, cluster:// or sentinel://");
     parse_bad("rediss://localhost", "scheme");
     parse_bad("redis:/localhost", "scheme");
     parse_bad("localhost:6379", "scheme");
@@ -298,6 +297,8 @@ static void test_bad_cluster(void)
     parse_bad("cluster://[::1:7000", "unclosed '['");
     parse_bad("cluster://h?color=red", "unknown query option");
     parse_bad("cluster://a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", "too many cluster nodes");
+}
+
 static void test_sentinel(void)
 {
     spindle_url u = parse_ok("sentinel://10.0.0.1:26379,s2,[::1]:5000/mymaster");

@@ -33,12 +33,13 @@ static void register_atfork(void)
     (void)pthread_atfork(NULL, NULL, pool_forget);
 }
 
-/* Fills the pool from the kernel; 0, or -1 if getrandom() cannot. */
+/* Fills the pool from the kernel; 0, or -1 if getrandom() cannot (yet). */
 static int pool_fill(void)
 {
     size_t got = 0;
     while (got < sizeof(pool)) {
-        ssize_t n = getrandom(pool + got, sizeof(pool) - got, 0);
+        /* GRND_NONBLOCK: never wait for the entropy pool at early boot (libuuid neither). */
+        ssize_t n = getrandom(pool + got, sizeof(pool) - got, GRND_NONBLOCK);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)

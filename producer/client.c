@@ -40,6 +40,14 @@ int spindle_client_connect(spindle_client *c, const spindle_client_options *opts
                                  opts->wait_replicas, opts->wait_timeout_ms);
     int rc = spindle_store_open(&c->store, opts->url, opts->ns, opts->connect_timeout_ms,
                                 opts->command_timeout_ms, &c->err);
+    if (opts->wait_replicas > 0 && c->store.url.is_cluster) {
+        /* WAIT counts the replicas of the connection's own writes, and a cluster enqueue
+         * writes on the master of its queue's slot, not on the connection WAIT would take. */
+        spindle_store_close(&c->store);
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                 "connect: wait_replicas is not supported with a cluster:// URL "
+                                 "(use it with redis:// or sentinel://)");
+    }
     c->store.wait_replicas = opts->wait_replicas;
     c->store.wait_timeout_ms = opts->wait_timeout_ms;
     /* Valid options with Redis down still leave a client that reconnects on the next call. */

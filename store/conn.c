@@ -206,6 +206,7 @@ spindle_cmd *spindle_store_scratch(spindle_store *s)
 /* Reconnects if the previous connection was lost. */
 static int ensure(spindle_store *s)
 {
+    s->refused_for_now = 0; /* only the reply to this command may set it */
     if (s->rc || (s->cl && s->url_text[0]))
         return SPINDLE_OK; /* a cluster connects each node on demand */
     if (s->url_text[0] == '\0')

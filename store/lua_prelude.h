@@ -89,11 +89,13 @@
     "  local w = num(f[1], 0)\n"                                                                   \
     "  if w > 0 then\n"                                                                            \
     "    local dk = base .. 'done:' .. id\n"                                                       \
-    "    for _ = 1, math.min(w, 64) do redis.call('LPUSH', dk, st .. ':' .. payload) end\n"        \
-    "    redis.call('EXPIRE', dk, 60)\n"                                                           \
+    "    for _ = 1, math.min(w, 64) do redis.pcall('LPUSH', dk, st .. ':' .. payload) end\n"       \
+    "    redis.pcall('EXPIRE', dk, 60)\n"                                                          \
     "    redis.call('HDEL', k, 'waiters')\n"                                                       \
     "  end\n"                                                                                      \
     "  local ttl = num(f[2], 3600)\n"                                                              \
+    "  if ttl ~= ttl or ttl < 0 or ttl > 2147483647 then ttl = 3600 end\n"                         \
+    "  ttl = math.floor(ttl)\n"                                                                    \
     "  if st == 'failed' then\n"                                                                   \
     "    local dead = base .. 'dead'\n"                                                            \
     "    redis.call('ZADD', dead, now, id)\n"                                                      \

@@ -108,8 +108,11 @@ static const char claim_lua[] = SPINDLE_LUA_PRELUDE SPINDLE_LUA_LIMITS
     "  if type(limits) == 'string' then return redis.error_reply(limits) end\n"
     "  qb = limits and limits['*']\n"
     "end\n"
-    /* Claimed ids are pushed on the in-flight list at the end, in one LPUSH: nothing may
-     * raise an error in between, so the keys finish() writes are type-checked first. */
+    /* Claimed ids are pushed on the in-flight list after the loop, 1,000 per LPUSH: nothing
+     * in between may raise an error (a claimed task would be `running` in no list), so the
+     * loop only reads (pcall) and writes the hashes it has just read, and the tasks that end
+     * here (expired, garbage) are ended by finish() after the push, since finish() writes
+     * keys a hand could have spoilt (bad_keys() checks the queue's lists first). */
     "local badk = bad_keys(ARGV[4])\n"
     "if badk then return badk end\n"
     "local due = redis.pcall('ZRANGEBYSCORE', KEYS[5], '-inf', now, 'LIMIT', 0, 1000)\n"
@@ -158,7 +161,7 @@ static const char claim_lua[] = SPINDLE_LUA_PRELUDE SPINDLE_LUA_LIMITS
     "end\n"
     "local nows = string.format('%d', now)\n"
     "redis.pcall('SADD', KEYS[4], ARGV[2])\n"
-    "local claimed = {}\n"
+    "local claimed, later = {}, {}\n"
     "for _, id in ipairs(ids) do\n"
     "  local k = ARGV[3] .. id\n"
     "  local f = redis.pcall('HMGET', k, 'state', 'func', 'args', 'timeout', 'ttl', 'deadline',\n"
@@ -171,19 +174,19 @@ static const char claim_lua[] = SPINDLE_LUA_PRELUDE SPINDLE_LUA_LIMITS
     "  if f.err ~= nil then\n"
     "    out[#out + 1] = {id, 0, 'wrongtype'}\n"
     "  elseif bad then\n"
-    "    finish(ARGV[4], id, k, 'failed', bad, now)\n"
+    "    later[#later + 1] = {id, k, 'failed', bad}\n"
     "    out[#out + 1] = {id, 0, 'failed: ' .. bad}\n"
     "  elseif f[1] ~= 'pending' then\n"
     "    out[#out + 1] = {id, 0, f[1] or 'missing'}\n"
     "  elseif expired(f[6]) then\n"
-    "    finish(ARGV[4], id, k, 'cancelled', 'expired', now)\n"
+    "    later[#later + 1] = {id, k, 'cancelled', 'expired'}\n"
     "    out[#out + 1] = {id, 0, 'expired'}\n"
     "  elseif fb and fb.tokens < 1 then\n"
     "    fb.tokens = fb.tokens - 1\n"
     "    fb.used = true\n"
     "    local at = now + math.ceil(-fb.tokens * fb.per / fb.n)\n"
     "    redis.call('HSET', k, 'state', 'scheduled', 'throttle_until', string.format('%d', at))\n"
-    "    redis.call('HINCRBY', k, 'throttled', 1)\n"
+    "    redis.pcall('HINCRBY', k, 'throttled', 1)\n"
     "    redis.call('ZADD', KEYS[5], at, id)\n"
     "    soon(at - now)\n"
     "    out[#out + 1] = {id, 0, 'throttled'}\n"
@@ -199,7 +202,10 @@ static const char claim_lua[] = SPINDLE_LUA_PRELUDE SPINDLE_LUA_LIMITS
     "    if lease then serial_take(lease, id, k, out[#out]) end\n"
     "  end\n"
     "end\n"
-    "if #claimed > 0 then redis.call('LPUSH', KEYS[2], unpack(claimed)) end\n"
+    "for j = 1, #claimed, 1000 do\n"
+    "  redis.call('LPUSH', KEYS[2], unpack(claimed, j, math.min(j + 999, #claimed)))\n"
+    "end\n"
+    "for _, e in ipairs(later) do finish(ARGV[4], e[1], e[2], e[3], e[4], now) end\n"
     "if limits then\n"
     "  for _, b in pairs(limits) do if b.used then limits_save(b, now) end end\n"
     "  throttled = qb and qb.tokens < 1\n"

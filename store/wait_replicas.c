@@ -18,7 +18,11 @@ static redisReply *eval_then_wait(spindle_store *s, enum spindle_script script, 
     spindle_cmd_long(full, nkeys);
     for (int i = 0; i < cmd->argc; i++)
         spindle_cmd_push(full, cmd->argv[i], cmd->lens[i]);
-    if (spindle_cmd_failed(cmd) || spindle_store_append(s, what, full) != SPINDLE_OK)
+    if (spindle_cmd_failed(cmd) || spindle_cmd_failed(full)) {
+        spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "%s: out of memory", what);
+        return NULL;
+    }
+    if (spindle_store_append(s, what, full) != SPINDLE_OK)
         return NULL;
     if (spindle_store_appendf(s, what, "WAIT %d %d", s->wait_replicas, s->wait_timeout_ms) !=
         SPINDLE_OK) {

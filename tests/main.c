@@ -49,8 +49,7 @@ int main(void)
         register_cli_list_tests,      register_cli_stats_tests,    register_metrics_tests,
         register_hosts_tests,         register_bounds_tests,       register_fuzz_regress_tests,
         register_cluster_tests,       register_garbage_tests,      register_redis_errors_tests,
-        register_acl_tests,
-        register_sentinel_tests,
+        register_acl_tests,           register_sentinel_tests,
     };
     for (size_t i = 0; i < sizeof(registrars) / sizeof(registrars[0]); i++) {
         if (registrars[i]() != 0) {

@@ -593,8 +593,8 @@ int spindle_slot_run(const spindle_slot_config *cfg, spindle_slot_state *st)
             } else if (ms > 0) {
                 got = spindle_store_wait_wake(&s.store, (const char *const *)cfg->queues,
                                               cfg->nqueues, ms, &woken);
-                if (got == SPINDLE_ERR_REDIS)
-                    got = wait_unwoken(&s, ms);
+                if (got == SPINDLE_ERR_REDIS && !spindle_store_refused_for_now(&s.store, got))
+                    got = wait_unwoken(&s, ms); /* a wake list of the wrong type */
                 s.quiet_waits =
                     got == SPINDLE_OK && !woken && s.next_due_ms < 0 ? s.quiet_waits + 1 : 0;
             }

@@ -3,6 +3,7 @@
  * master is, each time it has to (re)connect. */
 #include "store/sentinel.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,14 @@
 #define ROUNDS 6
 #define FIRST_BACKOFF_MS 50
 
+/* The port a sentinel answered, as text: 1..65535, or -1. */
+static int port_of(const char *text)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    return errno == 0 && end != text && *end == '\0' && v >= 1 && v <= 65535 ? (int)v : -1;
+}
 static void sleep_ms(long ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
@@ -39,7 +48,7 @@ static int ask(const spindle_store *s, int i, char *host, size_t host_cap, int *
 {
     const spindle_sentinel_url *su = &s->url.sentinel;
     struct timeval cto = {.tv_sec = s->connect_timeout_ms / 1000,
-                          .tv_usec = (s->connect_timeout_ms % 1000) * 1000};
+                          .tv_usec = (s->connect_timeout_ms % 1000) * 1000L};
     redisContext *rc = redisConnectWithTimeout(su->node[i].host, su->node[i].port, cto);
     if (rc == NULL || rc->err) {
         snprintf(why, why_cap, "cannot connect: %s", rc ? rc->errstr : "out of memory");
@@ -47,7 +56,7 @@ static int ask(const spindle_store *s, int i, char *host, size_t host_cap, int *
         return -1;
     }
     struct timeval tv = {.tv_sec = s->command_timeout_ms / 1000,
-                         .tv_usec = (s->command_timeout_ms % 1000) * 1000};
+                         .tv_usec = (s->command_timeout_ms % 1000) * 1000L};
     redisSetTimeout(rc, tv);
     redisReply *r = NULL;
     int ok = -1;
@@ -70,7 +79,7 @@ static int ask(const spindle_store *s, int i, char *host, size_t host_cap, int *
     else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
              r->element[0]->type != REDIS_REPLY_STRING ||
              r->element[1]->type != REDIS_REPLY_STRING || r->element[0]->len >= host_cap ||
-             (*port = atoi(r->element[1]->str)) <= 0 || *port > 65535)
+             (*port = port_of(r->element[1]->str)) <= 0)
         snprintf(why, why_cap, "answered something other than [host, port]");
     else {
         memcpy(host, r->element[0]->str, r->element[0]->len + 1);

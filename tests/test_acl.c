@@ -53,7 +53,8 @@ static int load_users(void)
         argv[argc++] = "reset";
         while ((w = strtok_r(NULL, " \t\n", &save)) && argc < 64) {
             if (argc == 3) { /* the name comes first: SETUSER NAME reset RULES... */
-                argv[2] = strcpy(words[argc], w);
+                snprintf(words[argc], sizeof(words[0]), "%s", w);
+                argv[2] = words[argc];
                 argv[argc++] = "reset";
                 if (nusers < MAX_USERS)
                     snprintf(users[nusers++], sizeof(users[0]), "%s", w);

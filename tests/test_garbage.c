@@ -267,7 +267,7 @@ static void test_huge_func(void)
     assert_serves("default");
     assert_logged(w, id, 2);
     char *log = harness_worker_log(w);
-    CU_ASSERT_TRUE(log && strlen(log) < 64 * 1024);
+    CU_ASSERT_TRUE(log && strlen(log) < 64UL * 1024);
     free(log);
 }
 

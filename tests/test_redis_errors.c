@@ -135,7 +135,7 @@ static void test_out_of_memory(void)
         freeReplyObject(r);
     CU_ASSERT_TRUE_FATAL(used > 0);
     char limit[32];
-    snprintf(limit, sizeof(limit), "%lld", used + 1024 * 1024);
+    snprintf(limit, sizeof(limit), "%lld", used + 1024LL * 1024);
     config("CONFIG SET maxmemory-policy %s", "noeviction");
     config("CONFIG SET maxmemory %s", limit);
     /* One write past the limit: from then on Redis refuses the ones that would grow. */

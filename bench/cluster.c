@@ -41,9 +41,23 @@ static int nqueues = 3, nworkers = 3, masters = 1;
 static char queues[MAX_QUEUES][32];
 static char queue_csv[MAX_QUEUES * 33];
 
+static pid_t workers[MAX_WORKERS]; /* started and not yet reaped, else 0 */
+
+static void stop_workers(void)
+{
+    for (int i = 0; i < MAX_WORKERS; i++)
+        if (workers[i] > 0) {
+            kill(workers[i], SIGTERM);
+            waitpid(workers[i], NULL, 0);
+            workers[i] = 0;
+        }
+}
+
+/* Stops the workers still running, so that none outlives a failed run. */
 static void die(const char *what, const char *why)
 {
     fprintf(stderr, "spindle-bench-cluster: %s: %s\n", what, why);
+    stop_workers();
     exit(1);
 }
 
@@ -61,12 +75,11 @@ static void pick_queues(void)
         if (master_of_slot(spindle_key_slot(q, strlen(q))) == found % 3)
             snprintf(queues[found++], sizeof(queues[0]), "%s", q);
     }
+    size_t len = 0;
     queue_csv[0] = '\0';
-    for (int i = 0; i < nqueues; i++) {
-        if (i)
-            strcat(queue_csv, ",");
-        strcat(queue_csv, queues[i]);
-    }
+    for (int i = 0; i < nqueues; i++)
+        len += (size_t)snprintf(queue_csv + len, sizeof(queue_csv) - len, "%s%s", i ? "," : "",
+                                queues[i]);
 }
 
 static spindle_client *connect_client(void)
@@ -96,8 +109,8 @@ static double load1(void)
 static void emit(const char *scenario, double secs, const char *extra)
 {
     double rate = secs > 0 ? (double)n / secs : 0;
-    fprintf(stderr, "  %-13s %d master(s) %8ld tasks %8.3f s %9.0f tasks/s %s\n", scenario,
-            masters, n, secs, rate, extra);
+    fprintf(stderr, "  %-13s %d master(s) %8ld tasks %8.3f s %9.0f tasks/s %s\n", scenario, masters,
+            n, secs, rate, extra);
     printf("{\"scenario\":\"%s\",\"masters\":%d,\"queues\":%d,\"tasks\":%ld,\"seconds\":%.6f,"
            "\"tasks_per_s\":%.1f,\"load1\":%.2f%s%s}\n",
            scenario, masters, nqueues, n, secs, rate, load1(), *extra ? "," : "", extra);
@@ -236,27 +249,25 @@ static long long outstanding(spindle_client *c, long long *dead)
 
 static void drain(spindle_client *c, char *samples)
 {
-    pid_t pids[MAX_WORKERS];
     long long dead = 0;
     int64_t t0 = spindle_mono_us();
     for (int i = 0; i < nworkers; i++)
-        pids[i] = start_worker();
+        workers[i] = start_worker();
     int64_t deadline = spindle_mono_ms() + 600000;
     while (outstanding(c, &dead) > 0) {
         for (int i = 0; i < nworkers; i++) {
             int st;
-            if (waitpid(pids[i], &st, WNOHANG) == pids[i])
+            if (waitpid(workers[i], &st, WNOHANG) == workers[i]) {
+                workers[i] = 0;
                 die("drain", "a worker exited");
+            }
         }
         if (spindle_mono_ms() > deadline)
             die("drain", "not drained after 600 s");
         usleep(5000);
     }
     double secs = (double)(spindle_mono_us() - t0) / 1e6;
-    for (int i = 0; i < nworkers; i++) {
-        kill(pids[i], SIGTERM);
-        waitpid(pids[i], NULL, 0);
-    }
+    stop_workers();
     /* The check: counters of every task, dead letters, then a sample of handles. */
     const char *names[MAX_QUEUES];
     for (int q = 0; q < nqueues; q++)

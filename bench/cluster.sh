@@ -116,8 +116,10 @@ IFS=, read -ra qs <<<"$queues"
 for i in "${!qs[@]}"; do
     slot=$(redis-cli -p "${ports[0]}" cluster keyslot "spindle:{${qs[$i]}}:pending")
     want=$((i % 3))
-    [ "$slot" -ge "${lo[$want]}" ] && [ "$slot" -le "${hi[$want]}" ] ||
-        { echo "bench-cluster: queue ${qs[$i]} (slot $slot) is not on master $want" >&2; exit 1; }
+    if [ "$slot" -lt "${lo[$want]}" ] || [ "$slot" -gt "${hi[$want]}" ]; then
+        echo "bench-cluster: queue ${qs[$i]} (slot $slot) is not on master $want" >&2
+        exit 1
+    fi
 done
 run 3 "cluster://127.0.0.1:${ports[0]},127.0.0.1:${ports[1]},127.0.0.1:${ports[2]}"
 stop_all

@@ -7,6 +7,8 @@
 #   make test SANITIZE=1   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make valgrind   the suites under valgrind memcheck
 #   make bench      the benchmark (BENCH_N tasks, default 50000)
+#   make bench-cluster  enqueue and drain throughput, 3-master Redis Cluster vs 1 redis-server
+#                   (BENCH_CLUSTER_N tasks, default 30000; bench/cluster.sh)
 #   make bench-peers  the benchmark beside BullMQ, bee-queue and Sidekiq (../shared/peers)
 #   make chaos      kill -9 slots, supervisors and redis-server (AOF) under CHAOS_N tasks
 #                   (default 20000); checks that every task succeeded (tests/chaos/chaos.c)
@@ -30,6 +32,7 @@ BENCH_N ?= 50000
 FLEET_N ?= 2
 CHAOS_N ?= 20000
 BENCH_RTT_N ?= 10000
+BENCH_CLUSTER_N ?= 30000
 FUZZ_SECONDS ?= 30
 
 # Debian packages: build and test dependencies.
@@ -81,7 +84,9 @@ WORKER_BIN := $(BUILD)/bin/spindle-worker
 CLI_BIN := $(BUILD)/bin/spindle
 PRODUCER_BIN := $(BUILD)/bin/spindle-example-producer
 BENCH_BIN := $(BUILD)/bin/spindle-bench
-BENCH_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(filter-out bench/tasks.c,$(wildcard bench/*.c)))
+BENCH_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(filter-out bench/tasks.c bench/cluster.c,$(wildcard bench/*.c)))
+BENCH_CLUSTER_BIN := $(BUILD)/bin/spindle-bench-cluster
+BENCH_CLUSTER_OBJ := $(OBJ)/bench/cluster.o $(OBJ)/bench/common.o
 BENCH_TASKS_SO := $(BUILD)/lib/spindle-bench-tasks.so
 TEST_BIN := $(BUILD)/bin/spindle-tests
 CHAOS_BIN := $(BUILD)/bin/spindle-chaos
@@ -92,6 +97,7 @@ RPATH := -Wl,-rpath,'$$ORIGIN/../lib'
 .PHONY: all deps demo test test-run valgrind bench bench-peers chaos install format lint clean
 .PHONY: install-check deploy-check fleet fleet-stop
 all: $(STATIC) $(SHARED) $(WORKER_BIN) $(CLI_BIN) $(TASKS_SO) $(PRODUCER_BIN) $(BENCH_BIN) \
+	$(BENCH_CLUSTER_BIN) \
 	$(CHAOS_BIN) $(CHAOS_TASKS_SO) $(MIDDLEWARE_SO)
 
 $(OBJ)/%.o: %.c
@@ -126,6 +132,10 @@ $(PRODUCER_BIN): $(OBJ)/examples/producer.o $(SHARED)
 $(BENCH_BIN): $(BENCH_OBJ) $(SHARED) $(BENCH_TASKS_SO)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJ) -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS)
+
+$(BENCH_CLUSTER_BIN): $(BENCH_CLUSTER_OBJ) $(SHARED)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(BENCH_CLUSTER_OBJ) -L$(BUILD)/lib -lspindle $(RPATH) $(LIBS)
 
 $(BENCH_TASKS_SO): $(OBJ)/bench/tasks.o
 	@mkdir -p $(dir $@)
@@ -190,6 +200,13 @@ bench: deps all
 .PHONY: bench-rtt
 bench-rtt: deps all
 	BENCH_RTT_N=$(BENCH_RTT_N) BUILD=$(BUILD) bash bench/rtt.sh
+
+# Throughput on a 3-master Redis Cluster vs one redis-server, same queues (bench/cluster.sh):
+# BENCH_CLUSTER_N tasks (default 30000) over BENCH_CLUSTER_QUEUES queues (3), drained by
+# BENCH_CLUSTER_WORKERS spindle-worker processes (3).
+.PHONY: bench-cluster
+bench-cluster: deps all
+	BENCH_N=$(BENCH_CLUSTER_N) BUILD=$(BUILD) bash bench/cluster.sh
 
 # Spindle beside the peer queues of ../shared/peers on one redis-server (see bench/peers.sh).
 bench-peers: deps all

@@ -16,12 +16,20 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/spindle-vg.XXXXXX")
 worker_pid=""
 
 cleanup() {
+    local rc=$?
     if [ -n "$worker_pid" ]; then
         kill -TERM "$worker_pid" 2>/dev/null || true
         wait "$worker_pid" 2>/dev/null || true
     fi
     stop_private_redis
-    rm -rf "$tmp"
+    # A command that stopped the run (valgrind's exit code 3 under set -e) says why.
+    if [ "$rc" -ne 0 ]; then
+        grep -l "ERROR SUMMARY: [1-9]" "$tmp"/vg.*.log 2>/dev/null | while read -r log; do
+            echo "valgrind-binaries: findings in $(basename "$log"):" >&2
+            cat "$log" >&2
+        done
+    fi
+    if [ -n "${VG_KEEP:-}" ]; then echo "valgrind-binaries: logs kept in $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT

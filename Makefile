@@ -192,6 +192,12 @@ valgrind: deps
 	  --leak-check=full --errors-for-leak-kinds=definite --show-possibly-lost=no \
 	  --trace-children=no -q $(TEST_BIN)
 
+# The binaries themselves under valgrind (worker with both pools, producer, CLI), against a
+# private redis-server: tests/valgrind_binaries.sh.
+.PHONY: valgrind-binaries
+valgrind-binaries: deps all
+	BUILD=$(BUILD) bash tests/valgrind_binaries.sh
+
 bench: deps all
 	BENCH_N=$(BENCH_N) BUILD=$(BUILD) bash bench/run.sh
 

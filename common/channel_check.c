@@ -36,14 +36,21 @@ int spindle_channel_options_check(const spindle_channel_options *opts, spindle_e
 
 int spindle_channel_message_check(const void *data, size_t len, spindle_error *err)
 {
+    return spindle_channel_message_bound(data, len, SPINDLE_CHANNEL_MSG_MAX, "the limit", err);
+}
+
+int spindle_channel_message_bound(const void *data, size_t len, long max, const char *whose,
+                                  spindle_error *err)
+{
+    if (max <= 0 || max > SPINDLE_CHANNEL_MSG_MAX)
+        max = SPINDLE_CHANNEL_MSG_MAX;
     if (data == NULL && len > 0)
         return spindle_error_set(err, SPINDLE_ERR_INVALID,
                                  "channel message is NULL with a length of %zu bytes", len);
-    if (len > (size_t)SPINDLE_CHANNEL_MSG_MAX)
+    if (len > (size_t)max)
         return spindle_error_set(err, SPINDLE_ERR_TOO_LARGE,
-                                 "channel message of %zu bytes is larger than the limit of %ld "
-                                 "bytes",
-                                 len, SPINDLE_CHANNEL_MSG_MAX);
+                                 "channel message of %zu bytes is larger than %s of %ld bytes", len,
+                                 whose, max);
     return SPINDLE_OK;
 }
 

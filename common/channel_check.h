@@ -14,5 +14,10 @@ int spindle_channel_options_check(const spindle_channel_options *opts, spindle_e
 /* SPINDLE_OK, SPINDLE_ERR_INVALID for NULL data with a length, or SPINDLE_ERR_TOO_LARGE above
  * SPINDLE_CHANNEL_MSG_MAX. */
 int spindle_channel_message_check(const void *data, size_t len, spindle_error *err);
+/* As spindle_channel_message_check() with a configured bound max (<= 0 or above
+ * SPINDLE_CHANNEL_MSG_MAX: SPINDLE_CHANNEL_MSG_MAX); whose names it in the message ("the
+ * client's max_channel_msg_bytes"). */
+int spindle_channel_message_bound(const void *data, size_t len, long max, const char *whose,
+                                  spindle_error *err);
 
 #endif

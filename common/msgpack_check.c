@@ -84,7 +84,8 @@ static int ext_type(const unsigned char *p)
     return -1;
 }
 
-const char *spindle_msgpack_check_refs(const char *buf, size_t len, int max_depth, int *refs)
+const char *spindle_msgpack_check_depth(const char *buf, size_t len, int max_depth, int *refs,
+                                        int *deepest)
 {
     const unsigned char *p = (const unsigned char *)buf;
     uint64_t owed[SPINDLE_MSGPACK_MAX_DEPTH + 1];
@@ -93,6 +94,10 @@ const char *spindle_msgpack_check_refs(const char *buf, size_t len, int max_dept
     uint64_t values = 1; /* values still owed at the top level */
     if (max_depth > SPINDLE_MSGPACK_MAX_DEPTH)
         max_depth = SPINDLE_MSGPACK_MAX_DEPTH;
+    int dummy = 0;
+    if (deepest == NULL)
+        deepest = &dummy;
+    *deepest = 0;
     if (refs)
         *refs = 0;
     if (len == 0)
@@ -114,6 +119,8 @@ const char *spindle_msgpack_check_refs(const char *buf, size_t len, int max_dept
             *refs = 1;
         /* An empty container takes a level of msgpack-c's decoder stack too (found by
          * tests/fuzz/msgpack.c: an empty map under 32 arrays passed here and failed there). */
+        if (is_container(p[off]) && depth + 1 > *deepest)
+            *deepest = depth + 1;
         if (depth == max_depth && is_container(p[off]))
             return "nested too deep";
         off += (size_t)skip;
@@ -130,4 +137,9 @@ const char *spindle_msgpack_check_refs(const char *buf, size_t len, int max_dept
         }
     }
     return off == len ? NULL : "followed by junk bytes";
+}
+
+const char *spindle_msgpack_check_refs(const char *buf, size_t len, int max_depth, int *refs)
+{
+    return spindle_msgpack_check_depth(buf, len, max_depth, refs, NULL);
 }

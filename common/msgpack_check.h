@@ -24,4 +24,10 @@ const char *spindle_msgpack_check(const char *buf, size_t len, int max_depth);
  * so finding out costs nothing more. */
 const char *spindle_msgpack_check_refs(const char *buf, size_t len, int max_depth, int *refs);
 
+/* As spindle_msgpack_check_refs(), and *deepest (if not NULL) is set to how deep containers
+ * are nested (0: a scalar; 1: a flat array; an empty container counts as a level), as far as
+ * the walk went: the number a configurable depth bound (max_depth options) is compared with. */
+const char *spindle_msgpack_check_depth(const char *buf, size_t len, int max_depth, int *refs,
+                                        int *deepest);
+
 #endif

@@ -86,12 +86,34 @@ int spindle_channel_create(spindle_client *c, spindle_channel ch,
                                      opts->ttl_s * 1000);
 }
 
+/* How a channel message bound is named in errors: the option once it was set. */
+static const char *whose(const spindle_client *c)
+{
+    return c->max_chan ? "the client's max_channel_msg_bytes" : "the limit";
+}
+
+/* A message received over the client's bound was taken out of the channel (the pop is
+ * atomic, and leaving it would block the channel for this reader forever): it is dropped and
+ * the call answers SPINDLE_ERR_TOO_LARGE naming its size and the bound. */
+static int received(spindle_client *c, int rc, spindle_message *m)
+{
+    if (rc != SPINDLE_OK || m->len <= CLIENT_MAX_CHAN(c))
+        return rc;
+    size_t len = m->len;
+    free(m->data);
+    memset(m, 0, sizeof(*m));
+    return spindle_error_set(&c->err, SPINDLE_ERR_TOO_LARGE,
+                             "received a channel message of %zu bytes, larger than %s of %zu "
+                             "bytes: it was taken out of the channel and dropped",
+                             len, whose(c), CLIENT_MAX_CHAN(c));
+}
+
 int spindle_channel_send(spindle_client *c, spindle_channel ch, const void *data, size_t len)
 {
     spindle_chan_id id;
     int rc = resolve(c, ch, &id);
     if (rc == SPINDLE_OK)
-        rc = spindle_channel_message_check(data, len, &c->err);
+        rc = spindle_channel_message_bound(data, len, (long)CLIENT_MAX_CHAN(c), whose(c), &c->err);
     if (rc != SPINDLE_OK)
         return rc;
     if (c->sync)
@@ -109,9 +131,11 @@ int spindle_channel_recv(spindle_client *c, spindle_channel ch, long timeout_ms,
     if (rc != SPINDLE_OK)
         return rc;
     if (c->sync)
-        return spindle_sync_chan_pop(spindle_sync_channels(c), id.scope, sync_name(&id),
-                                     SPINDLE_SYNC_OUT, timeout_ms, out, &c->err);
-    return spindle_store_chan_pop(&c->store, &id, SPINDLE_CHAN_OUT, timeout_ms, out);
+        rc = spindle_sync_chan_pop(spindle_sync_channels(c), id.scope, sync_name(&id),
+                                   SPINDLE_SYNC_OUT, timeout_ms, out, &c->err);
+    else
+        rc = spindle_store_chan_pop(&c->store, &id, SPINDLE_CHAN_OUT, timeout_ms, out);
+    return received(c, rc, out);
 }
 
 int spindle_channel_recv_all(spindle_client *c, spindle_channel ch, spindle_message **msgs,
@@ -124,9 +148,26 @@ int spindle_channel_recv_all(spindle_client *c, spindle_channel ch, spindle_mess
     if (rc != SPINDLE_OK)
         return rc;
     if (c->sync)
-        return spindle_sync_chan_pop_all(spindle_sync_channels(c), id.scope, sync_name(&id),
-                                         SPINDLE_SYNC_OUT, msgs, n, &c->err);
-    return spindle_store_chan_pop_all(&c->store, &id, SPINDLE_CHAN_OUT, msgs, n);
+        rc = spindle_sync_chan_pop_all(spindle_sync_channels(c), id.scope, sync_name(&id),
+                                       SPINDLE_SYNC_OUT, msgs, n, &c->err);
+    else
+        rc = spindle_store_chan_pop_all(&c->store, &id, SPINDLE_CHAN_OUT, msgs, n);
+    /* Messages over the bound are dropped; the others are kept, in order, and returned. */
+    size_t kept = 0;
+    int over = SPINDLE_OK;
+    for (size_t i = 0; i < *n; i++) {
+        int r = received(c, SPINDLE_OK, &(*msgs)[i]);
+        if (r != SPINDLE_OK)
+            over = r;
+        else
+            (*msgs)[kept++] = (*msgs)[i];
+    }
+    *n = kept;
+    if (kept == 0) {
+        free(*msgs);
+        *msgs = NULL;
+    }
+    return rc != SPINDLE_OK ? rc : over;
 }
 
 static int event(spindle_client *c, spindle_channel ch, int op, int *set)

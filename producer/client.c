@@ -29,6 +29,8 @@ int spindle_client_connect(spindle_client *c, const spindle_client_options *opts
     }
     spindle_store_close(&c->store);
     c->max_args = opts->max_args_bytes > 0 ? (size_t)opts->max_args_bytes : 0;
+    c->max_depth = opts->max_depth > 0 ? opts->max_depth : 0;
+    c->max_chan = opts->max_channel_msg_bytes > 0 ? (size_t)opts->max_channel_msg_bytes : 0;
     c->nregistered = 0;
     c->opened = 0;
     spindle_error_clear(&c->err);
@@ -38,6 +40,16 @@ int spindle_client_connect(spindle_client *c, const spindle_client_options *opts
                                  "connect: wait_replicas %d / wait_timeout_ms %d out of range "
                                  "(0..1000 / 1..600000)",
                                  opts->wait_replicas, opts->wait_timeout_ms);
+    if (opts->max_depth < 0 || opts->max_depth > SPINDLE_MSGPACK_MAX_DEPTH)
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                 "connect: max_depth %d out of range (0 for the default, or "
+                                 "1..%d)",
+                                 opts->max_depth, SPINDLE_MSGPACK_MAX_DEPTH);
+    if (opts->max_channel_msg_bytes < 0 || opts->max_channel_msg_bytes > SPINDLE_CHANNEL_MSG_MAX)
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                 "connect: max_channel_msg_bytes %ld out of range (0 for the "
+                                 "default, or 1..%ld)",
+                                 opts->max_channel_msg_bytes, SPINDLE_CHANNEL_MSG_MAX);
     int rc = spindle_store_open(&c->store, opts->url, opts->ns, opts->connect_timeout_ms,
                                 opts->command_timeout_ms, &c->err);
     if (opts->wait_replicas > 0 && c->store.url.is_cluster) {

@@ -18,6 +18,8 @@
 /* Largest args payload accepted (bytes): the client option max_args_bytes, by default
  * SPINDLE_ARGS_MAX_DEFAULT (spindle/bounds.h), so an accidental giant buffer is refused with a
  * clear error before it is sent. */
+#define CLIENT_MAX_DEPTH(c) ((c)->max_depth ? (c)->max_depth : SPINDLE_MSGPACK_MAX_DEPTH)
+#define CLIENT_MAX_CHAN(c) ((c)->max_chan ? (c)->max_chan : (size_t)SPINDLE_CHANNEL_MSG_MAX)
 #define CLIENT_MAX_ARGS(c) ((c)->max_args ? (c)->max_args : (size_t)SPINDLE_ARGS_MAX_DEFAULT)
 
 struct spindle_sync;
@@ -38,6 +40,8 @@ struct spindle_client {
     int routes_chosen;
     struct spindle_processors *procs; /* processor pairs (producer/processor.c), or NULL */
     size_t max_args;                  /* spindle_client_options.max_args_bytes; 0: the default */
+    int max_depth;                    /* spindle_client_options.max_depth; 0: the default */
+    size_t max_chan;                  /* max_channel_msg_bytes; 0: the default */
 };
 
 struct spindle_handle {

@@ -146,7 +146,14 @@ static int check_args(spindle_client *c, const char *func, const void *buf, size
                                  "args of '%s' are %zu bytes, above the client's max_args_bytes "
                                  "of %zu",
                                  func, len, CLIENT_MAX_ARGS(c));
-    const char *bad = spindle_msgpack_check_refs(buf, len, SPINDLE_MSGPACK_MAX_DEPTH, refs);
+    int deepest = 0;
+    const char *bad =
+        spindle_msgpack_check_depth(buf, len, SPINDLE_MSGPACK_MAX_DEPTH, refs, &deepest);
+    if (bad == NULL && deepest > CLIENT_MAX_DEPTH(c))
+        return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
+                                 "args of '%s' are nested %d deep, above the client's max_depth "
+                                 "of %d",
+                                 func, deepest, CLIENT_MAX_DEPTH(c));
     unsigned char first = len ? *(const unsigned char *)buf : 0;
     int is_array = (first & 0xf0) == 0x90 || first == 0xdc || first == 0xdd;
     if (bad || !is_array)

@@ -5,7 +5,9 @@
  *     nested deeper than SPINDLE_MSGPACK_MAX_DEPTH, end the task `failed` with a message
  *     naming the bound and the size, and the worker runs the next task;
  *   - a result above the worker's max_result_bytes fails the task;
- *   - an attempt that emits more than the worker's max_items items is refused the extra one. */
+ *   - an attempt that emits more than the worker's max_items items is refused the extra one;
+ *   - max_depth and max_channel_msg_bytes, client and worker side, each at its edge (equal
+ *     passes, one more fails), and out of range refused at connect / worker start. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,7 @@
 
 #include "fleet.h"
 #include "spindle/bounds.h"
+#include "spindle/channel.h"
 #include "suites.h"
 
 static spindle_client *client;
@@ -201,6 +204,208 @@ static void test_too_many_items(void)
     spindle_handle_free(ok);
 }
 
+/* A client on the test server with the given depth and channel bounds (connect's answer in
+ * *rc). */
+static spindle_client *client_with(int max_depth, long max_chan, int *rc)
+{
+    spindle_client *c = spindle_client_new();
+    spindle_client_options co;
+    spindle_client_options_init(&co);
+    co.url = harness_url();
+    co.ns = harness_ns();
+    co.max_depth = max_depth;
+    co.max_channel_msg_bytes = max_chan;
+    *rc = c ? spindle_client_connect(c, &co) : SPINDLE_ERR_NOMEM;
+    return c;
+}
+
+/* msgpack [[[...[0]...]]]: depth arrays nested (the outer args array included). */
+static void nested_args(char *buf, int depth)
+{
+    memset(buf, (char)0x91, (size_t)depth);
+    buf[depth] = 0x00;
+}
+
+static void test_connect_refuses_out_of_range(void)
+{
+    int rc;
+    spindle_client *c = client_with(SPINDLE_MSGPACK_MAX_DEPTH + 1, 0, &rc);
+    CU_ASSERT_EQUAL(rc, SPINDLE_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(c), "max_depth 33 out of range"));
+    spindle_client_free(c);
+    c = client_with(0, SPINDLE_CHANNEL_MSG_MAX + 1, &rc);
+    CU_ASSERT_EQUAL(rc, SPINDLE_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(c), "max_channel_msg_bytes 1048577 out of range"));
+    spindle_client_free(c);
+    c = client_with(-1, 0, &rc);
+    CU_ASSERT_EQUAL(rc, SPINDLE_ERR_INVALID);
+    spindle_client_free(c);
+    c = client_with(SPINDLE_MSGPACK_MAX_DEPTH, SPINDLE_CHANNEL_MSG_MAX, &rc);
+    CU_ASSERT_EQUAL(rc, SPINDLE_OK);
+    spindle_client_free(c);
+    /* The worker refuses its own out-of-range bounds at start. */
+    spindle_worker_options o;
+    fleet_options(&o, queue, 1);
+    o.max_depth = SPINDLE_MSGPACK_MAX_DEPTH + 1;
+    spindle_registry *reg = spindle_registry_new();
+    spindle_worker *w = spindle_worker_new(&o, reg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    CU_ASSERT_EQUAL(spindle_worker_run(w), SPINDLE_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_worker_errstr(w), "max_depth 33"));
+    spindle_worker_free(w);
+    o.max_depth = 0;
+    o.max_channel_msg_bytes = SPINDLE_CHANNEL_MSG_MAX + 1;
+    w = spindle_worker_new(&o, reg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    CU_ASSERT_EQUAL(spindle_worker_run(w), SPINDLE_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_worker_errstr(w), "max_channel_msg_bytes 1048577"));
+    spindle_worker_free(w);
+    spindle_registry_free(reg);
+}
+
+static void test_depth_edges(void)
+{
+    CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
+    int rc;
+    spindle_client *c4 = client_with(4, 0, &rc);
+    CU_ASSERT_EQUAL_FATAL(rc, SPINDLE_OK);
+    spindle_enqueue_options eo;
+    spindle_enqueue_options_init(&eo);
+    eo.queue = queue[0];
+    char args[8];
+    /* Producer: 4 deep passes a max_depth of 4, 5 deep is refused before sending. */
+    nested_args(args, 5);
+    CU_ASSERT_EQUAL(spindle_enqueue_msgpack(c4, "echo", args, 6, &eo, NULL), SPINDLE_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(c4),
+                                  "args of 'echo' are nested 5 deep, above the client's "
+                                  "max_depth of 4"));
+    CU_ASSERT_EQUAL(harness_int("DBSIZE"), 0);
+    spindle_handle *at = NULL, *over = NULL;
+    nested_args(args, 4);
+    CU_ASSERT_EQUAL(spindle_enqueue_msgpack(c4, "echo", args, 5, &eo, &at), SPINDLE_OK);
+    /* Worker: a max_depth of 4 runs 4 deep and fails 5 deep (sent by a default client). */
+    nested_args(args, 5);
+    CU_ASSERT_EQUAL(spindle_enqueue_msgpack(client, "echo", args, 6, &eo, &over), SPINDLE_OK);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(over);
+    spindle_worker_options o;
+    fleet_options(&o, queue, 1);
+    o.max_depth = 4;
+    CU_ASSERT_FATAL(harness_worker_fork_opts(NULL, &o) > 0);
+    assert_ends(at, "succeeded", NULL);
+    assert_ends(over, "failed",
+                "args of 'echo' are nested 5 deep, above the worker's max_depth of 4");
+    spindle_handle_free(at);
+    spindle_handle_free(over);
+    spindle_client_free(c4);
+}
+
+/* Pushes len bytes of 'm' onto the global channel's output queue, as redis-cli could. */
+static void push_out(size_t len)
+{
+    char key[256], data[64];
+    snprintf(key, sizeof(key), "%s:{global}:chan:out", harness_ns());
+    memset(data, 'm', sizeof(data));
+    const char *argv[] = {"RPUSH", key, data};
+    const size_t lens[] = {5, strlen(key), len};
+    redisReply *r = harness_cmdargv(3, argv, lens);
+    CU_ASSERT_PTR_NOT_NULL(r);
+    if (r)
+        freeReplyObject(r);
+}
+
+static void test_client_channel_edges(void)
+{
+    CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
+    int rc;
+    spindle_client *c = client_with(0, 10, &rc);
+    CU_ASSERT_EQUAL_FATAL(rc, SPINDLE_OK);
+    spindle_channel g = spindle_channel_global();
+    CU_ASSERT_EQUAL_FATAL(spindle_channel_create(c, g, NULL), SPINDLE_OK);
+    /* Send: 10 bytes pass a bound of 10, 11 are refused before sending. */
+    CU_ASSERT_EQUAL(spindle_channel_send(c, g, "0123456789", 10), SPINDLE_OK);
+    CU_ASSERT_EQUAL(spindle_channel_send(c, g, "0123456789a", 11), SPINDLE_ERR_TOO_LARGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(c), "channel message of 11 bytes is larger than "
+                                                     "the client's max_channel_msg_bytes of 10"));
+    /* Receive: 10 bytes pass; 11 are taken out, dropped, and refused; the next one comes. */
+    push_out(10);
+    push_out(11);
+    push_out(3);
+    spindle_message m;
+    CU_ASSERT_EQUAL(spindle_channel_recv(c, g, 0, &m), SPINDLE_OK);
+    CU_ASSERT_EQUAL(m.len, 10);
+    free(m.data);
+    CU_ASSERT_EQUAL(spindle_channel_recv(c, g, 0, &m), SPINDLE_ERR_TOO_LARGE);
+    CU_ASSERT_PTR_NULL(m.data);
+    CU_ASSERT_PTR_NOT_NULL(strstr(spindle_errstr(c), "received a channel message of 11 bytes, "
+                                                     "larger than the client's "
+                                                     "max_channel_msg_bytes of 10"));
+    CU_ASSERT_EQUAL(spindle_channel_recv(c, g, 0, &m), SPINDLE_OK);
+    CU_ASSERT_EQUAL(m.len, 3);
+    free(m.data);
+    /* recv_all keeps what fits, in order, and answers SPINDLE_ERR_TOO_LARGE. */
+    push_out(1);
+    push_out(11);
+    push_out(10);
+    spindle_message *all = NULL;
+    size_t n = 0;
+    CU_ASSERT_EQUAL(spindle_channel_recv_all(c, g, &all, &n), SPINDLE_ERR_TOO_LARGE);
+    CU_ASSERT_EQUAL_FATAL(n, 2);
+    CU_ASSERT_EQUAL(all[0].len, 1);
+    CU_ASSERT_EQUAL(all[1].len, 10);
+    spindle_messages_free(all, n);
+    CU_ASSERT_EQUAL(harness_int("LLEN %s:{global}:chan:out", harness_ns()), 0);
+    spindle_client_free(c);
+}
+
+/* Runs chan_pump on the global channel fed one message of len bytes under a worker whose
+ * channel bound is 13 (the pump writes "ok:" + message back), and checks how it ended. */
+static void pump_one(size_t len, const char *state, const char *want)
+{
+    spindle_channel g = spindle_channel_global();
+    char data[32];
+    memset(data, 'p', sizeof(data));
+    CU_ASSERT_EQUAL(spindle_channel_send(client, g, data, len), SPINDLE_OK);
+    spindle_args *a = spindle_args_new();
+    spindle_args_str(a, "global");
+    spindle_enqueue_options eo;
+    spindle_enqueue_options_init(&eo);
+    eo.queue = queue[0];
+    spindle_handle *h = NULL;
+    CU_ASSERT_EQUAL_FATAL(spindle_enqueue(client, "chan_pump", a, &eo, &h), SPINDLE_OK);
+    spindle_args_free(a);
+    if (strcmp(state, "succeeded") == 0) {
+        spindle_message m;
+        CU_ASSERT_EQUAL(spindle_channel_recv(client, g, harness_scaled_ms(5000), &m), SPINDLE_OK);
+        CU_ASSERT_EQUAL(m.len, len + 3);
+        free(m.data);
+        CU_ASSERT_EQUAL(spindle_channel_set_event(client, g), SPINDLE_OK);
+    }
+    assert_ends(h, state, want);
+    spindle_handle_free(h);
+    spindle_channel_clear_event(client, g);
+}
+
+static void test_task_channel_edges(void)
+{
+    CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
+    CU_ASSERT_EQUAL_FATAL(spindle_channel_create(client, spindle_channel_global(), NULL),
+                          SPINDLE_OK);
+    spindle_worker_options o;
+    fleet_options(&o, queue, 1);
+    o.max_channel_msg_bytes = 13;
+    CU_ASSERT_FATAL(harness_worker_fork_opts(NULL, &o) > 0);
+    /* Write: "ok:" + 10 bytes = 13 passes; "ok:" + 11 bytes = 14 is refused. */
+    pump_one(10, "succeeded", NULL);
+    pump_one(11, "failed",
+             "channel message of 14 bytes is larger than the worker's max_channel_msg_bytes of 13");
+    /* Read: 13 bytes are read (then the 16-byte answer is refused); 14 are refused. */
+    pump_one(13, "failed", "channel message of 16 bytes is larger than");
+    pump_one(14, "failed",
+             "read a channel message of 14 bytes, larger than the worker's max_channel_msg_bytes "
+             "of 13");
+}
+
 int register_bounds_tests(void)
 {
     static const test_case tests[] = {
@@ -209,6 +414,11 @@ int register_bounds_tests(void)
          test_worker_refuses_args_by_hand},
         {"a result over the bound fails the task", test_result_over_limit},
         {"items past max_items are refused", test_too_many_items},
+        {"max_depth / max_channel_msg_bytes out of range are refused",
+         test_connect_refuses_out_of_range},
+        {"max_depth at its edge, producer and worker", test_depth_edges},
+        {"client max_channel_msg_bytes at its edge, send and receive", test_client_channel_edges},
+        {"worker max_channel_msg_bytes at its edge, task write and read", test_task_channel_edges},
         {NULL, NULL},
     };
     return add_suite("payload bounds", suite_init, suite_cleanup, tests);

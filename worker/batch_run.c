@@ -23,11 +23,20 @@ static const char UNSETTLED[] = "not settled by the batch function: handed back 
 
 /* Decodes the request's args into zone as execute.c does for a task: NULL, or what is wrong
  * with them (in why, size TASK_ERROR_MAX). *refs: 1 if they hold task refs (dependencies). */
-static const char *decode(const char *func, const batch_item *it, msgpack_zone *zone,
+static const char *decode(const char *func, const batch_item *it, int max_depth, msgpack_zone *zone,
                           msgpack_object *args, int *refs, char *why)
 {
-    const char *bad =
-        spindle_msgpack_check_refs(it->args, it->args_len, SPINDLE_MSGPACK_MAX_DEPTH, refs);
+    int deepest = 0;
+    const char *bad = spindle_msgpack_check_depth(it->args, it->args_len, SPINDLE_MSGPACK_MAX_DEPTH,
+                                                  refs, &deepest);
+    if (max_depth <= 0)
+        max_depth = SPINDLE_MSGPACK_MAX_DEPTH;
+    if (bad == NULL && deepest > max_depth) {
+        snprintf(why, TASK_ERROR_MAX,
+                 "args of '%s' are nested %d deep, above the worker's max_depth of %d", func,
+                 deepest, max_depth);
+        return why;
+    }
     size_t off = 0;
     if (bad == NULL) {
         msgpack_unpack_return ur = msgpack_unpack(it->args, it->args_len, &off, zone, args);
@@ -162,7 +171,9 @@ static int prepare(const spindle_batch_env *env, batch_scratch *sc, size_t i, co
                                  .progress_interval_ms = env->cfg->opts->progress_interval_ms,
                                  .max_args_bytes = env->cfg->opts->max_args_bytes,
                                  .max_result_bytes = env->cfg->opts->max_result_bytes,
-                                 .max_items = env->cfg->opts->max_items};
+                                 .max_items = env->cfg->opts->max_items,
+                                 .max_depth = env->cfg->opts->max_depth,
+                                 .max_channel_msg_bytes = env->cfg->opts->max_channel_msg_bytes};
     sc->used[i] = 1;
     char why[TASK_ERROR_MAX];
     long max_args = r->ctx->max_args_bytes > 0 ? r->ctx->max_args_bytes : SPINDLE_ARGS_MAX_DEFAULT;
@@ -174,7 +185,7 @@ static int prepare(const spindle_batch_env *env, batch_scratch *sc, size_t i, co
         return 0;
     }
     int refs = 0;
-    const char *bad = decode(e->name, it, zone, &r->args, &refs, why);
+    const char *bad = decode(e->name, it, r->ctx->max_depth, zone, &r->args, &refs, why);
     if (bad) {
         reject_text(r, bad);
         return 0;

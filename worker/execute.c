@@ -71,11 +71,15 @@ static int run_task(const spindle_registry *reg, const spindle_claimed *task, sp
     if (task->args_len > max_args)
         return fail(out, "args of '%s' are %zu bytes, above the worker's max_args_bytes of %zu",
                     task->func, task->args_len, max_args);
-    int refs = 0;
-    const char *bad =
-        spindle_msgpack_check_refs(task->args, task->args_len, SPINDLE_MSGPACK_MAX_DEPTH, &refs);
+    int refs = 0, deepest = 0;
+    const char *bad = spindle_msgpack_check_depth(task->args, task->args_len,
+                                                  SPINDLE_MSGPACK_MAX_DEPTH, &refs, &deepest);
     if (bad)
         return fail(out, "args of '%s' are %s (%zu bytes)", task->func, bad, task->args_len);
+    int max_depth = ctx->max_depth > 0 ? ctx->max_depth : SPINDLE_MSGPACK_MAX_DEPTH;
+    if (deepest > max_depth)
+        return fail(out, "args of '%s' are nested %d deep, above the worker's max_depth of %d",
+                    task->func, deepest, max_depth);
     msgpack_zone_clear(zone);
     msgpack_object args;
     size_t off = 0;
@@ -144,7 +148,9 @@ int spindle_execute(const spindle_registry *reg, const spindle_claimed *task,
                             .progress_interval_ms = env->progress_interval_ms,
                             .max_args_bytes = env->max_args_bytes,
                             .max_result_bytes = env->max_result_bytes,
-                            .max_items = env->max_items};
+                            .max_items = env->max_items,
+                            .max_depth = env->max_depth,
+                            .max_channel_msg_bytes = env->max_channel_msg_bytes};
     size_t entered = 0;
     double elapsed_ms = 0;
     int ok;

@@ -62,6 +62,10 @@ static void usage(FILE *out)
             "                       default 1048576 each)\n"
             "  --max-items N        most items one attempt of a task may emit (default\n"
             "                       100000)\n"
+            "  --max-depth N        fail tasks whose args nest deeper (1-32, default 32)\n"
+            "  --max-channel-msg-bytes N\n"
+            "                       largest channel message a task writes or reads (bytes,\n"
+            "                       1-1048576, default 1048576)\n"
             "  --cancel-grace MS    after a cancel request without a grace of its own, kill\n"
             "                       a task still running after MS ms (default -1: never;\n"
             "                       tasks stop when they see spindle_task_cancelled())\n"
@@ -218,6 +222,8 @@ int main(int argc, char **argv)
                                              {"max-args-bytes", required_argument, 0, 1001},
                                              {"max-result-bytes", required_argument, 0, 1002},
                                              {"max-items", required_argument, 0, 1003},
+                                             {"max-depth", required_argument, 0, 1004},
+                                             {"max-channel-msg-bytes", required_argument, 0, 1005},
                                              {0, 0, 0, 0}};
     spindle_worker_options opts;
     spindle_worker_options_init(&opts);
@@ -369,6 +375,24 @@ int main(int argc, char **argv)
             }
             break;
         }
+        case 1004:
+            opts.max_depth = (int)strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end || opts.max_depth < 1 ||
+                opts.max_depth > SPINDLE_MSGPACK_MAX_DEPTH || strlen(optarg) > 3) {
+                fprintf(stderr, "spindle-worker: --max-depth '%s' is not in 1-%d\n", optarg,
+                        SPINDLE_MSGPACK_MAX_DEPTH);
+                code = 2;
+            }
+            break;
+        case 1005:
+            opts.max_channel_msg_bytes = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end || opts.max_channel_msg_bytes < 1 ||
+                opts.max_channel_msg_bytes > SPINDLE_CHANNEL_MSG_MAX) {
+                fprintf(stderr, "spindle-worker: --max-channel-msg-bytes '%s' is not in 1-%ld\n",
+                        optarg, SPINDLE_CHANNEL_MSG_MAX);
+                code = 2;
+            }
+            break;
         case 'G':
             opts.cancel_grace_ms = strtol(optarg, &end, 10);
             if (*optarg == '\0' || *end || opts.cancel_grace_ms < -1 ||

@@ -143,7 +143,9 @@ static int run_one(slot *s, const spindle_claimed *c, const char *queue, msgpack
                             .progress_interval_ms = s->cfg->opts->progress_interval_ms,
                             .max_args_bytes = s->cfg->opts->max_args_bytes,
                             .max_result_bytes = s->cfg->opts->max_result_bytes,
-                            .max_items = s->cfg->opts->max_items};
+                            .max_items = s->cfg->opts->max_items,
+                            .max_depth = s->cfg->opts->max_depth,
+                            .max_channel_msg_bytes = s->cfg->opts->max_channel_msg_bytes};
     int ok = spindle_execute(s->cfg->reg, c, &env, s->cfg->in_thread, &s->zone, buf);
     int64_t took_us = spindle_mono_us() - t0;
     spindle_slot_task idle = {.running = 0};

@@ -7,6 +7,7 @@
  * message and the task can read it with spindle_task_channel_errstr(). A task run by a
  * synchronous client (sync.h) has no store but its record, which lends it the client's
  * in-memory channels (common/sync_channel.h): the same calls go there, with the same checks. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/channel_check.h"
@@ -82,6 +83,12 @@ static int end(spindle_task_ctx *ctx, spindle_error *saved, int rc)
     return rc;
 }
 
+/* How the task side's channel message bound is named in errors. */
+static const char *whose(const spindle_task_ctx *ctx)
+{
+    return ctx->max_channel_msg_bytes > 0 ? "the worker's max_channel_msg_bytes" : "the limit";
+}
+
 int spindle_task_channel_read(spindle_task_ctx *ctx, spindle_scope scope, long timeout_ms,
                               spindle_message *out)
 {
@@ -94,6 +101,18 @@ int spindle_task_channel_read(spindle_task_ctx *ctx, spindle_scope scope, long t
                                    timeout_ms, out, &ctx->chan_err);
     else if (rc == SPINDLE_OK)
         rc = spindle_store_chan_pop(ctx->store, &id, SPINDLE_CHAN_IN, timeout_ms, out);
+    long max =
+        ctx->max_channel_msg_bytes > 0 ? ctx->max_channel_msg_bytes : SPINDLE_CHANNEL_MSG_MAX;
+    if (rc == SPINDLE_OK && out->len > (size_t)max) {
+        /* Taken out of the channel by the pop: dropped, as on the client's side. */
+        size_t len = out->len;
+        free(out->data);
+        memset(out, 0, sizeof(*out));
+        rc = spindle_error_set(&ctx->chan_err, SPINDLE_ERR_TOO_LARGE,
+                               "read a channel message of %zu bytes, larger than %s of %ld "
+                               "bytes: it was taken out of the channel and dropped",
+                               len, whose(ctx), max);
+    }
     return end(ctx, saved, rc);
 }
 
@@ -104,7 +123,8 @@ int spindle_task_channel_write(spindle_task_ctx *ctx, spindle_scope scope, const
     spindle_error *saved;
     int rc = begin(ctx, scope, &id, &saved);
     if (rc == SPINDLE_OK)
-        rc = spindle_channel_message_check(data, len, &ctx->chan_err);
+        rc = spindle_channel_message_bound(data, len, ctx->max_channel_msg_bytes, whose(ctx),
+                                           &ctx->chan_err);
     if (rc == SPINDLE_OK && ctx->store == NULL)
         rc = spindle_sync_chan_push(ctx->sync->chans, id.scope, sync_name(&id), SPINDLE_SYNC_OUT,
                                     data, len, &ctx->chan_err);

@@ -201,6 +201,14 @@ static int validate(spindle_worker *w)
         return spindle_error_set(&w->err, SPINDLE_ERR_INVALID,
                                  "progress interval %ld ms is not in 0-86400000",
                                  o->progress_interval_ms);
+    if (o->max_depth < 0 || o->max_depth > SPINDLE_MSGPACK_MAX_DEPTH)
+        return spindle_error_set(&w->err, SPINDLE_ERR_INVALID,
+                                 "max_depth %d is not 0 (the default) or in 1-%d", o->max_depth,
+                                 SPINDLE_MSGPACK_MAX_DEPTH);
+    if (o->max_channel_msg_bytes < 0 || o->max_channel_msg_bytes > SPINDLE_CHANNEL_MSG_MAX)
+        return spindle_error_set(&w->err, SPINDLE_ERR_INVALID,
+                                 "max_channel_msg_bytes %ld is not 0 (the default) or in 1-%ld",
+                                 o->max_channel_msg_bytes, SPINDLE_CHANNEL_MSG_MAX);
     if (o->cancel_grace_ms < -1 || o->cancel_grace_ms > SPINDLE_MAX_CANCEL_GRACE_MS)
         return spindle_error_set(&w->err, SPINDLE_ERR_INVALID,
                                  "cancel grace %ld ms is not -1 (never forced) or in 0-%ld",

@@ -71,7 +71,9 @@ struct spindle_task_ctx {
     long progress_interval_ms; /* from the worker options, via the slot */
     /* Payload bounds from the worker options (<= 0: the defaults of spindle/bounds.h). */
     long max_args_bytes, max_result_bytes, max_items;
-    size_t items; /* items emitted by this attempt so far */
+    int max_depth;              /* <= 0: SPINDLE_MSGPACK_MAX_DEPTH */
+    long max_channel_msg_bytes; /* <= 0: SPINDLE_CHANNEL_MSG_MAX */
+    size_t items;               /* items emitted by this attempt so far */
     struct {
         int pending;         /* a report not yet written */
         int written;         /* a write was attempted for this task */

@@ -8,8 +8,10 @@
  * checks the same bounds before sending, so a mistake fails at the call that made it.
  *
  * The args, result and item-count bounds are defaults: spindle_client_options (args) and
- * spindle_worker_options (all three) can lower or raise them (0 there means "the default");
- * the depth, the item size, the channel message size and the name length are fixed. Checking a
+ * spindle_worker_options (all three) can lower or raise them (0 there means "the default").
+ * The depth and the channel message size are hard bounds that both option structs
+ * (max_depth, max_channel_msg_bytes) can only lower: 0 means the bound itself, above it is
+ * refused at connect / worker start. The item size and the name length are fixed. Checking a
  * length costs nothing next to the round trip that carries it. */
 #ifndef SPINDLE_BOUNDS_H
 #define SPINDLE_BOUNDS_H
@@ -20,7 +22,9 @@
 /* Largest result of one task (msgpack bytes), by default: as for args. */
 #define SPINDLE_RESULT_MAX_DEFAULT (1L << 20)
 /* Deepest msgpack nesting accepted in args and results (containers, the outer args array
- * included): msgpack-c's own decoder stack is 32 levels deep. */
+ * included): msgpack-c's own decoder stack is 32 levels deep. The default and the highest
+ * value of the client's and the worker's max_depth (args only: results, items and outcomes
+ * are always checked against this). */
 #define SPINDLE_MSGPACK_MAX_DEPTH 32
 /* Most items (partial results) one attempt of a task may emit, by default: a stream of
  * 100000 is far beyond a sane progress feed and still bounded in Redis memory. */
@@ -29,7 +33,8 @@
  * below what would make one XADD stall Redis. */
 #define SPINDLE_ITEM_MAX (1u << 20)
 /* Largest channel message, in bytes (1 MiB): a channel carries items of work, not files; a
- * larger write answers SPINDLE_ERR_TOO_LARGE. */
+ * larger write answers SPINDLE_ERR_TOO_LARGE. The default and the highest value of the
+ * client's and the worker's max_channel_msg_bytes (which bound both sends and receives). */
 #define SPINDLE_CHANNEL_MSG_MAX (1L << 20)
 /* Names (queue, function, group, channel, cron entry, worker id, namespace): 1 to this many
  * bytes of [A-Za-z0-9_.:-] (common/names.c). */

@@ -103,14 +103,18 @@ int spindle_channel_send(spindle_client *c, spindle_channel ch, const void *data
  * free()), waiting up to timeout_ms for one (0: do not wait; negative: until one arrives or
  * the channel is deleted or expires). SPINDLE_ERR_TIMEOUT if none came (*out is zeroed),
  * SPINDLE_ERR_NOT_FOUND if the channel does not exist. A wait longer than 10 s checks every
- * 10 s that the channel still exists. */
+ * 10 s that the channel still exists. A message larger than the client's
+ * max_channel_msg_bytes is taken out of the channel and dropped: SPINDLE_ERR_TOO_LARGE naming
+ * its size and the bound (*out zeroed). */
 int spindle_channel_recv(spindle_client *c, spindle_channel ch, long timeout_ms,
                          spindle_message *out);
 
 /* Takes every message of the output queue, oldest first, until it is empty, without
  * waiting. *msgs (NULL when *n is 0) is freed by the caller with spindle_messages_free().
  * SPINDLE_ERR_NOT_FOUND if the channel does not exist. One round trip per 1000 messages. On a
- * failure midway the messages taken so far are returned in *msgs and *n as well. */
+ * failure midway the messages taken so far are returned in *msgs and *n as well. Messages
+ * larger than the client's max_channel_msg_bytes are dropped and the others returned, with
+ * SPINDLE_ERR_TOO_LARGE. */
 int spindle_channel_recv_all(spindle_client *c, spindle_channel ch, spindle_message **msgs,
                              size_t *n);
 

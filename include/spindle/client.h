@@ -42,6 +42,15 @@ typedef struct spindle_client_options {
      * sending with SPINDLE_ERR_TOO_LARGE naming the bound and the size. <= 0: the default
      * SPINDLE_ARGS_MAX_DEFAULT (1 MiB, spindle/bounds.h). Workers apply their own bound. */
     long max_args_bytes;
+    /* Deepest args (msgpack containers nested, the outer args array included) this client
+     * enqueues: deeper args are refused before sending with SPINDLE_ERR_INVALID naming the
+     * bound and the depth. 0: SPINDLE_MSGPACK_MAX_DEPTH (32); 1..32, else connect refuses. */
+    int max_depth;
+    /* Largest channel message this client sends or receives (bytes). A larger send is
+     * refused before sending (SPINDLE_ERR_TOO_LARGE); a larger message received is taken out
+     * of the channel, dropped, and answered SPINDLE_ERR_TOO_LARGE naming its size and the
+     * bound. 0: SPINDLE_CHANNEL_MSG_MAX (1 MiB); 1..1 MiB, else connect refuses. */
+    long max_channel_msg_bytes;
     /* Replicated enqueues (README, "Redis Sentinel"): with wait_replicas > 0 every enqueue
      * also sends WAIT wait_replicas wait_timeout_ms in the same round trip, and fails with
      * SPINDLE_ERR_REDIS ("acknowledged by k of n replicas") when fewer replicas had the tasks

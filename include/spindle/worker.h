@@ -158,6 +158,15 @@ typedef struct spindle_worker_options {
     /* Most items one attempt of a task may emit: spindle_task_emit() past it answers
      * SPINDLE_ERR_TOO_LARGE naming the bound. <= 0: SPINDLE_ITEMS_MAX_DEFAULT (100000). */
     long max_items;
+    /* Deepest args a task may carry (msgpack containers nested, the outer args array
+     * included): deeper ends the task `failed` ("nested N deep, above the worker's max_depth
+     * of M"). 0: SPINDLE_MSGPACK_MAX_DEPTH (32); 1..32, else spindle_worker_run() refuses. */
+    int max_depth;
+    /* Largest channel message a task writes or reads (bytes): a larger write answers
+     * SPINDLE_ERR_TOO_LARGE before sending; a larger message read is taken out of the channel,
+     * dropped, and answered SPINDLE_ERR_TOO_LARGE. 0: SPINDLE_CHANNEL_MSG_MAX (1 MiB);
+     * 1..1 MiB, else spindle_worker_run() refuses. */
+    long max_channel_msg_bytes;
 } spindle_worker_options;
 
 enum spindle_pool { SPINDLE_POOL_PROCESS, SPINDLE_POOL_THREAD };

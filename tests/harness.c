@@ -264,7 +264,7 @@ static int make_dir(void)
 
 /* A loopback port that was free a moment ago: bind port 0 and read back what the kernel
  * chose. */
-static int free_port(void)
+int harness_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
@@ -370,7 +370,7 @@ static int start_redis(void)
     H.is_unix = getenv("SPINDLE_TEST_UNIX") && strcmp(getenv("SPINDLE_TEST_UNIX"), "1") == 0;
     snprintf(H.sock, sizeof(H.sock), "%s/redis.sock", H.dir);
     for (int attempt = 0; attempt < REDIS_START_ATTEMPTS; attempt++) {
-        H.port = H.is_unix ? 0 : free_port();
+        H.port = H.is_unix ? 0 : harness_free_port();
         if (H.port < 0)
             continue;
         if (launch_redis() == 0) {

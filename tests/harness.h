@@ -43,6 +43,8 @@ const char *harness_url(void);   /* redis://127.0.0.1:P or unix:///DIR/redis.soc
 const char *harness_ns(void);    /* $SPINDLE_TEST_NS or "spindle" */
 const char *harness_build(void); /* $SPINDLE_TEST_BUILD or "build" */
 const char *harness_dir(void);   /* the run's temp dir */
+/* A loopback TCP port nobody listens on now (bound to 0, read back, closed); -1 on failure. */
+int harness_free_port(void);
 
 /* Stops the run's redis-server by its PID (SIGTERM, then SIGKILL), leaving the workers
  * running, for tests of a Redis outage. keep_data: SAVE first, so that the restart loads the

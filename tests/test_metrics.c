@@ -36,21 +36,6 @@ static int suite_cleanup(void)
     return harness_suite_cleanup_client(&client);
 }
 
-/* A loopback port nobody listens on now: bound to 0, read back, closed. 0 on failure. */
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 /* GET /metrics on 127.0.0.1:port with a plain socket (every step bounded): the body as a
  * malloc'd string, or NULL if the server did not answer 200. */
 static char *scrape(int port)
@@ -187,7 +172,7 @@ static void test_counters(void)
 {
     enum { OK = 5, FAIL = 3, RETRY = 2, BATCHED = 3 };
     CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
-    int port = free_port();
+    int port = harness_free_port();
     CU_ASSERT_FATAL(port > 0);
     char addr[32];
     snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
@@ -261,7 +246,7 @@ static void test_sampler_held_elsewhere(void)
     harness_key(key, sizeof(key), NULL, "sampler");
     redisReply *r = harness_cmd("SET %s someone-else PX 60000", key);
     freeReplyObject(r);
-    int port = free_port();
+    int port = harness_free_port();
     char addr[32];
     snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
     const char *extra[] = {"--metrics-addr", addr, "--sweep-interval", "0.1", NULL};

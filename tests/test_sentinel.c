@@ -37,21 +37,6 @@ static struct {
     char url[256]; /* sentinel://127.0.0.1:P1,.../mymaster */
 } T;
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 /* Runs argv in the foreground, its output in log; dies with us. Returns the PID or -1. */
 static pid_t spawn(const char *const *argv, const char *log)
 {
@@ -139,7 +124,7 @@ static int master_port(void)
 static int start_data(int i)
 {
     char port[16], log[400], replicaof[32];
-    T.data_port[i] = free_port();
+    T.data_port[i] = harness_free_port();
     snprintf(port, sizeof(port), "%d", T.data_port[i]);
     snprintf(log, sizeof(log), "%s/data%d.log", T.dir, i);
     snprintf(replicaof, sizeof(replicaof), "127.0.0.1 %d", T.data_port[0]);
@@ -162,7 +147,7 @@ static int start_data(int i)
 static int start_sentinel(int i)
 {
     char conf[400], log[400], port[16];
-    T.sent_port[i] = free_port();
+    T.sent_port[i] = harness_free_port();
     snprintf(conf, sizeof(conf), "%s/sentinel%d.conf", T.dir, i);
     snprintf(log, sizeof(log), "%s/sentinel%d.log", T.dir, i);
     snprintf(port, sizeof(port), "%d", T.sent_port[i]);

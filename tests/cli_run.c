@@ -10,9 +10,14 @@
 
 harness_output cli_run_argv(const char *const *args)
 {
+    return cli_run_url_argv(harness_url(), args);
+}
+
+harness_output cli_run_url_argv(const char *url, const char *const *args)
+{
     char bin[512];
     snprintf(bin, sizeof(bin), "%s/bin/spindle", harness_build());
-    const char *argv[32] = {bin, "--redis", harness_url(), "--namespace", harness_ns()};
+    const char *argv[32] = {bin, "--redis", url, "--namespace", harness_ns()};
     int argc = 5;
     for (; *args && argc < 31; args++)
         argv[argc++] = *args;

@@ -14,6 +14,8 @@
 harness_output cli_run(const char *first, ...);
 /* The same with the arguments as a NULL-terminated array. */
 harness_output cli_run_argv(const char *const *args);
+/* The same against another Redis URL (a cluster:// or sentinel:// one, say). */
+harness_output cli_run_url_argv(const char *url, const char *const *args);
 
 /* The line of text that starts with prefix, copied into buf (cap bytes); NULL if none. */
 char *cli_line_starting(const char *text, const char *prefix, char *buf, size_t cap);

@@ -28,6 +28,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "cli_run.h"
 #include "fleet.h"
 #include "spindle/args.h"
 #include "spindle/group.h"
@@ -383,17 +384,8 @@ static int task_on_node(const char *queue, const spindle_handle *h, int i)
 
 static harness_output run_cli(const char *u, const char *a, const char *b)
 {
-    char bin[512];
-    snprintf(bin, sizeof(bin), "%s/bin/spindle", harness_build());
-    const char *argv[] = {bin, "--redis", u, "--namespace", harness_ns(), a, b, NULL};
-    harness_output out = {.code = -1};
-    if (harness_run((char *const *)argv, harness_scaled_ms(HARNESS_WAIT_MS), &out) != 0)
-        CU_FAIL("could not run spindle");
-    if (out.out == NULL)
-        out.out = strdup("");
-    if (out.err == NULL)
-        out.err = strdup("");
-    return out;
+    const char *args[] = {a, b, NULL};
+    return cli_run_url_argv(u, args);
 }
 
 static void test_slots(void)

@@ -21,10 +21,12 @@
 
 /* stats_add() counts ok tasks that succeeded and fail that failed for good in the queue's
  * throughput buckets (docs/PROTOCOL.md, "Throughput stats"): one hash per minute (kept 2 h)
- * and one per hour (kept 26 h), so memory per queue stays bounded. Called once per settle
- * call, not per task. The EXPIRE is sent only when a field was created (HINCRBY answered the
- * increment itself), i.e. at most twice per bucket. pcall: a bucket overwritten by hand with
- * another type is skipped, never aborting a script that has already written. */
+ * and one per hour (kept 26 h), so memory per queue stays bounded. Successes are counted
+ * once per settle call, not per task (the hot path); failures for good by finish() itself,
+ * so every way a task fails (settle, a worker lost too often, garbage met at claim, a
+ * failed dependency) is counted. The EXPIRE is sent only when a field was created (HINCRBY
+ * answered the increment itself), i.e. at most twice per bucket. pcall: a bucket overwritten
+ * by hand with another type is skipped, never aborting a script that has already written. */
 #define SPINDLE_LUA_STATS                                                                          \
     "local function stats_add(base, now, ok, fail)\n"                                              \
     "  local m = string.format('%d', math.floor(now / 60000))\n"                                   \
@@ -64,16 +66,16 @@
     "    end\n"                                                                                    \
     "  end\n"                                                                                      \
     "end\n" SPINDLE_LUA_ITEMS_END SPINDLE_LUA_UNIQUE SPINDLE_LUA_SERIAL SPINDLE_LUA_GROUP_DONE     \
-        SPINDLE_LUA_DEPS /* finish() puts a final state on task id (hash k):                       \
-                          * result or error, waiters' tokens, TTL, the end                         \
-                          * of its items, the release of its unique lock                           \
-                          * and single-file lease, the end hint of its                             \
-                          * group, the release of its dependents, and for a                        \
-                          * failure the dead-letter set (7 days, 10,000 at                         \
-                          * most). pre: the FIN fields of k when the                               \
-                          * caller has just read them (settle reads them                           \
-                          * with its fencing check: one HMGET per task),                           \
-                          * else nil. */                                                           \
+        SPINDLE_LUA_DEPS SPINDLE_LUA_STATS /* finish() puts a final state on task id (hash k):     \
+                                            * result or error, waiters' tokens, TTL, the end       \
+                                            * of its items, the release of its unique lock         \
+                                            * and single-file lease, the end hint of its           \
+                                            * group, the release of its dependents, and for a      \
+                                            * failure the dead-letter set (7 days, 10,000 at       \
+                                            * most). pre: the FIN fields of k when the             \
+                                            * caller has just read them (settle reads them         \
+                                            * with its fencing check: one HMGET per task),         \
+                                            * else nil. */                                         \
     "local FIN = {'waiters', 'ttl', 'items', 'unique', 'group', 'dependents', 'lease',\n"          \
     "             'retry_at', 'error'}\n"                                                          \
     "local FIN_LEASE = 7\n"                                                                        \
@@ -97,6 +99,7 @@
     "  if ttl ~= ttl or ttl < 0 or ttl > 2147483647 then ttl = 3600 end\n"                         \
     "  ttl = math.floor(ttl)\n"                                                                    \
     "  if st == 'failed' then\n"                                                                   \
+    "    stats_add(base, now, 0, 1)\n"                                                             \
     "    local dead = base .. 'dead'\n"                                                            \
     "    redis.call('ZADD', dead, now, id)\n"                                                      \
     "    redis.call('EXPIRE', k, math.max(ttl, 604800))\n"                                         \
@@ -149,6 +152,6 @@
              * known to be a hash. */                                                              \
     "local function cancel_asked(k)\n"                                                             \
     "  return redis.call('HEXISTS', k, 'cancel') == 1\n"                                           \
-    "end\n" SPINDLE_LUA_STATS
+    "end\n"
 
 #endif

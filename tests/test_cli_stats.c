@@ -1,7 +1,8 @@
 /* `spindle stats` and `spindle watch` against the harness's server and namespace, with the
  * real spindle-worker serving default. stats: after 4 tasks that succeed and 2 that fail for
  * good (one of them after a retry, which is not counted), every window reads 4 ok and 2
- * failed, in the table and in JSON; a queue never used reads zeros; the buckets carry their
+ * failed, in the table and in JSON; a task failed for good by the claim (garbled) or by the
+ * sweep (lost a sixth time) counts once; a queue never used reads zeros; the buckets carry their
  * TTLs (2 h per minute, 26 h per hour); a bucket overwritten with another type is reported
  * with its key (exit 1), not summed. watch: refused (exit 2) when stdout is not a terminal; under
  * tmux (a private server on a socket in the run's temp dir, killed by that socket) it draws the
@@ -103,6 +104,76 @@ static void test_stats_counts(void)
     o = cli_run("stats", "bad queue!", NULL);
     CU_ASSERT_EQUAL(o.code, 2);
     harness_output_free(&o);
+}
+
+/* The day's failures of default, from `spindle stats --json`. */
+static long long failed_today(void)
+{
+    harness_output o = cli_run("stats", "default", "--json", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    json_t *arr = json_loads(o.out, 0, NULL);
+    long long n = arr ? jint(json_array_get(arr, 0), "day", "failed") : -1;
+    json_decref(arr);
+    harness_output_free(&o);
+    return n;
+}
+
+/* Polls task ID's state until it is WANT (false after HARNESS_WAIT_MS). */
+static int wait_state(const char *id, const char *want)
+{
+    char k[512];
+    harness_key(k, sizeof(k), "default", "task:");
+    strncat(k, id, sizeof(k) - strlen(k) - 1);
+    for (long waited = 0; waited < harness_scaled_ms(HARNESS_WAIT_MS); waited += 20) {
+        redisReply *r = harness_cmd("HGET %s state", k);
+        int same = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, want) == 0;
+        if (r)
+            freeReplyObject(r);
+        if (same)
+            return 1;
+        harness_sleep_ms(20);
+    }
+    return 0;
+}
+
+/* A task that fails for good outside a settlement is counted too: one the claim finds garbled
+ * (attempts "x") and one whose worker was lost a sixth time (the sweep recovers a worker
+ * with no heartbeat). Both are counted by finish(), once each. */
+static void test_stats_count_failures_outside_settle(void)
+{
+    long long before = failed_today();
+    char k[512], pending[512], wake[512];
+    harness_key(pending, sizeof(pending), "default", "pending");
+    harness_key(wake, sizeof(wake), "default", "wake");
+
+    const char *garbled = "00000000-0000-4000-8000-00000000a77e";
+    harness_key(k, sizeof(k), "default", "task:");
+    strncat(k, garbled, sizeof(k) - strlen(k) - 1);
+    CU_ASSERT_EQUAL(harness_int("HSET %s func add args %b state pending attempts x", k,
+                                "\x92\x01\x02", (size_t)3),
+                    4);
+    CU_ASSERT_TRUE(harness_int("LPUSH %s %s", pending, garbled) > 0);
+    CU_ASSERT_TRUE(harness_int("LPUSH %s 1", wake) > 0);
+    CU_ASSERT_TRUE_FATAL(wait_state(garbled, "failed"));
+    CU_ASSERT_EQUAL(failed_today(), before + 1);
+
+    /* A worker that never beat, holding a task already lost 5 times. */
+    const char *lost = "00000000-0000-4000-8000-0000000010s7";
+    const char *ghost = "ghost-host:1:deadbeef";
+    char inflight[512], workers[512];
+    harness_key(k, sizeof(k), "default", "task:");
+    strncat(k, lost, sizeof(k) - strlen(k) - 1);
+    harness_key(inflight, sizeof(inflight), "default", "inflight:");
+    strncat(inflight, ghost, sizeof(inflight) - strlen(inflight) - 1);
+    harness_key(workers, sizeof(workers), "default", "workers");
+    CU_ASSERT_EQUAL(harness_int("HSET %s func add args %b state running attempts 6 lost 5 "
+                                "worker %s",
+                                k, "\x92\x01\x02", (size_t)3, ghost),
+                    6);
+    CU_ASSERT_EQUAL(harness_int("RPUSH %s %s", inflight, lost), 1);
+    CU_ASSERT_EQUAL(harness_int("SADD %s %s", workers, ghost), 1);
+    CU_ASSERT_TRUE_FATAL(wait_state(lost, "failed"));
+    CU_ASSERT_EQUAL(failed_today(), before + 2);
 }
 
 /* Every bucket of default has its TTL: a minute one at most 2 h, an hour one above that and
@@ -310,6 +381,9 @@ int register_cli_stats_tests(void)
         {"stats: buckets have TTLs; a garbage bucket is an error", test_stats_ttls_and_bad_bucket},
         {"watch: refuses without a terminal", test_watch_needs_terminal},
         {"watch under tmux: queues, worker, progress bar; q, Ctrl-C exit 0", test_watch_under_tmux},
+        /* Last: it adds failures the counts above do not expect. */
+        {"stats: failures for good outside a settlement are counted",
+         test_stats_count_failures_outside_settle},
         {NULL, NULL},
     };
     return add_suite("cli stats and watch", suite_init, suite_cleanup, tests);

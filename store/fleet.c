@@ -209,21 +209,23 @@ static int prune_index(spindle_store *s, sweep_memo *memo)
 }
 
 int spindle_store_recover_lost(spindle_store *s, const char *const *alive, size_t nalive,
-                               long *workers, long *requeued, long *failed)
+                               char *const *own, size_t nown, long *workers, long *requeued,
+                               long *failed)
 {
     redisReply *names = NULL;
-    int rc = spindle_store_queue_names(s, &names);
-    if (rc != SPINDLE_OK)
-        return rc;
-    size_t n = names->elements;
+    int listed = spindle_store_queue_names(s, &names);
+    if (listed != SPINDLE_OK && (listed != SPINDLE_ERR_REDIS || nown == 0))
+        return listed;
+    /* NS:queues garbled by hand: a lost worker's tasks would wait until someone repairs it.
+     * Sweep at least the queues this worker serves (fleets mostly share theirs), then answer
+     * the error so that it is still logged. */
+    spindle_error garbled = *s->err;
+    size_t n = names ? names->elements : nown;
     redisReply **sets = calloc(n ? n : 1, sizeof(*sets));
-    if (sets == NULL) {
-        freeReplyObject(names);
-        return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "recovery: out of memory");
-    }
     sweep_memo *memo = malloc(sizeof(*memo));
-    if (memo == NULL) {
+    if (sets == NULL || memo == NULL) {
         free(sets);
+        free(memo);
         freeReplyObject(names);
         return spindle_error_set(s->err, SPINDLE_ERR_NOMEM, "recovery: out of memory");
     }
@@ -231,15 +233,17 @@ int spindle_store_recover_lost(spindle_store *s, const char *const *alive, size_
     memo->nalive = nalive;
     memo->nseen = 0;
     char key[SPINDLE_KEY_MAX];
+    int rc = SPINDLE_OK;
     for (size_t i = 0; rc == SPINDLE_OK && i < n; i++) {
-        spindle_key_workers(key, s->ns, names->element[i]->str);
+        spindle_key_workers(key, s->ns, names ? names->element[i]->str : own[i]);
         rc = spindle_store_appendf(s, "listing queue workers", "SMEMBERS %s", key);
     }
     if (rc == SPINDLE_OK)
         rc = read_all(s, "listing queue workers", sets, n);
     for (size_t i = 0; rc == SPINDLE_OK && i < n; i++)
         if (sets[i]->type == REDIS_REPLY_ARRAY)
-            rc = recover_queue(s, memo, names->element[i]->str, sets[i], workers, requeued, failed);
+            rc = recover_queue(s, memo, names ? names->element[i]->str : own[i], sets[i], workers,
+                               requeued, failed);
     if (rc == SPINDLE_OK)
         rc = prune_index(s, memo);
     free(memo);
@@ -247,6 +251,10 @@ int spindle_store_recover_lost(spindle_store *s, const char *const *alive, size_
         freeReplyObject(sets[i]);
     free(sets);
     freeReplyObject(names);
+    if (rc == SPINDLE_OK && listed != SPINDLE_OK) {
+        *s->err = garbled;
+        rc = listed;
+    }
     return rc;
 }
 

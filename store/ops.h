@@ -152,9 +152,12 @@ int spindle_store_sampler_lock(spindle_store *s, const char *owner, long ms, int
 /* Finds every (queue, worker) whose worker has no heartbeat and recovers it with
  * spindle_store_recover(lost = 1); prunes such workers from NS:workers. Adds to the counts.
  * alive[0..nalive): ids the caller knows are alive (its own slots, beaten for just now),
- * not read; each other id is read once per call. */
+ * not read; each other id is read once per call. own[0..nown): the queues the caller serves,
+ * swept instead when NS:queues cannot be read (a key of the wrong type): the call then still
+ * answers that error, naming the key, after sweeping them. */
 int spindle_store_recover_lost(spindle_store *s, const char *const *alive, size_t nalive,
-                               long *workers, long *requeued, long *failed);
+                               char *const *own, size_t nown, long *workers, long *requeued,
+                               long *failed);
 /* Audits up to pages SCAN pages of task hashes from the cursor kept in NS:audit, putting
  * back tasks that are in no list their state calls for (store/audit.c). Adds the number
  * repaired to *repaired. */

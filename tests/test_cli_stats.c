@@ -118,22 +118,13 @@ static long long failed_today(void)
     return n;
 }
 
-/* Polls task ID's state until it is WANT (false after HARNESS_WAIT_MS). */
+/* Waits (up to HARNESS_WAIT_MS) for task ID of default to be in state WANT. */
 static int wait_state(const char *id, const char *want)
 {
-    char k[512];
-    harness_key(k, sizeof(k), "default", "task:");
-    strncat(k, id, sizeof(k) - strlen(k) - 1);
-    for (long waited = 0; waited < harness_scaled_ms(HARNESS_WAIT_MS); waited += 20) {
-        redisReply *r = harness_cmd("HGET %s state", k);
-        int same = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, want) == 0;
-        if (r)
-            freeReplyObject(r);
-        if (same)
-            return 1;
-        harness_sleep_ms(20);
-    }
-    return 0;
+    char k[512], suffix[128];
+    snprintf(suffix, sizeof(suffix), "task:%s", id);
+    harness_key(k, sizeof(k), "default", suffix);
+    return harness_wait_hfield(k, "state", want, HARNESS_WAIT_MS) == 0;
 }
 
 /* A task that fails for good outside a settlement is counted too: one the claim finds garbled
@@ -158,7 +149,7 @@ static void test_stats_count_failures_outside_settle(void)
     CU_ASSERT_EQUAL(failed_today(), before + 1);
 
     /* A worker that never beat, holding a task already lost 5 times. */
-    const char *lost = "00000000-0000-4000-8000-0000000010s7";
+    const char *lost = "00000000-0000-4000-8000-0000000010e7";
     const char *ghost = "ghost-host:1:deadbeef";
     char inflight[512], workers[512];
     harness_key(k, sizeof(k), "default", "task:");

@@ -189,6 +189,40 @@ static void test_queue_registry_hash(void)
     assert_serves("default");
 }
 
+/* NS:queues garbled: the sweep cannot list the fleet's queues, so it sweeps the ones its
+ * worker serves. A worker that never beat holds a running task of default: the task goes
+ * back to pending (lost 1) and runs, and the key is still named in the log. */
+static void test_queue_registry_hash_sweep(void)
+{
+    CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
+    char key[512], task[512], inflight[512], workers[512], suffix[128], id[SPINDLE_ID_LEN + 1];
+    harness_key(key, sizeof(key), NULL, "queues");
+    cmd("HSET %s a b", key);
+    const char *ghost = "ghost-host:1:0badf00d";
+    spindle_id_new(id);
+    snprintf(suffix, sizeof(suffix), "task:%s", id);
+    harness_key(task, sizeof(task), "default", suffix);
+    snprintf(suffix, sizeof(suffix), "inflight:%s", ghost);
+    harness_key(inflight, sizeof(inflight), "default", suffix);
+    harness_key(workers, sizeof(workers), "default", "workers");
+    redisReply *r = harness_cmd("HSET %s func add args %b state running attempts 1 worker %s", task,
+                                "\x92\x14\x16", (size_t)3, ghost);
+    CU_ASSERT_TRUE(r && r->type == REDIS_REPLY_INTEGER && r->integer == 5);
+    if (r)
+        freeReplyObject(r);
+    CU_ASSERT_EQUAL(harness_int("RPUSH %s %s", inflight, id), 1);
+    CU_ASSERT_EQUAL(harness_int("SADD %s %s", workers, ghost), 1);
+    pid_t w = fresh_worker();
+    CU_ASSERT_TRUE_FATAL(w > 0);
+    /* One sweep interval (3 s) after the worker's start grace of one heartbeat TTL. */
+    CU_ASSERT_EQUAL(harness_wait_hfield(task, "state", "succeeded", 3L * HARNESS_WAIT_MS), 0);
+    char *lost = harness_hget(task, "lost", NULL);
+    CU_ASSERT_STRING_EQUAL(lost ? lost : "", "1");
+    free(lost);
+    assert_logged(w, key, 3);
+    cmd("DEL %s", key);
+}
+
 /* Writes a task hash on default from field/value pairs and pushes its id with a wake token. */
 static int inject(char id[SPINDLE_ID_LEN + 1], int nf, const char **fv, const size_t *lens)
 {
@@ -463,6 +497,7 @@ int register_garbage_tests(void)
         {"two broken queues: each named", test_two_broken_queues},
         {"fleet's workers set is a hash", test_fleet_workers_hash},
         {"queue registry is a hash", test_queue_registry_hash},
+        {"queue registry is a hash: the sweep still recovers", test_queue_registry_hash_sweep},
         {"task without args", test_no_args},
         {"task with a 5 MB func", test_huge_func},
         {"task with state banana", test_state_banana},

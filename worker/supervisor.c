@@ -382,8 +382,8 @@ static void sweep(spindle_worker *w)
     if (!got)
         return;
     long workers = 0, requeued = 0, failed = 0;
-    int rc =
-        spindle_store_recover_lost(&w->store, w->beaten, w->nbeaten, &workers, &requeued, &failed);
+    int rc = spindle_store_recover_lost(&w->store, w->beaten, w->nbeaten, w->queues, w->nqueues,
+                                        &workers, &requeued, &failed);
     if (rc == SPINDLE_ERR_IO)
         redis_failed(w, "sweeping for lost workers");
     else if (rc != SPINDLE_OK && spindle_mono_ms() - w->sweep_warned_ms > 10000) {

@@ -230,3 +230,31 @@ pid_t fleet_worker(const char *const *queues, size_t n)
     fleet_options(&o, queues, n);
     return harness_worker_fork_opts(NULL, &o);
 }
+
+int fleet_plant_running(const char *queue, const char *worker, const char *id, int attempts,
+                        int lost)
+{
+    char key[512], inflight[512], workers[512], suffix[256], att[16], lst[16];
+    snprintf(suffix, sizeof(suffix), "task:%s", id);
+    harness_key(key, sizeof(key), queue, suffix);
+    snprintf(suffix, sizeof(suffix), "inflight:%s", worker);
+    harness_key(inflight, sizeof(inflight), queue, suffix);
+    harness_key(workers, sizeof(workers), queue, "workers");
+    snprintf(att, sizeof(att), "%d", attempts);
+    snprintf(lst, sizeof(lst), "%d", lost);
+    static const char args[] = {(char)0x92, 0x14, 0x16}; /* msgpack [20, 22] */
+    const char *argv[] = {"HSET",       key,       "func",        "add",  "args",     args,
+                          "state",      "running", "enqueued_at", "1",    "attempts", att,
+                          "started_at", "1",       "worker",      worker, "lost",     lst};
+    int argc = lost > 0 ? 18 : 16;
+    size_t lens[18];
+    for (int i = 0; i < argc; i++)
+        lens[i] = argv[i] == args ? sizeof(args) : strlen(argv[i]);
+    redisReply *r = harness_cmdargv(argc, argv, lens);
+    int ok = r && r->type == REDIS_REPLY_INTEGER;
+    if (r)
+        freeReplyObject(r);
+    ok = ok && harness_int("LPUSH %s %s", inflight, id) >= 1;
+    ok = ok && harness_int("SADD %s %s", workers, worker) >= 0;
+    return ok ? 0 : -1;
+}

@@ -82,6 +82,12 @@ char *fleet_beat_key(char *buf, size_t cap, const char *id);
 /* EXISTS NS:worker:ID. */
 int fleet_beat_exists(const char *id);
 
+/* Writes task id of queue as a claim by worker leaves it: a hash for a running add(20, 22)
+ * (attempts, and lost when > 0), id in the worker's in-flight list, worker in the queue's
+ * workers set. For tests of what recovers a worker that is gone. 0 on success. */
+int fleet_plant_running(const char *queue, const char *worker, const char *id, int attempts,
+                        int lost);
+
 /* Occurrences of needle in hay (NULL hay: 0). */
 int fleet_count(const char *hay, const char *needle);
 

@@ -150,19 +150,7 @@ static void test_stats_count_failures_outside_settle(void)
 
     /* A worker that never beat, holding a task already lost 5 times. */
     const char *lost = "00000000-0000-4000-8000-0000000010e7";
-    const char *ghost = "ghost-host:1:deadbeef";
-    char inflight[512], workers[512];
-    harness_key(k, sizeof(k), "default", "task:");
-    strncat(k, lost, sizeof(k) - strlen(k) - 1);
-    harness_key(inflight, sizeof(inflight), "default", "inflight:");
-    strncat(inflight, ghost, sizeof(inflight) - strlen(inflight) - 1);
-    harness_key(workers, sizeof(workers), "default", "workers");
-    CU_ASSERT_EQUAL(harness_int("HSET %s func add args %b state running attempts 6 lost 5 "
-                                "worker %s",
-                                k, "\x92\x01\x02", (size_t)3, ghost),
-                    6);
-    CU_ASSERT_EQUAL(harness_int("RPUSH %s %s", inflight, lost), 1);
-    CU_ASSERT_EQUAL(harness_int("SADD %s %s", workers, ghost), 1);
+    CU_ASSERT_EQUAL(fleet_plant_running("default", "ghost-host:1:deadbeef", lost, 6, 5), 0);
     CU_ASSERT_TRUE_FATAL(wait_state(lost, "failed"));
     CU_ASSERT_EQUAL(failed_today(), before + 2);
 }

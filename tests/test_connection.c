@@ -15,6 +15,7 @@
 #include <CUnit/CUnit.h>
 
 #include "common/names.h"
+#include "fleet.h"
 #include "harness.h"
 #include "suites.h"
 
@@ -239,29 +240,12 @@ static void test_connection_killed(void)
  * `running` while its heartbeat says it is alive. */
 static void test_lost_claim_reply(void)
 {
-    char all[512], key[512], inflight[512], workers[512], suffix[256], id[SPINDLE_ID_LEN + 1];
+    char all[512], id[SPINDLE_ID_LEN + 1];
     redisReply *slots = harness_cmd("SMEMBERS %s", harness_key(all, sizeof(all), NULL, "workers"));
     CU_ASSERT_TRUE_FATAL(slots && slots->type == REDIS_REPLY_ARRAY && slots->elements == 1);
     const char *slot = slots->element[0]->str;
     spindle_id_new(id);
-    snprintf(suffix, sizeof(suffix), "task:%s", id);
-    harness_key(key, sizeof(key), "default", suffix);
-    snprintf(suffix, sizeof(suffix), "inflight:%s", slot);
-    harness_key(inflight, sizeof(inflight), "default", suffix);
-    harness_key(workers, sizeof(workers), "default", "workers");
-    static const char args[] = {(char)0x92, 0x14, 0x16}; /* msgpack [20, 22] */
-    const char *argv[] = {"HSET",       key,       "func",        "add", "args",     args,
-                          "state",      "running", "enqueued_at", "1",   "attempts", "1",
-                          "started_at", "1",       "worker",      slot};
-    size_t lens[16];
-    for (int i = 0; i < 16; i++)
-        lens[i] = argv[i] == args ? sizeof(args) : strlen(argv[i]);
-    redisReply *r = harness_cmdargv(16, argv, lens);
-    CU_ASSERT_TRUE(r && r->type == REDIS_REPLY_INTEGER);
-    if (r)
-        freeReplyObject(r);
-    CU_ASSERT_EQUAL(harness_int("LPUSH %s %s", inflight, id), 1);
-    CU_ASSERT_TRUE(harness_int("SADD %s %s", workers, slot) >= 0);
+    CU_ASSERT_EQUAL(fleet_plant_running("default", slot, id, 1, 0), 0);
     freeReplyObject(slots);
 
     CU_ASSERT_TRUE(harness_int("CLIENT KILL TYPE normal SKIPME yes") >= 1);

@@ -195,23 +195,13 @@ static void test_queue_registry_hash(void)
 static void test_queue_registry_hash_sweep(void)
 {
     CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
-    char key[512], task[512], inflight[512], workers[512], suffix[128], id[SPINDLE_ID_LEN + 1];
+    char key[512], task[512], suffix[128], id[SPINDLE_ID_LEN + 1];
     harness_key(key, sizeof(key), NULL, "queues");
     cmd("HSET %s a b", key);
-    const char *ghost = "ghost-host:1:0badf00d";
     spindle_id_new(id);
+    CU_ASSERT_EQUAL(fleet_plant_running("default", "ghost-host:1:0badf00d", id, 1, 0), 0);
     snprintf(suffix, sizeof(suffix), "task:%s", id);
     harness_key(task, sizeof(task), "default", suffix);
-    snprintf(suffix, sizeof(suffix), "inflight:%s", ghost);
-    harness_key(inflight, sizeof(inflight), "default", suffix);
-    harness_key(workers, sizeof(workers), "default", "workers");
-    redisReply *r = harness_cmd("HSET %s func add args %b state running attempts 1 worker %s", task,
-                                "\x92\x14\x16", (size_t)3, ghost);
-    CU_ASSERT_TRUE(r && r->type == REDIS_REPLY_INTEGER && r->integer == 5);
-    if (r)
-        freeReplyObject(r);
-    CU_ASSERT_EQUAL(harness_int("RPUSH %s %s", inflight, id), 1);
-    CU_ASSERT_EQUAL(harness_int("SADD %s %s", workers, ghost), 1);
     pid_t w = fresh_worker();
     CU_ASSERT_TRUE_FATAL(w > 0);
     /* One sweep interval (3 s) after the worker's start grace of one heartbeat TTL. */

@@ -560,6 +560,20 @@ static void test_waiting_listed(void)
     harness_output_free(&o);
     CU_ASSERT_EQUAL(fleet_zcard("deps", "waiting"), 3); /* the listing did not write */
 
+    /* inspect says what c waits for: the task refs of its args, decoded. */
+    o = cli_run("inspect", cid, "--json", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    j = json_loads(o.out, 0, NULL);
+    json_t *args = json_object_get(j, "args");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(args, 0), "$task")),
+                           spindle_handle_id(a));
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(args, 1), "$task")),
+                           bid);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(args, 1), "queue")),
+                           "deps");
+    json_decref(j);
+    harness_output_free(&o);
+
     /* a ends: b is released (c still waits for b), and the stale entry is dropped. */
     const char *const q[] = {"deps"};
     spindle_worker_options wo;

@@ -195,8 +195,7 @@ static int is_task_ref(const msgpack_object_ext *e)
     char id[SPINDLE_ID_LEN + 1], queue[SPINDLE_NAME_MAX + 1];
     spindle_error ignored;
     if (e->type != SPINDLE_EXT_TASK_REF || e->size <= SPINDLE_ID_LEN ||
-        e->size > SPINDLE_ID_LEN + SPINDLE_NAME_MAX ||
-        memchr(e->ptr, '\0', e->size) != NULL)
+        e->size > SPINDLE_ID_LEN + SPINDLE_NAME_MAX || memchr(e->ptr, '\0', e->size) != NULL)
         return 0;
     memcpy(id, e->ptr, SPINDLE_ID_LEN);
     id[SPINDLE_ID_LEN] = '\0';

@@ -500,9 +500,12 @@ static int cli_row(harness_output *out, const char *prefix, char *line, size_t c
 static void test_waiting_listed(void)
 {
     CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
+    /* Scores are ms (ties go by id): a few ms apart, so the order is the enqueue order. */
     spindle_handle *a = enq("deps", "add", (arg[]){{1, NULL}}, 1);
     spindle_handle *b = enq("deps", "add", (arg[]){{0, a}, {10, NULL}}, 2);
+    harness_sleep_ms(3);
     spindle_handle *c = enq("deps", "add", (arg[]){{0, a}, {0, b}}, 2);
+    harness_sleep_ms(3);
     spindle_handle *gone = enq("deps", "add", (arg[]){{0, a}}, 1);
     CU_ASSERT_FATAL(a && b && c && gone);
     char key[512], suffix[128], line[512], *w[8];

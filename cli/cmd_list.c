@@ -35,6 +35,10 @@ static json_t *row_json(const spindle_task_row *r, spindle_list_state st)
         json_object_set_new(o, "failed_at", time_json(r->at_ms));
     if (o && st == SPINDLE_LIST_RUNNING)
         json_object_set_new(o, "worker", json_string(r->worker));
+    if (o && st == SPINDLE_LIST_WAITING) {
+        json_object_set_new(o, "waiting_since", time_json(r->at_ms));
+        json_object_set_new(o, "deps", json_integer((json_int_t)r->deps));
+    }
     return o;
 }
 
@@ -66,16 +70,22 @@ static int list_table(const spindle_task_row *rows, size_t n, spindle_list_state
     const char *when = st == SPINDLE_LIST_SCHEDULED ? "DUE_AT"
                        : st == SPINDLE_LIST_DEAD    ? "FAILED_AT"
                        : st == SPINDLE_LIST_RUNNING ? "STARTED_AT"
+                       : st == SPINDLE_LIST_WAITING ? "WAITING_SINCE"
                                                     : "ENQUEUED_AT";
-    const char *headers[] = {"ID", "FUNC", "STATE", when, "ATTEMPTS", "ERROR"};
+    /* A waiting task has never run: what it waits for (open dependencies) says more. */
+    const char *count = st == SPINDLE_LIST_WAITING ? "DEPS" : "ATTEMPTS";
+    const char *headers[] = {"ID", "FUNC", "STATE", when, count, "ERROR"};
     spindle_cli_table *t = spindle_cli_table_new(6, headers, "llllrl");
     for (size_t i = 0; t && i < n; i++) {
         const spindle_task_row *r = &rows[i];
-        int64_t at = st == SPINDLE_LIST_SCHEDULED || st == SPINDLE_LIST_DEAD ? r->at_ms
-                     : st == SPINDLE_LIST_RUNNING                            ? r->started_at_ms
-                                                                             : r->enqueued_at_ms;
+        int64_t at =
+            st == SPINDLE_LIST_SCHEDULED || st == SPINDLE_LIST_DEAD || st == SPINDLE_LIST_WAITING
+                ? r->at_ms
+            : st == SPINDLE_LIST_RUNNING ? r->started_at_ms
+                                         : r->enqueued_at_ms;
         char tm[SPINDLE_CLI_TIME_MAX], attempts[24], err[64];
-        snprintf(attempts, sizeof(attempts), "%ld", r->attempts);
+        snprintf(attempts, sizeof(attempts), "%ld",
+                 st == SPINDLE_LIST_WAITING ? r->deps : r->attempts);
         error_cell(r->error, err);
         const char *cells[] = {r->id,
                                r->func[0] ? r->func : "-",
@@ -111,9 +121,10 @@ int spindle_cli_cmd_list(spindle_cli *cli, int argc, char **argv)
         return code;
     spindle_list_state st;
     if (state == NULL || spindle_list_state_parse(state, &st) != 0)
-        return spindle_cli_error(SPINDLE_EXIT_USAGE,
-                                 "list: --state must be pending, scheduled, running or dead%s%s",
-                                 state ? ", not " : "", state ? state : "");
+        return spindle_cli_error(
+            SPINDLE_EXIT_USAGE,
+            "list: --state must be pending, waiting, scheduled, running or dead%s%s",
+            state ? ", not " : "", state ? state : "");
     uint64_t cursor = 0;
     if (cursor_text) {
         char *end = NULL;

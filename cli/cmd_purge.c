@@ -41,11 +41,13 @@ int spindle_cli_cmd_purge(spindle_cli *cli, int argc, char **argv)
     const char *queue = argv[0];
     spindle_list_state st = SPINDLE_LIST_PENDING;
     int all = strcmp(state, "all") == 0;
-    if (!all && (spindle_list_state_parse(state, &st) != 0 || st == SPINDLE_LIST_RUNNING))
-        return spindle_cli_error(SPINDLE_EXIT_USAGE,
-                                 "purge: --state must be pending, scheduled, dead or all, not "
-                                 "'%.40s' (running tasks are never purged: cancel them)",
-                                 state);
+    if (!all && (spindle_list_state_parse(state, &st) != 0 || st == SPINDLE_LIST_RUNNING ||
+                 st == SPINDLE_LIST_WAITING))
+        return spindle_cli_error(
+            SPINDLE_EXIT_USAGE,
+            "purge: --state must be pending, scheduled, dead or all, not "
+            "'%.40s' (running and waiting tasks are never purged: cancel them)",
+            state);
     if (!yes && !isatty(STDIN_FILENO))
         return spindle_cli_error(SPINDLE_EXIT_USAGE,
                                  "purge: no terminal to confirm on: pass --yes to purge queue "

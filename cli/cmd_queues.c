@@ -1,7 +1,7 @@
-/* `spindle queues`: the queues of the namespace with their counts (pending, running,
- * scheduled for a retry, dead letters, and the tasks that failed for good in the last hour),
- * as a table for people or as JSON for scripts. The reads are spindle_queue_list() and
- * spindle_queue_throughput_list() (admin.h). */
+/* `spindle queues`: the queues of the namespace with their counts (pending, waiting for
+ * dependencies, running, scheduled for a retry, dead letters, and the tasks that failed for
+ * good in the last hour), as a table for people or as JSON for scripts. The reads are
+ * spindle_queue_list() and spindle_queue_throughput_list() (admin.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,20 +13,21 @@
 
 static int print_table(const spindle_queue_stat *list, const spindle_queue_throughput *tp, size_t n)
 {
-    static const char *const headers[] = {"QUEUE",     "PENDING", "RUNNING",
+    static const char *const headers[] = {"QUEUE",     "PENDING", "WAITING",  "RUNNING",
                                           "SCHEDULED", "DEAD",    "FAILED_1H"};
-    spindle_cli_table *t = spindle_cli_table_new(6, headers, "lrrrrr");
+    spindle_cli_table *t = spindle_cli_table_new(7, headers, "lrrrrrr");
     for (size_t i = 0; t && i < n; i++) {
-        char num[5][24];
+        char num[6][24];
         snprintf(num[0], sizeof(num[0]), "%lld", list[i].pending);
-        snprintf(num[1], sizeof(num[1]), "%lld", list[i].running);
-        snprintf(num[2], sizeof(num[2]), "%lld", list[i].scheduled);
-        snprintf(num[3], sizeof(num[3]), "%lld", list[i].dead);
+        snprintf(num[1], sizeof(num[1]), "%lld", list[i].waiting);
+        snprintf(num[2], sizeof(num[2]), "%lld", list[i].running);
+        snprintf(num[3], sizeof(num[3]), "%lld", list[i].scheduled);
+        snprintf(num[4], sizeof(num[4]), "%lld", list[i].dead);
         if (tp)
-            snprintf(num[4], sizeof(num[4]), "%lld", tp[i].failed[1]);
+            snprintf(num[5], sizeof(num[5]), "%lld", tp[i].failed[1]);
         else
-            snprintf(num[4], sizeof(num[4]), "-");
-        const char *const row[] = {list[i].name, num[0], num[1], num[2], num[3], num[4]};
+            snprintf(num[5], sizeof(num[5]), "-");
+        const char *const row[] = {list[i].name, num[0], num[1], num[2], num[3], num[4], num[5]};
         spindle_cli_table_add(t, row);
     }
     int code = spindle_cli_table_print(t);
@@ -34,14 +35,15 @@ static int print_table(const spindle_queue_stat *list, const spindle_queue_throu
     return code;
 }
 
-/* {"queue": NAME, "pending": N, "running": N, "scheduled": N, "dead": N, "failed_1h": N}, or
- * NULL if out of memory. */
+/* {"queue": NAME, "pending": N, "waiting": N, "running": N, "scheduled": N, "dead": N, "failed_1h":
+ * N}, or NULL if out of memory. */
 static json_t *queue_json(const spindle_queue_stat *q, const spindle_queue_throughput *tp)
 {
     json_t *obj = json_object();
     if (obj == NULL ||
         json_object_set_new(obj, "queue", spindle_json_text(q->name, strlen(q->name))) != 0 ||
         json_object_set_new(obj, "pending", json_integer(q->pending)) != 0 ||
+        json_object_set_new(obj, "waiting", json_integer(q->waiting)) != 0 ||
         json_object_set_new(obj, "running", json_integer(q->running)) != 0 ||
         json_object_set_new(obj, "scheduled", json_integer(q->scheduled)) != 0 ||
         json_object_set_new(obj, "dead", json_integer(q->dead)) != 0 ||

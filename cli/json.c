@@ -5,6 +5,10 @@
  * UTF-8 and for out of memory, and NULL must mean only the latter. */
 #include "cli/json.h"
 
+#include "common/names.h"
+#include "spindle/deps.h"
+#include "spindle/status.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -184,6 +188,30 @@ static json_t *map_value(const msgpack_object_map *m)
     return obj;
 }
 
+/* 1 if e is a task ref (spindle/deps.h): a task id, then a valid queue name. Why shown as
+ * one: the refs in a waiting task's args are what it waits for (`spindle inspect`). */
+static int is_task_ref(const msgpack_object_ext *e)
+{
+    char id[SPINDLE_ID_LEN + 1], queue[SPINDLE_NAME_MAX + 1];
+    spindle_error ignored;
+    if (e->type != SPINDLE_EXT_TASK_REF || e->size <= SPINDLE_ID_LEN ||
+        e->size > SPINDLE_ID_LEN + SPINDLE_NAME_MAX || memchr(e->ptr, '\0', e->size) != NULL)
+        return 0;
+    memcpy(id, e->ptr, SPINDLE_ID_LEN);
+    id[SPINDLE_ID_LEN] = '\0';
+    memcpy(queue, e->ptr + SPINDLE_ID_LEN, e->size - SPINDLE_ID_LEN);
+    queue[e->size - SPINDLE_ID_LEN] = '\0';
+    return spindle_id_check(id, &ignored) == SPINDLE_OK &&
+           spindle_name_check(queue, "queue", &ignored) == SPINDLE_OK;
+}
+
+/* {"$task": ID, "queue": Q} of a task ref that is_task_ref() accepted. */
+static json_t *task_ref(const msgpack_object_ext *e)
+{
+    return with(with(json_object(), "$task", json_stringn_nocheck(e->ptr, SPINDLE_ID_LEN)), "queue",
+                string_value(e->ptr + SPINDLE_ID_LEN, e->size - SPINDLE_ID_LEN));
+}
+
 json_t *spindle_msgpack_to_json(const msgpack_object *o)
 {
     switch (o->type) {
@@ -205,6 +233,8 @@ json_t *spindle_msgpack_to_json(const msgpack_object *o)
     case MSGPACK_OBJECT_BIN:
         return tagged_bytes(o->via.bin.ptr, o->via.bin.size);
     case MSGPACK_OBJECT_EXT:
+        if (is_task_ref(&o->via.ext))
+            return task_ref(&o->via.ext);
         return with(with(json_object(), "$ext", json_integer(o->via.ext.type)), "$base64",
                     base64_string((const unsigned char *)o->via.ext.ptr, o->via.ext.size));
     case MSGPACK_OBJECT_ARRAY:

@@ -15,7 +15,8 @@
  *     {"$float": "NaN" | "Infinity" | "-Infinity"}
  *   str -> string if it is valid UTF-8 (embedded NULs included), else {"$base64": "..."}
  *   bin -> {"$base64": "..."}             (standard alphabet, padded)
- *   ext -> {"$ext": TYPE, "$base64": "..."}
+ *   ext -> {"$ext": TYPE, "$base64": "..."}; a task ref (a handle in a task's args,
+ *     spindle/deps.h) -> {"$task": ID, "queue": QUEUE}
  *   array -> array
  *   map -> object. A string key that is valid UTF-8 is the key itself; any other key is
  *     converted by these rules and its compact JSON text is the key (1 -> "1",

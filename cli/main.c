@@ -148,19 +148,21 @@ static const spindle_cli_command commands[] = {
      "\n"
      "Exits 3 for an unknown or expired task.\n"},
     {"list", spindle_cli_cmd_list,
-     "list QUEUE --state pending|scheduled|running|dead [--limit N] [--cursor C] [--json]",
+     "list QUEUE --state pending|waiting|scheduled|running|dead [--limit N] [--cursor C] [--json]",
      "List one page of the tasks of QUEUE in a state; print the command for the next page.",
-     "Order: pending next to run first, scheduled soonest due first, running by worker,\n"
-     "dead latest failure first. Only the page's window is read, so a page costs the same\n"
-     "on a queue of any size.\n"
+     "Order: pending next to run first, waiting (for dependencies) longest waiting first,\n"
+     "scheduled soonest due first, running by worker, dead latest failure first. Only the\n"
+     "page's window is read, so a page costs the same on a queue of any size. Waiting rows\n"
+     "show WAITING_SINCE and DEPS (dependencies not yet ended) in place of ATTEMPTS.\n"
      "\n"
      "Options:\n"
-     "  --state S    pending, scheduled, running or dead (required)\n"
+     "  --state S    pending, waiting, scheduled, running or dead (required)\n"
      "  --limit N    tasks per page, 1-1000 (default 20)\n"
      "  --cursor C   start at the page a previous list printed (default: the first)\n"
      "  --json       {\"tasks\": [{\"id\", \"func\", \"state\", \"enqueued_at\",\n"
-     "               \"started_at\", \"attempts\", \"error\", and \"due_at\", \"failed_at\"\n"
-     "               or \"worker\" by state}], \"next\": cursor text or null at the end}\n"
+     "               \"started_at\", \"attempts\", \"error\", and \"due_at\", \"failed_at\",\n"
+     "               \"worker\" or \"waiting_since\" and \"deps\" by state}], \"next\":\n"
+     "               cursor text or null at the end}\n"
      "\n"
      "The table ends with 'next: spindle list ... --cursor C' when more tasks follow. The\n"
      "cursor is a position: tasks that start or end between pages shift it.\n"},
@@ -178,13 +180,14 @@ static const spindle_cli_command commands[] = {
      "deleted, so its waiters, unique key, group and dependents hear of it.\n"},
     {"queues", spindle_cli_cmd_queues, "queues [--json]",
      "List the queues of the namespace with their task counts.",
-     "Columns: PENDING waiting to run, RUNNING claimed by a worker, SCHEDULED waiting for a\n"
-     "retry, a delayed start or a rate-limit token, DEAD failed for good (see 'spindle dead'),\n"
+     "Columns: PENDING waiting to run, WAITING for dependencies (see 'spindle list Q\n"
+     "--state waiting'), RUNNING claimed by a worker, SCHEDULED waiting for a retry, a\n"
+     "delayed start or a rate-limit token, DEAD failed for good (see 'spindle dead'),\n"
      "FAILED_1H tasks that failed for good in the last hour (see 'spindle stats').\n"
      "\n"
      "Options:\n"
-     "  --json   one JSON array of {\"queue\", \"pending\", \"running\", \"scheduled\",\n"
-     "           \"dead\", \"failed_1h\"} objects\n"},
+     "  --json   one JSON array of {\"queue\", \"pending\", \"waiting\", \"running\",\n"
+     "           \"scheduled\", \"dead\", \"failed_1h\"} objects\n"},
     {"stats", spindle_cli_cmd_stats, "stats [QUEUE...] [--json]",
      "Count the tasks of each queue that succeeded and failed over the last minute, hour, day.",
      "With no QUEUE, every queue of the namespace. Failed means failed for good (dead\n"

@@ -43,7 +43,8 @@ int spindle_queue_list(spindle_client *c, spindle_queue_stat **out, size_t *n)
         spindle_queue_stat *q = &list[i];
         rc = spindle_store_queue_counts(&c->store, q->name, &q->pending, &q->running);
         if (rc == SPINDLE_OK)
-            rc = spindle_store_retry_counts(&c->store, q->name, &q->scheduled, &q->dead);
+            rc = spindle_store_retry_counts(&c->store, q->name, &q->scheduled, &q->dead,
+                                            &q->waiting);
         if (rc != SPINDLE_OK) {
             spindle_error_wrap(&c->err, "counting the tasks of queue '%s': ", list[i].name);
             free(list);

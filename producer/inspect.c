@@ -80,8 +80,8 @@ int spindle_task_dump_read(spindle_client *c, const spindle_handle *h, spindle_t
 
 int spindle_list_state_parse(const char *text, spindle_list_state *st)
 {
-    static const char *const names[] = {"pending", "scheduled", "running", "dead"};
-    for (int i = 0; i < 4; i++)
+    static const char *const names[] = {"pending", "scheduled", "running", "dead", "waiting"};
+    for (int i = 0; i < 5; i++)
         if (strcmp(text, names[i]) == 0) {
             *st = (spindle_list_state)i;
             return 0;
@@ -101,7 +101,7 @@ int spindle_task_page(spindle_client *c, const char *queue, spindle_list_state s
     if (rc != SPINDLE_OK)
         return rc;
     if (limit < 1 || limit > SPINDLE_PAGE_MAX || st < SPINDLE_LIST_PENDING ||
-        st > SPINDLE_LIST_DEAD || cursor > (uint64_t)1 << 62)
+        st > SPINDLE_LIST_WAITING || cursor > (uint64_t)1 << 62)
         return spindle_error_set(&c->err, SPINDLE_ERR_INVALID,
                                  "listing queue '%s': limit %zu (1-%d), state %d or cursor "
                                  "%llu out of range",

@@ -66,6 +66,11 @@ size_t spindle_key_scheduled(char *buf, const char *ns, const char *queue)
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:scheduled", ns, queue));
 }
 
+size_t spindle_key_waiting(char *buf, const char *ns, const char *queue)
+{
+    return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:waiting", ns, queue));
+}
+
 size_t spindle_key_dead(char *buf, const char *ns, const char *queue)
 {
     return fmt(snprintf(buf, SPINDLE_KEY_MAX, "%s:{%s}:dead", ns, queue));

@@ -27,6 +27,9 @@ size_t spindle_key_items(char *buf, const char *ns, const char *queue, const cha
 size_t spindle_key_inflight(char *buf, const char *ns, const char *queue, const char *worker);
 size_t spindle_key_scheduled(char *buf, const char *ns, const char *queue);
 size_t spindle_key_dead(char *buf, const char *ns, const char *queue);
+/* The index of the queue's tasks waiting for dependencies, "NS:{Q}:waiting" (a ZSET scored by
+ * enqueued_at; docs/PROTOCOL.md, "Dependencies"). */
+size_t spindle_key_waiting(char *buf, const char *ns, const char *queue);
 /* The lock of a unique key on a queue, "NS:{Q}:unique:KEY" (docs/PROTOCOL.md, "Unique
  * tasks"); key is a validated name. */
 size_t spindle_key_unique(char *buf, const char *ns, const char *queue, const char *key);

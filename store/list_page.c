@@ -2,7 +2,7 @@
  * look at a queue of a million tasks without the tool or Redis loading all of it, so each
  * page reads only the positions it shows plus one (to know whether a next page exists),
  * with LRANGE from the right end of pending (workers take from the right: next to run
- * first) and ZRANGE/ZREVRANGE on the scheduled and dead sets. Running tasks are in the
+ * first) and ZRANGE/ZREVRANGE on the scheduled, waiting and dead sets. Running tasks are in the
  * in-flight lists of the queue's workers, which are short (a claim batch each), so those are
  * read whole and sliced. The fields of the page's tasks then come in one pipelined HMGET. */
 #include "store/list_page.h"
@@ -16,7 +16,7 @@
 #include "store/keys.h"
 
 #define WHAT "listing tasks"
-#define NFIELDS 6 /* func state enqueued_at started_at attempts error */
+#define NFIELDS 7 /* func state enqueued_at started_at attempts error deps */
 
 /* Reads one reply; an error reply (WRONGTYPE) becomes SPINDLE_ERR_PROTOCOL naming key. */
 static redisReply *read_checked(spindle_store *s, const char *key)
@@ -70,6 +70,8 @@ static int read_window(spindle_store *s, const char *queue, spindle_list_state s
     } else {
         if (st == SPINDLE_LIST_SCHEDULED)
             spindle_key_scheduled(key, s->ns, queue);
+        else if (st == SPINDLE_LIST_WAITING)
+            spindle_key_waiting(key, s->ns, queue);
         else
             spindle_key_dead(key, s->ns, queue);
         rc = spindle_store_appendf(s, WHAT, "%s %s %lld %lld WITHSCORES",
@@ -175,7 +177,7 @@ static int read_fields(spindle_store *s, const char *queue, spindle_task_row *ro
     for (; sent < n && rc == SPINDLE_OK; sent++) {
         spindle_key_task(key, s->ns, queue, rows[sent].id);
         rc = spindle_store_appendf(
-            s, WHAT, "HMGET %s func state enqueued_at started_at attempts error", key);
+            s, WHAT, "HMGET %s func state enqueued_at started_at attempts error deps", key);
     }
     if (rc != SPINDLE_OK)
         sent--;
@@ -190,6 +192,7 @@ static int read_fields(spindle_store *s, const char *queue, spindle_task_row *ro
             rows[i].started_at_ms = spindle_reply_ll(r->element[3], 0);
             rows[i].attempts = (long)spindle_reply_ll(r->element[4], 0);
             copy_text(rows[i].error, sizeof(rows[i].error), r->element[5]);
+            rows[i].deps = (long)spindle_reply_ll(r->element[6], 0);
         } /* else: the key is not a hash (by hand): the row keeps only its id */
         freeReplyObject(r);
     }

@@ -84,25 +84,29 @@ static char *dup_text(const redisReply *v)
 /* ---- retry-set sizes -------------------------------------------------------------------- */
 
 int spindle_store_retry_counts(spindle_store *s, const char *queue, long long *scheduled,
-                               long long *dead)
+                               long long *dead, long long *waiting)
 {
-    char keys[2][SPINDLE_KEY_MAX];
-    long long *out[2] = {scheduled, dead};
+    char keys[3][SPINDLE_KEY_MAX];
+    long long *out[3] = {scheduled, dead, waiting};
     spindle_key_scheduled(keys[0], s->ns, queue);
     spindle_key_dead(keys[1], s->ns, queue);
-    *scheduled = *dead = 0;
-    for (int i = 0; i < 2; i++)
+    spindle_key_waiting(keys[2], s->ns, queue);
+    size_t nk = waiting ? 3 : 2;
+    for (size_t i = 0; i < nk; i++)
+        *out[i] = 0;
+    for (size_t i = 0; i < nk; i++) {
         if (spindle_store_appendf(s, "counting retries", "ZCARD %s", keys[i]) != SPINDLE_OK) {
-            drain(s, "counting retries", (size_t)i);
+            drain(s, "counting retries", i);
             return s->err->code;
         }
+    }
     int rc = SPINDLE_OK;
-    for (int i = 0; i < 2; i++) {
+    for (size_t i = 0; i < nk; i++) {
         redisReply *r = read_typed(s, "counting retries", keys[i], "sorted set");
         if (r == NULL) {
             if (rc == SPINDLE_OK)
                 rc = s->err->code;
-            continue; /* the other reply is still to be read */
+            continue; /* the other replies are still to be read */
         }
         if (r->type == REDIS_REPLY_INTEGER) {
             *out[i] = r->integer;

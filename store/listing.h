@@ -15,9 +15,10 @@
 #include "spindle/admin.h"
 #include "store/conn.h"
 
-/* ZCARD of the queue's scheduled and dead sets (a missing set counts 0). One round trip. */
+/* ZCARD of the queue's scheduled and dead sets, and of its waiting index unless waiting is
+ * NULL (a missing set counts 0). One round trip. */
 int spindle_store_retry_counts(spindle_store *s, const char *queue, long long *scheduled,
-                               long long *dead);
+                               long long *dead, long long *waiting);
 
 /* The dead letters of queue, newest first: ZREVRANGE of the newest max members of
  * NS:{Q}:dead (max 0: all), then one pipelined HMGET of func, error and attempts per id (two

@@ -16,7 +16,10 @@
  * fail: a key of the wrong type (written by hand) is skipped with redis.pcall, and a dependent
  * on another queue whose pending, scheduled or dead key has the wrong type is left waiting
  * (bad_keys), since ending it there would fail halfway; so the settlement of the task that
- * ends is never cut short. */
+ * ends is never cut short. A dependent that leaves `waiting` (to pending, or ended) leaves
+ * its queue's index NS:{Qc}:waiting too, and so does one whose hash is gone or no longer
+ * waiting (a stale entry: deleted by hand); pcall: an index of the wrong type is skipped, as
+ * the index is a view for operators and the hash is the truth. */
 #ifndef SPINDLE_STORE_LUA_DEPS_H
 #define SPINDLE_STORE_LUA_DEPS_H
 
@@ -43,16 +46,20 @@
     "          redis.call('HSET', ck, 'dep:' .. d, string.sub(s, 1, 1) .. p)\n"                    \
     "          local left = num(c[3], 1) - 1\n"                                                    \
     "          if s ~= 'succeeded' and c[2] ~= '1' then\n"                                         \
+    "            redis.pcall('ZREM', cb .. 'waiting', cid)\n"                                      \
     "            finish(cb, cid, ck, s, 'dependency ' .. d .. ' ' .. s .. ': ' .. p, now)\n"       \
     "          elseif left > 0 then\n"                                                             \
     "            redis.call('HSET', ck, 'deps', left)\n"                                           \
     "          else\n"                                                                             \
+    "            redis.pcall('ZREM', cb .. 'waiting', cid)\n"                                      \
     "            redis.call('HSET', ck, 'state', 'pending')\n"                                     \
     "            redis.call('HDEL', ck, 'deps')\n"                                                 \
     "            redis.pcall('LPUSH', cb .. 'pending', cid)\n"                                     \
     "            redis.pcall('LPUSH', cb .. 'wake', '1')\n"                                        \
     "            redis.pcall('LTRIM', cb .. 'wake', 0, 15)\n"                                      \
     "          end\n"                                                                              \
+    "        elseif c.err ~= nil or c[1] ~= 'waiting' then\n"                                      \
+    "          redis.pcall('ZREM', cb .. 'waiting', cid)\n"                                        \
     "        end\n"                                                                                \
     "      end\n"                                                                                  \
     "    end\n"                                                                                    \

@@ -11,10 +11,10 @@
  * the worker's default), ARGV[4] the namespace's cancel channel, ARGV[5] the queue name.
  * Returns {what, state}: {'missing', ''} for no such task; {'final', STATE} for a task that
  * already ended (unchanged); {'cancelled', 'cancelled'} for a pending, waiting or scheduled
- * task (a retry, or a delayed task that never ran), now cancelled; {'requested', 'running'}
- * for a running task, now marked (`cancel` set to Redis's time unless already set,
- * `cancel_grace` when a grace is given) and announced with PUBLISH "QUEUE ID ATTEMPT GRACE"
- * (GRACE -1: the worker's default). */
+ * task (a retry, or a delayed task that never ran), now cancelled (a waiting one also leaves
+ * NS:{Q}:waiting); {'requested', 'running'} for a running task, now marked (`cancel` set to
+ * Redis's time unless already set, `cancel_grace` when a grace is given) and announced with
+ * PUBLISH "QUEUE ID ATTEMPT GRACE" (GRACE -1: the worker's default). */
 #include "store/lua_prelude.h"
 
 const char spindle_lua_cancel[] = SPINDLE_LUA_PRELUDE
@@ -43,6 +43,7 @@ const char spindle_lua_cancel[] = SPINDLE_LUA_PRELUDE
     "end\n"
     "local bad = bad_keys(ARGV[1])\n"
     "if bad then return bad end\n"
+    "if st == 'waiting' then redis.pcall('ZREM', ARGV[1] .. 'waiting', ARGV[2]) end\n"
     "redis.call('ZREM', ARGV[1] .. 'scheduled', ARGV[2])\n"
     "finish(ARGV[1], ARGV[2], KEYS[1], 'cancelled', why, now_ms())\n"
     "return {'cancelled', 'cancelled'}\n";

@@ -18,8 +18,10 @@
  * dependency that already failed or was cancelled (and no run anyway) it ends at once like
  * its dependents would (finish()), answering {'failed'|'cancelled', 0}; with dependencies
  * still to end it is `waiting`, `deps` their number, each of them given `dependents 1` and
- * an entry ID..BASE in NS:{Qd}:dependents:ID, answering {'waiting', N}; else it is
- * `pending` on its queue, answering {'pending', 0}. */
+ * an entry ID..BASE in NS:{Qd}:dependents:ID, and it is added to the queue's index of
+ * waiting tasks NS:{Q}:waiting (scored by enqueued_at), answering {'waiting', N}; else it is
+ * `pending` on its queue, answering {'pending', 0}. A waiting index of the wrong type (by
+ * hand) is refused before anything is written. */
 #include "store/lua_prelude.h"
 
 const char spindle_lua_enqueue_deps[] = SPINDLE_LUA_PRELUDE
@@ -27,6 +29,11 @@ const char spindle_lua_enqueue_deps[] = SPINDLE_LUA_PRELUDE
     "local k = base .. 'task:' .. id\n"
     "local bad = bad_keys(base)\n"
     "if bad then return bad end\n"
+    "local wk = base .. 'waiting'\n"
+    "local wty = redis.call('TYPE', wk).ok\n"
+    "if wty ~= 'none' and wty ~= 'zset' then\n"
+    "  return redis.error_reply('key ' .. wk .. ' holds a ' .. wty .. ', not a zset')\n"
+    "end\n"
     "local deps = {}\n"
     "for i = 14, #ARGV, 2 do\n"
     "  local db, did = ARGV[i], ARGV[i + 1]\n"
@@ -77,6 +84,7 @@ const char spindle_lua_enqueue_deps[] = SPINDLE_LUA_PRELUDE
     "    redis.call('HSET', d[3], 'dependents', '1')\n"
     "  end\n"
     "  redis.call('HSET', k, 'deps', #open)\n"
+    "  redis.call('ZADD', wk, now, id)\n"
     "  return {'waiting', #open}\n"
     "end\n"
     "redis.call('HSET', k, 'state', 'pending')\n"

@@ -371,7 +371,9 @@ static const char retry_lua[] = SPINDLE_LUA_PRELUDE
  * `running` task absent from its worker's in-flight list (or with no worker) and a `pending`
  * task absent from pending go to the front of pending (when pending is short enough to
  * search: 10,000), or ends `cancelled` if it is `running` with a cancel requested; a
- * `scheduled` task absent from the scheduled set is put back in it.
+ * `scheduled` task absent from the scheduled set is put back in it, a `waiting` one absent
+ * from the waiting index NS:{Q}:waiting is added to it (scored by its enqueued_at; this also
+ * indexes tasks that began waiting before the index existed).
  * Returns the number of tasks repaired. */
 static const char audit_lua[] = SPINDLE_LUA_PRELUDE
     "local bad = bad_keys(ARGV[1])\n"
@@ -395,6 +397,11 @@ static const char audit_lua[] = SPINDLE_LUA_PRELUDE
     "           not redis.call('ZSCORE', ARGV[1] .. 'scheduled', id) then\n"
     "      redis.call('ZADD', ARGV[1] .. 'scheduled',\n"
     "                 math.min(num(f[3], now_ms()), num(f[4], math.huge)), id)\n"
+    "      fixed = fixed + 1\n"
+    "    elseif f[1] == 'waiting' and redis.pcall('ZSCORE', ARGV[1] .. 'waiting', id) == false\n"
+    "           then\n"
+    "      redis.pcall('ZADD', ARGV[1] .. 'waiting',\n"
+    "                  num(redis.call('HGET', k, 'enqueued_at'), now_ms()), id)\n"
     "      fixed = fixed + 1\n"
     "    end\n"
     "    if lost and cancel_asked(k) then\n"

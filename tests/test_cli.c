@@ -455,16 +455,17 @@ static void test_queues_columns(void)
     CU_ASSERT_EQUAL(o.code, 0);
     char line[512], *words[8];
     CU_ASSERT_PTR_NOT_NULL_FATAL(cli_line_starting(o.out, "QUEUE ", line, sizeof(line)));
-    CU_ASSERT_EQUAL(cli_split_words(line, words, 8), 6);
-    CU_ASSERT_STRING_EQUAL(words[3], "SCHEDULED");
-    CU_ASSERT_STRING_EQUAL(words[4], "DEAD");
-    CU_ASSERT_STRING_EQUAL(words[5], "FAILED_1H");
+    CU_ASSERT_EQUAL(cli_split_words(line, words, 8), 7);
+    CU_ASSERT_STRING_EQUAL(words[2], "WAITING");
+    CU_ASSERT_STRING_EQUAL(words[4], "SCHEDULED");
+    CU_ASSERT_STRING_EQUAL(words[5], "DEAD");
+    CU_ASSERT_STRING_EQUAL(words[6], "FAILED_1H");
     /* Two tasks of this suite failed for good on default (one of them twice): both are dead
      * letters, and every failure for good counts in the last hour. */
     CU_ASSERT_PTR_NOT_NULL_FATAL(cli_line_starting(o.out, "default ", line, sizeof(line)));
-    CU_ASSERT_EQUAL_FATAL(cli_split_words(line, words, 8), 6);
-    CU_ASSERT_STRING_EQUAL(words[4], "2");
-    CU_ASSERT_TRUE(atoi(words[5]) >= 2);
+    CU_ASSERT_EQUAL_FATAL(cli_split_words(line, words, 8), 7);
+    CU_ASSERT_STRING_EQUAL(words[5], "2");
+    CU_ASSERT_TRUE(atoi(words[6]) >= 2);
     harness_output_free(&o);
 
     o = cli_run("queues", "--json", NULL);

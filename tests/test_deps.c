@@ -4,7 +4,9 @@
  * unknown and expired dependencies refused, cancel of a waiting task, a dependency on another
  * queue, the release done by the settle step itself (the dependent is pending at once, with
  * no worker of its queue running), the audit leaving waiting tasks alone, and the same
- * behaviour on a synchronous client. Outcomes are checked through the API and in the task
+ * behaviour on a synchronous client; the index of waiting tasks (NS:{Q}:waiting) through
+ * every way in and out of `waiting`, and as `spindle queues` and `spindle list --state
+ * waiting` show it. Outcomes are checked through the API and in the task
  * hashes with plain Redis commands.
  *
  * Queues: "deps" is served by the suite's worker when a test starts one; "deps-idle" is never
@@ -13,7 +15,9 @@
 #include <string.h>
 
 #include <CUnit/CUnit.h>
+#include <jansson.h>
 
+#include "cli_run.h"
 #include "common/deps.h"
 #include "common/msgpack_check.h"
 #include "fleet.h"
@@ -125,6 +129,18 @@ static void expect_error(spindle_client *c, const spindle_handle *h, int want_rc
     spindle_result_free(r);
 }
 
+/* The score of h in NS:{queue}:waiting (its enqueued_at), -1 if it is not there. */
+static long long waiting_since(const char *queue, const spindle_handle *h)
+{
+    char key[512];
+    redisReply *r = harness_cmd("ZSCORE %s %s", harness_key(key, sizeof(key), queue, "waiting"),
+                                spindle_handle_id(h));
+    long long v = r && r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : -1;
+    if (r)
+        freeReplyObject(r);
+    return v;
+}
+
 /* A chain of three, enqueued before any worker runs: the two dependents wait, holding the
  * count of what they wait for; a waiter on the last one blocks until it ends. */
 static void test_chain(void)
@@ -140,6 +156,9 @@ static void test_chain(void)
     CU_ASSERT_TRUE(state_is(b, "waiting"));
     CU_ASSERT_TRUE(state_is(c, "waiting"));
     CU_ASSERT_EQUAL(fleet_num(c, "deps", -1), 1);
+    CU_ASSERT_TRUE(fleet_in_zset("deps", "waiting", b));
+    CU_ASSERT_TRUE(fleet_in_zset("deps", "waiting", c));
+    CU_ASSERT_EQUAL(fleet_zcard("deps", "waiting"), 2);
     spindle_state st;
     CU_ASSERT_EQUAL(spindle_status(client, c, &st), SPINDLE_OK);
     CU_ASSERT_EQUAL(st, SPINDLE_STATE_WAITING);
@@ -183,6 +202,7 @@ static void test_chain(void)
     CU_ASSERT_EQUAL(harness_int("EXISTS %s", harness_key(key, sizeof(key), "deps", suffix)), 0);
     CU_ASSERT_TRUE(fleet_absent(a, "dependents"));
     CU_ASSERT_TRUE(fleet_absent(c, "deps"));
+    CU_ASSERT_EQUAL(fleet_zcard("deps", "waiting"), 0);
     spindle_handle_free(a);
     spindle_handle_free(b);
     spindle_handle_free(c);
@@ -256,6 +276,7 @@ static void test_failed_dependency(void)
     spindle_handle *y = enq("deps", "add", (arg[]){{0, x}, {1, NULL}}, 2);
     spindle_handle *z = enq_on(client, "deps", "dep_errors", (arg[]){{0, f}, {5, NULL}}, 2, 1, -1);
     CU_ASSERT_FATAL(x && y && z);
+    CU_ASSERT_EQUAL(fleet_zcard("deps", "waiting"), 3);
     start_worker();
     expect_error(client, x, SPINDLE_ERR_TASK_FAILED, "dependency ", spindle_handle_id(f));
     expect_error(client, x, SPINDLE_ERR_TASK_FAILED, "failed: boom", NULL);
@@ -266,6 +287,10 @@ static void test_failed_dependency(void)
     CU_ASSERT_TRUE(fleet_in_zset("deps", "dead", y));
     spindle_result *r = NULL;
     CU_ASSERT_EQUAL(spindle_wait(client, z, HARNESS_WAIT_MS, &r), SPINDLE_OK);
+    /* The cascade f -> x -> y, and z run anyway: none is left in the waiting index. */
+    CU_ASSERT_FALSE(fleet_in_zset("deps", "waiting", x));
+    CU_ASSERT_FALSE(fleet_in_zset("deps", "waiting", y));
+    CU_ASSERT_EQUAL(fleet_zcard("deps", "waiting"), 0);
     const msgpack_object *v = r ? spindle_result_value(r) : NULL;
     CU_ASSERT_FATAL(v && v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size == 2);
     const msgpack_object *e = &v->via.array.ptr[0];
@@ -294,6 +319,7 @@ static void test_cancelled_dependency(void)
     expect_error(client, b, SPINDLE_ERR_CANCELLED, spindle_handle_id(a),
                  "cancelled: cancelled before it started");
     CU_ASSERT_TRUE(state_is(c, "pending"));
+    CU_ASSERT_EQUAL(fleet_zcard("deps-idle", "waiting"), 0);
     char *out = fleet_field(c, "dep_anyway");
     CU_ASSERT_STRING_EQUAL(out ? out : "", "1");
     free(out);
@@ -405,10 +431,14 @@ static void test_cancel_waiting(void)
     spindle_handle *b = enq("deps", "add", (arg[]){{0, a}}, 1);
     spindle_handle *c = enq("deps", "add", (arg[]){{0, b}}, 1);
     CU_ASSERT_FATAL(a && b && c);
+    CU_ASSERT_EQUAL(fleet_zcard("deps", "waiting"), 2);
     spindle_state st;
     CU_ASSERT_EQUAL(spindle_cancel(client, b, -1, &st), SPINDLE_OK);
     CU_ASSERT_EQUAL(st, SPINDLE_STATE_CANCELLED);
     CU_ASSERT_TRUE(state_is(c, "cancelled"));
+    /* b by its cancel, c by the release that ended it. */
+    CU_ASSERT_FALSE(fleet_in_zset("deps", "waiting", b));
+    CU_ASSERT_EQUAL(fleet_zcard("deps", "waiting"), 0);
     expect_error(client, c, SPINDLE_ERR_CANCELLED, spindle_handle_id(b), NULL);
     start_worker();
     expect_int(client, a, 1);
@@ -454,21 +484,143 @@ static void test_other_queue_release(void)
     spindle_handle_free(idle);
 }
 
-/* The consistency audit leaves a waiting task alone: it is in no list on purpose. */
+/* The words of the table line of `spindle ARGS…` that starts with prefix, into w (max 8);
+ * their count, 0 if no such line. out keeps the text w points into. */
+static int cli_row(harness_output *out, const char *prefix, char *line, size_t cap, char **w)
+{
+    if (out->code != 0 || !cli_line_starting(out->out, prefix, line, cap))
+        return 0;
+    return cli_split_words(line, w, 8);
+}
+
+/* What an operator sees of waiting tasks: `spindle queues` counts them (text and JSON),
+ * `spindle list --state waiting` pages them longest waiting first with the count of open
+ * dependencies and since when they wait, a task whose hash is gone shows as (gone) and the
+ * listing does not remove it; once the dependency ends they leave the index. */
+static void test_waiting_listed(void)
+{
+    CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
+    /* Scores are ms (ties go by id): a few ms apart, so the order is the enqueue order. */
+    spindle_handle *a = enq("deps", "add", (arg[]){{1, NULL}}, 1);
+    spindle_handle *b = enq("deps", "add", (arg[]){{0, a}, {10, NULL}}, 2);
+    harness_sleep_ms(3);
+    spindle_handle *c = enq("deps", "add", (arg[]){{0, a}, {0, b}}, 2);
+    harness_sleep_ms(3);
+    spindle_handle *gone = enq("deps", "add", (arg[]){{0, a}}, 1);
+    CU_ASSERT_FATAL(a && b && c && gone);
+    char key[512], suffix[128], line[512], *w[8];
+    snprintf(suffix, sizeof(suffix), "task:%s", spindle_handle_id(gone));
+    CU_ASSERT_EQUAL(harness_int("DEL %s", harness_key(key, sizeof(key), "deps", suffix)), 1);
+
+    harness_output o = cli_run("queues", NULL);
+    CU_ASSERT_EQUAL(cli_row(&o, "QUEUE ", line, sizeof(line), w), 7);
+    CU_ASSERT_STRING_EQUAL(w[2], "WAITING");
+    CU_ASSERT_EQUAL_FATAL(cli_row(&o, "deps ", line, sizeof(line), w), 7);
+    CU_ASSERT_STRING_EQUAL(w[1], "1"); /* a, pending */
+    CU_ASSERT_STRING_EQUAL(w[2], "3"); /* b, c and the one whose hash is gone */
+    harness_output_free(&o);
+    o = cli_run("queues", "--json", NULL);
+    json_t *arr = json_loads(o.out, 0, NULL), *e, *deps = NULL;
+    size_t i;
+    json_array_foreach(arr, i, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "queue")), "deps") == 0)
+            deps = e;
+    }
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(deps, "waiting")), 3);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(deps, "pending")), 1);
+    json_decref(arr);
+    harness_output_free(&o);
+
+    /* The table, oldest first: b waits for a, c for a and b, the gone one's row says so. */
+    o = cli_run("list", "deps", "--state", "waiting", NULL);
+    CU_ASSERT_EQUAL(cli_row(&o, "ID ", line, sizeof(line), w), 6);
+    CU_ASSERT_STRING_EQUAL(w[3], "WAITING_SINCE");
+    CU_ASSERT_STRING_EQUAL(w[4], "DEPS");
+    const char *bid = spindle_handle_id(b), *cid = spindle_handle_id(c);
+    const char *gid = spindle_handle_id(gone);
+    char *pb = strstr(o.out, bid), *pc = strstr(o.out, cid), *pg = strstr(o.out, gid);
+    CU_ASSERT_TRUE(pb && pc && pg && pb < pc && pc < pg);
+    int n = cli_row(&o, cid, line, sizeof(line), w);
+    CU_ASSERT_TRUE(n >= 6 && strcmp(w[2], "waiting") == 0 && strcmp(w[n - 2], "2") == 0);
+    n = cli_row(&o, gid, line, sizeof(line), w);
+    CU_ASSERT_TRUE(n >= 3 && strcmp(w[2], "(gone)") == 0);
+    harness_output_free(&o);
+
+    /* JSON, one per page: the cursor walks the index by score. */
+    o = cli_run("list", "deps", "--state", "waiting", "--limit", "1", "--cursor", "1", "--json",
+                NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    json_t *j = json_loads(o.out, 0, NULL);
+    json_t *t = json_array_get(json_object_get(j, "tasks"), 0);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(t, "id")), cid);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(t, "state")), "waiting");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(t, "deps")), 2);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(t, "waiting_since")),
+                    fleet_num(c, "enqueued_at", -2));
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "next")), "2");
+    json_decref(j);
+    harness_output_free(&o);
+    CU_ASSERT_EQUAL(fleet_zcard("deps", "waiting"), 3); /* the listing did not write */
+
+    /* inspect says what c waits for: the task refs of its args, decoded. */
+    o = cli_run("inspect", cid, "--json", NULL);
+    CU_ASSERT_EQUAL(o.code, 0);
+    j = json_loads(o.out, 0, NULL);
+    json_t *args = json_object_get(j, "args");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(args, 0), "$task")),
+                           spindle_handle_id(a));
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(args, 1), "$task")),
+                           bid);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(args, 1), "queue")),
+                           "deps");
+    json_decref(j);
+    harness_output_free(&o);
+
+    /* a ends: b is released (c still waits for b), and the stale entry is dropped. */
+    const char *const q[] = {"deps"};
+    spindle_worker_options wo;
+    fleet_options(&wo, q, 1);
+    CU_ASSERT_FATAL(harness_worker_fork_opts(NULL, &wo) > 0);
+    expect_int(client, c, 1 + 11);
+    CU_ASSERT_EQUAL(fleet_zcard("deps", "waiting"), 0);
+    o = cli_run("list", "deps", "--state", "waiting", "--json", NULL);
+    j = json_loads(o.out, 0, NULL);
+    CU_ASSERT_EQUAL(json_array_size(json_object_get(j, "tasks")), 0);
+    json_decref(j);
+    harness_output_free(&o);
+    o = cli_run("queues", NULL);
+    CU_ASSERT_EQUAL_FATAL(cli_row(&o, "deps ", line, sizeof(line), w), 7);
+    CU_ASSERT_STRING_EQUAL(w[2], "0");
+    harness_output_free(&o);
+    spindle_handle_free(a);
+    spindle_handle_free(b);
+    spindle_handle_free(c);
+    spindle_handle_free(gone);
+}
+
+/* The consistency audit leaves a waiting task alone (it is in no list on purpose), and puts it
+ * back in the waiting index if it is missing there. */
 static void test_audit_keeps_waiting(void)
 {
     CU_ASSERT_EQUAL_FATAL(fleet_fresh(&client), 0);
     spindle_handle *a = enq("deps-idle", "add", (arg[]){{1, NULL}}, 1);
     spindle_handle *b = enq("deps", "add", (arg[]){{0, a}}, 1);
     CU_ASSERT_FATAL(a && b);
+    /* Out of the index (by hand, or enqueued before the index existed): the audit puts it
+     * back, scored by its enqueued_at. */
+    char key[512];
+    CU_ASSERT_EQUAL(harness_int("ZREM %s %s", harness_key(key, sizeof(key), "deps", "waiting"),
+                                spindle_handle_id(b)),
+                    1);
     spindle_worker_options o;
     fleet_options(&o, served, 2);
     o.sweep_interval_ms = 20; /* audits every 20th sweep: every 0.4 s */
     CU_ASSERT_FATAL(harness_worker_fork_opts(NULL, &o) > 0);
-    char key[512];
     harness_sleep_ms(harness_scaled_ms(1200));
     CU_ASSERT_TRUE(state_is(b, "waiting"));
     CU_ASSERT_EQUAL(harness_int("LLEN %s", harness_key(key, sizeof(key), "deps", "pending")), 0);
+    CU_ASSERT_EQUAL(waiting_since("deps", b), fleet_num(b, "enqueued_at", -1));
     spindle_handle_free(a);
     spindle_handle_free(b);
 }
@@ -593,6 +745,7 @@ int register_deps_tests(void)
         {"cancel of a waiting task", test_cancel_waiting},
         {"another queue; pending at once with no worker of its queue", test_other_queue_release},
         {"the audit leaves waiting tasks alone", test_audit_keeps_waiting},
+        {"waiting tasks in spindle queues and list --state waiting", test_waiting_listed},
         {"synchronous client", test_sync},
         {NULL, NULL},
     };

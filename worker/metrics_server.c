@@ -142,7 +142,7 @@ static long sample(spindle_worker *w, struct spindle_metrics_server *srv)
         snprintf(d->queue, sizeof(d->queue), "%s", names->element[i]->str);
         rc = spindle_store_queue_counts(&w->store, d->queue, &d->pending, &d->running);
         if (rc == SPINDLE_OK)
-            rc = spindle_store_retry_counts(&w->store, d->queue, &d->scheduled, &d->dead);
+            rc = spindle_store_retry_counts(&w->store, d->queue, &d->scheduled, &d->dead, NULL);
         if (rc == SPINDLE_OK)
             n++;
         else if (rc != SPINDLE_ERR_IO) { /* a key of the wrong type: that queue is skipped */

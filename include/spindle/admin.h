@@ -23,6 +23,7 @@ typedef struct spindle_queue_stat {
     long long running;   /* tasks claimed by a worker and not settled (its in-flight lists) */
     long long scheduled; /* tasks waiting for a retry (size of NS:{Q}:scheduled) */
     long long dead;      /* dead letters: tasks that failed for good (size of NS:{Q}:dead) */
+    long long waiting;   /* tasks waiting for dependencies (size of NS:{Q}:waiting) */
 } spindle_queue_stat;
 
 /* Lists the queues in NS:queues, sorted by name, with their counts. On success *out holds *n

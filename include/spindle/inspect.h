@@ -44,9 +44,11 @@ typedef enum spindle_list_state {
     SPINDLE_LIST_SCHEDULED, /* NS:{Q}:scheduled, soonest due first */
     SPINDLE_LIST_RUNNING,   /* the in-flight lists of the queue's workers, by worker id */
     SPINDLE_LIST_DEAD,      /* NS:{Q}:dead, latest failure first */
+    SPINDLE_LIST_WAITING,   /* NS:{Q}:waiting (for dependencies), longest waiting first */
 } spindle_list_state;
 
-/* Parses "pending", "scheduled", "running" or "dead" into *st; -1 for anything else. */
+/* Parses "pending", "scheduled", "running", "dead" or "waiting" into *st; -1 for anything
+ * else. */
 int spindle_list_state_parse(const char *text, spindle_list_state *st);
 
 /* One task of a page. Fields its hash lacks (it ended and expired meanwhile) are 0 or "". */
@@ -54,12 +56,13 @@ typedef struct spindle_task_row {
     char id[37];
     char func[129];
     char state[16]; /* the state field as read now (may have moved on) */
-    int64_t at_ms;  /* scheduled: due time; dead: failure time; else 0 */
+    int64_t at_ms;  /* scheduled: due time; dead: failure time; waiting: since when; else 0 */
     int64_t enqueued_at_ms;
     int64_t started_at_ms;
     long attempts;
     char worker[161]; /* running: the worker holding it; else "" */
     char error[121];  /* the start of the last error, cut to fit */
+    long deps;        /* dependencies not yet ended (the `deps` field; 0 when absent) */
 } spindle_task_row;
 
 /* Reads one page of at most limit (1-1000) tasks of queue in state st, starting at cursor

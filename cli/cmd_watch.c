@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/progress_view.h"
+#include "cli/watch_rate.h"
 #include "cli/watch_snapshot.h"
 
 enum { PAIR_HEAD = 1, PAIR_FAIL, PAIR_BAR };
@@ -47,11 +48,45 @@ static void attr(int pair, int on)
         (on ? attron : attroff)(COLOR_PAIR(pair));
 }
 
-static int draw_queues(const spindle_watch_snapshot *s, int y)
+/* The previous screen's throughput of the queues, to derive each one's rate from. */
+typedef struct watch_prev {
+    spindle_queue_throughput *rates;
+    size_t n;
+} watch_prev;
+
+/* The queue's rate since the previous screen, "-" when there is none to tell. */
+static const char *rate_text(const watch_prev *prev, const spindle_queue_throughput *r,
+                             char buf[24])
+{
+    double rate = -1;
+    for (size_t i = 0; i < prev->n; i++)
+        if (strcmp(prev->rates[i].name, r->name) == 0)
+            rate = spindle_watch_rate(&prev->rates[i], r);
+    if (rate < 0)
+        return "-";
+    snprintf(buf, 24, rate < 10 ? "%.1f" : "%.0f", rate);
+    return buf;
+}
+
+/* Keeps this screen's throughput (if read) as the previous one for the next screen. */
+static void keep_rates(watch_prev *prev, const spindle_watch_snapshot *s)
+{
+    if (s->rates == NULL)
+        return;
+    spindle_queue_throughput *copy = malloc((s->nqueues ? s->nqueues : 1) * sizeof(*copy));
+    if (copy == NULL)
+        return;
+    memcpy(copy, s->rates, s->nqueues * sizeof(*copy));
+    free(prev->rates);
+    prev->rates = copy;
+    prev->n = s->nqueues;
+}
+
+static int draw_queues(const spindle_watch_snapshot *s, const watch_prev *prev, int y)
 {
     attron(A_BOLD);
-    mvprintw(y++, 0, "%-24s %9s %9s %9s %7s %8s %8s %9s %9s", "QUEUE", "PENDING", "SCHEDULED",
-             "RUNNING", "DEAD", "OK/1M", "FAIL/1M", "OK/1H", "FAIL/1H");
+    mvprintw(y++, 0, "%-24s %9s %9s %9s %7s %8s %8s %8s %9s %9s", "QUEUE", "PENDING", "SCHEDULED",
+             "RUNNING", "DEAD", "RATE/s", "OK/1M", "FAIL/1M", "OK/1H", "FAIL/1H");
     attroff(A_BOLD);
     for (size_t i = 0; i < s->nqueues && y < LINES - 1; i++, y++) {
         const spindle_queue_stat *q = &s->queues[i];
@@ -61,11 +96,12 @@ static int draw_queues(const spindle_watch_snapshot *s, int y)
         printw("%7lld", q->dead);
         attr(q->dead ? PAIR_FAIL : 0, 0);
         if (s->rates == NULL) {
-            printw(" %8s %8s %9s %9s", "-", "-", "-", "-");
+            printw(" %8s %8s %8s %9s %9s", "-", "-", "-", "-", "-");
             continue;
         }
         const spindle_queue_throughput *r = &s->rates[i];
-        printw(" %8lld ", r->ok[0]);
+        char rate[24];
+        printw(" %8s %8lld ", rate_text(prev, r, rate), r->ok[0]);
         attr(r->failed[0] ? PAIR_FAIL : 0, 1);
         printw("%8lld", r->failed[0]);
         attr(r->failed[0] ? PAIR_FAIL : 0, 0);
@@ -108,7 +144,8 @@ static int draw_workers(const spindle_watch_snapshot *s, int y)
     return y;
 }
 
-static void draw(spindle_cli *cli, const spindle_watch_snapshot *s, const char *error, long ms)
+static void draw(spindle_cli *cli, const spindle_watch_snapshot *s, const watch_prev *prev,
+                 const char *error, long ms)
 {
     erase();
     attr(PAIR_HEAD, 1);
@@ -117,7 +154,7 @@ static void draw(spindle_cli *cli, const spindle_watch_snapshot *s, const char *
              cli->ns ? cli->ns : "spindle", ms / 1000.0);
     attroff(A_REVERSE);
     attr(PAIR_HEAD, 0);
-    int y = draw_queues(s, 2);
+    int y = draw_queues(s, prev, 2);
     if (y < LINES - 2)
         draw_workers(s, y + 1);
     if (error) {
@@ -154,19 +191,22 @@ static int watch_loop(spindle_cli *cli, const char *const *only, size_t nonly, l
     sigaction(SIGINT, &sa, NULL);
     start_screen();
     timeout((int)ms);
+    watch_prev prev = {0};
     while (!stop_asked) {
         spindle_watch_snapshot s;
         int rc = spindle_watch_snapshot_read(cli->client, only, nonly, &s);
         const char *error = NULL;
         if (rc != SPINDLE_OK)
             error = rc == SPINDLE_ERR_NOMEM ? "out of memory" : spindle_errstr(cli->client);
-        draw(cli, &s, error, ms);
+        draw(cli, &s, &prev, error, ms);
+        keep_rates(&prev, &s);
         spindle_watch_snapshot_free(&s);
         int ch = getch();
         if (ch == 'q' || ch == 'Q' || ch == 3 /* Ctrl-C in raw mode */)
             break;
     }
     endwin();
+    free(prev.rates);
     return SPINDLE_EXIT_OK;
 }
 

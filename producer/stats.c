@@ -69,7 +69,9 @@ int spindle_queue_throughput_list(spindle_client *c, const char *const *queues, 
     if (count > 0)
         rc = spindle_store_redis_time(&c->store, &now);
     for (size_t i = 0; rc == SPINDLE_OK && i < count; i++) {
-        rc = spindle_store_stats_read(&c->store, list[i].name, now, list[i].ok, list[i].failed);
+        list[i].read_at_ms = now;
+        rc = spindle_store_stats_read(&c->store, list[i].name, now, list[i].ok, list[i].failed,
+                                      list[i].ended_by_minute);
         if (rc != SPINDLE_OK)
             spindle_error_wrap(&c->err, "reading the throughput of queue '%s': ", list[i].name);
     }

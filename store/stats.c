@@ -37,10 +37,11 @@ static int add_bucket(spindle_store *s, const char *key, const redisReply *r, lo
 
 int spindle_store_stats_read(spindle_store *s, const char *queue, int64_t now_ms,
                              long long ok[SPINDLE_STATS_WINDOWS],
-                             long long fail[SPINDLE_STATS_WINDOWS])
+                             long long fail[SPINDLE_STATS_WINDOWS], long long by_minute[2])
 {
     for (int w = 0; w < SPINDLE_STATS_WINDOWS; w++)
         ok[w] = fail[w] = 0;
+    by_minute[0] = by_minute[1] = 0;
     const long long minute = now_ms / 60000, hour = now_ms / 3600000;
     const int total = MINUTE_BUCKETS + HOUR_BUCKETS;
     char key[SPINDLE_KEY_MAX];
@@ -68,6 +69,7 @@ int spindle_store_stats_read(spindle_store *s, const char *queue, int64_t now_ms
             if (i < 2) {
                 ok[0] += o;
                 fail[0] += f;
+                by_minute[i] = o + f;
             }
             if (i < MINUTE_BUCKETS) {
                 ok[1] += o;

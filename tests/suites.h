@@ -57,6 +57,7 @@ int register_items_tests(void);
 int register_cancel_tests(void);
 int register_deps_tests(void);
 int register_cron_spec_tests(void);
+int register_watch_rate_tests(void);
 int register_cron_tests(void);
 int register_route_table_tests(void);
 int register_routing_tests(void);

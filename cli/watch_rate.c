@@ -17,8 +17,7 @@ double spindle_watch_rate(const spindle_queue_throughput *prev, const spindle_qu
     if (minutes == 0) /* the same bucket, read twice */
         ended = grown(prev->ended_by_minute[0], cur->ended_by_minute[0]);
     else if (minutes == 1) /* prev's current minute is cur's minute before, then a new one */
-        ended = grown(prev->ended_by_minute[0], cur->ended_by_minute[1]) +
-                cur->ended_by_minute[0];
+        ended = grown(prev->ended_by_minute[0], cur->ended_by_minute[1]) + cur->ended_by_minute[0];
     else
         return -1;
     return (double)ended * 1000.0 / (double)elapsed;

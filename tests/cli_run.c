@@ -65,3 +65,39 @@ int cli_split_words(char *line, char **words, int max)
         words[n++] = w;
     return n;
 }
+
+int cli_tmux(const char *sock, char **out, const char *first, ...)
+{
+    const char *argv[32] = {"/usr/bin/tmux", "-S", sock};
+    int argc = 3;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+    harness_output o;
+    if (harness_run((char *const *)argv, harness_scaled_ms(HARNESS_WAIT_MS), &o) != 0)
+        return -1;
+    if (out)
+        *out = o.out ? strdup(o.out) : strdup("");
+    int code = o.code;
+    harness_output_free(&o);
+    return code;
+}
+
+char *cli_wait_line(const char *file, long ms)
+{
+    for (int64_t end = harness_ms() + harness_scaled_ms(ms); harness_ms() < end;) {
+        harness_sleep_ms(50);
+        FILE *f = fopen(file, "r");
+        if (f) {
+            char buf[64] = "";
+            size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+            fclose(f);
+            if (n > 0 && strchr(buf, '\n'))
+                return strdup(buf);
+        }
+    }
+    return strdup("(not exited)");
+}

@@ -23,4 +23,12 @@ char *cli_line_starting(const char *text, const char *prefix, char *buf, size_t 
  * most max), in place; their count. */
 int cli_split_words(char *line, char **words, int max);
 
+/* Runs tmux -S SOCK ARGS… (NULL-terminated, at most 28 arguments): a test's own tmux server
+ * on a private socket, for commands that need a terminal. Its exit code (-1 if it could not
+ * be run); its output in *out if out is not NULL (caller frees). */
+int cli_tmux(const char *sock, char **out, const char *first, ...);
+/* Waits up to ms (scaled by harness_scaled_ms) for file to hold a whole line, as the exit
+ * code a shell in tmux writes there; that text, or "(not exited)". Caller frees. */
+char *cli_wait_line(const char *file, long ms);
+
 #endif

@@ -6,10 +6,12 @@
  * 5 on a queue of 100,000 pending reads only its window (checked in the slow log, which
  * records every command with its arguments when its threshold is 0); retry --all-dead puts
  * the dead letters back on pending in pages, says why some stayed, and honours --limit;
- * purge refuses without a terminal unless --yes, deletes by state and never a running task. */
+ * purge refuses without a terminal unless --yes, deletes by state and never a running task;
+ * on a terminal (tmux on a private socket) it deletes only when the queue name is typed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 #include <jansson.h>
@@ -450,6 +452,70 @@ static void test_purge(void)
     harness_output_free(&o);
 }
 
+/* Runs `spindle purge QUEUE` in a detached session of its own tmux server on sock, types
+ * answer at its prompt, and returns the exit code the shell wrote ("2\n"), or what went
+ * wrong; caller frees. */
+static char *purge_typing(const char *sock, const char *queue, const char *answer)
+{
+    char cmd[2048], rc_file[512], bin[512];
+    snprintf(rc_file, sizeof(rc_file), "%s/purge.rc", harness_dir());
+    snprintf(bin, sizeof(bin), "%s/bin/spindle", harness_build());
+    unlink(rc_file);
+    snprintf(cmd, sizeof(cmd), "'%s' --redis '%s' --namespace '%s' purge '%s'; echo $? > '%s'", bin,
+             harness_url(), harness_ns(), queue, rc_file);
+    if (cli_tmux(sock, NULL, "-f", "/dev/null", "new-session", "-d", "-x", "120", "-y", "20", cmd,
+                 NULL) != 0)
+        return strdup("(tmux did not start)");
+    int asked = 0;
+    char *screen = NULL;
+    for (int64_t end = harness_ms() + harness_scaled_ms(5000); harness_ms() < end && !asked;) {
+        harness_sleep_ms(50);
+        free(screen);
+        screen = NULL;
+        asked = cli_tmux(sock, &screen, "capture-pane", "-p", NULL) == 0 &&
+                strstr(screen, "Type the queue name to confirm:") != NULL;
+    }
+    if (!asked)
+        fprintf(stderr, "\n  purge screen:\n%s\n", screen ? screen : "(none)");
+    free(screen);
+    if (!asked)
+        return strdup("(no prompt)");
+    CU_ASSERT_EQUAL(cli_tmux(sock, NULL, "send-keys", "-l", answer, NULL), 0);
+    CU_ASSERT_EQUAL(cli_tmux(sock, NULL, "send-keys", "Enter", NULL), 0);
+    return cli_wait_line(rc_file, 3000);
+}
+
+/* On a terminal purge asks for the queue name: a wrong one refuses (exit 2, usage) and
+ * deletes nothing; the right one purges (exit 0). Each run on a tmux server of its own (a
+ * server ends with its last session and could still be exiting when the next one starts). */
+static void test_purge_confirm_on_terminal(void)
+{
+    if (access("/usr/bin/tmux", X_OK) != 0) {
+        fprintf(stderr, "\n  skipped: /usr/bin/tmux is missing (make deps) ");
+        return;
+    }
+    fill("pc", "pending", 0x600, 4, 0);
+    char pending[256], sock[512], sock2[512];
+    harness_key(pending, sizeof(pending), "pc", "pending");
+    snprintf(sock, sizeof(sock), "%s/purge-tmux.sock", harness_dir());
+    snprintf(sock2, sizeof(sock2), "%s/purge-tmux2.sock", harness_dir());
+
+    char *rc = purge_typing(sock, "pc", "pcx");
+    CU_ASSERT_STRING_EQUAL(rc, "2\n");
+    free(rc);
+    CU_ASSERT_EQUAL(harness_int("LLEN %s", pending), 4);
+
+    rc = purge_typing(sock2, "pc", "pc");
+    CU_ASSERT_STRING_EQUAL(rc, "0\n");
+    free(rc);
+    CU_ASSERT_EQUAL(harness_int("LLEN %s", pending), 0);
+    /* Each session ends with its command; kill-server by our sockets in case one did not. */
+    cli_tmux(sock, NULL, "kill-server", NULL);
+    cli_tmux(sock2, NULL, "kill-server", NULL);
+    unlink(sock);
+    unlink(sock2);
+}
+
 int register_cli_list_tests(void)
 {
     static const test_case tests[] = {
@@ -460,6 +526,8 @@ int register_cli_list_tests(void)
          test_list_big_queue_reads_window},
         {"retry --all-dead: pages, --limit, reasons for those left", test_retry_all_dead},
         {"purge: refused without a terminal, --yes by state, running left alone", test_purge},
+        {"purge on a terminal (tmux): a wrong name refuses, the right one purges",
+         test_purge_confirm_on_terminal},
         {NULL, NULL},
     };
     return add_suite("cli list (inspect, list, retry --all-dead, purge)", suite_init, suite_cleanup,

@@ -8,7 +8,6 @@
  * tmux (a private server on a socket in the run's temp dir, killed by that socket) it draws the
  * queue with its counts, the worker line and the progress bar of a running task, and q or Ctrl-C
  * ends it with exit 0. */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -222,27 +221,6 @@ static void test_watch_needs_terminal(void)
     harness_output_free(&o);
 }
 
-/* Runs tmux -S SOCK ARGS... (NULL-terminated); its exit code, output in *out if not NULL. */
-static int tmux(const char *sock, char **out, const char *first, ...)
-{
-    const char *argv[32] = {"/usr/bin/tmux", "-S", sock};
-    int argc = 3;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-    harness_output o;
-    if (harness_run((char *const *)argv, HARNESS_WAIT_MS, &o) != 0)
-        return -1;
-    if (out)
-        *out = o.out ? strdup(o.out) : strdup("");
-    int code = o.code;
-    harness_output_free(&o);
-    return code;
-}
-
 /* Starts `spindle watch --interval 0.2` in a detached tmux session on the private socket
  * sock; the shell writes its exit code to rc_file when it ends. 0 if tmux started it. */
 static int start_watch(const char *sock, const char *rc_file)
@@ -253,8 +231,8 @@ static int start_watch(const char *sock, const char *rc_file)
              "TERM=xterm '%s' --redis '%s' --namespace '%s' watch --interval 0.2; "
              "echo $? > '%s'",
              bin, harness_url(), harness_ns(), rc_file);
-    return tmux(sock, NULL, "-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "40", cmd,
-                NULL);
+    return cli_tmux(sock, NULL, "-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "40",
+                    cmd, NULL);
 }
 
 /* The screen once it shows the queue, the worker and the progress bar (or the last one seen
@@ -267,7 +245,7 @@ static char *wait_screen(const char *sock)
         harness_sleep_ms(100);
         free(screen);
         screen = NULL;
-        if (tmux(sock, &screen, "capture-pane", "-p", NULL) != 0)
+        if (cli_tmux(sock, &screen, "capture-pane", "-p", NULL) != 0)
             continue;
         seen =
             strstr(screen, "WORKERS 1") && strstr(screen, "sleeping") && strstr(screen, "default ");
@@ -282,19 +260,8 @@ static char *wait_screen(const char *sock)
  * or "(not exited)" if nothing came within a few seconds; caller frees. */
 static char *quit_with(const char *sock, const char *rc_file, const char *key)
 {
-    CU_ASSERT_EQUAL(tmux(sock, NULL, "send-keys", key, NULL), 0);
-    for (int64_t end = harness_ms() + harness_scaled_ms(3000); harness_ms() < end;) {
-        harness_sleep_ms(50);
-        FILE *f = fopen(rc_file, "r");
-        if (f) {
-            char buf[16] = "";
-            size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-            fclose(f);
-            if (n > 0 && strchr(buf, '\n'))
-                return strdup(buf);
-        }
-    }
-    return strdup("(not exited)");
+    CU_ASSERT_EQUAL(cli_tmux(sock, NULL, "send-keys", key, NULL), 0);
+    return cli_wait_line(rc_file, 3000);
 }
 
 static void test_watch_under_tmux(void)
@@ -350,8 +317,8 @@ static void test_watch_under_tmux(void)
     CU_ASSERT_STRING_EQUAL(rc, "0\n");
     free(rc);
     /* Each session ends with its command; kill-server by our sockets in case one did not. */
-    tmux(sock, NULL, "kill-server", NULL);
-    tmux(sock2, NULL, "kill-server", NULL);
+    cli_tmux(sock, NULL, "kill-server", NULL);
+    cli_tmux(sock2, NULL, "kill-server", NULL);
     unlink(sock);
     unlink(sock2);
 }

@@ -58,10 +58,11 @@ typedef struct watch_prev {
 static const char *rate_text(const watch_prev *prev, const spindle_queue_throughput *r,
                              char buf[24])
 {
-    double rate = -1;
-    for (size_t i = 0; i < prev->n; i++)
+    const spindle_queue_throughput *before = NULL; /* none on the first screen */
+    for (size_t i = 0; i < prev->n && before == NULL; i++)
         if (strcmp(prev->rates[i].name, r->name) == 0)
-            rate = spindle_watch_rate(&prev->rates[i], r);
+            before = &prev->rates[i];
+    double rate = spindle_watch_rate(before, r);
     if (rate < 0)
         return "-";
     snprintf(buf, 24, rate < 10 ? "%.1f" : "%.0f", rate);

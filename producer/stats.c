@@ -11,6 +11,9 @@
 #include "store/ops.h"
 #include "store/stats.h"
 
+_Static_assert(SPINDLE_THROUGHPUT_MINUTES == SPINDLE_STATS_MINUTE_BUCKETS,
+               "the public throughput holds every minute bucket the store reads");
+
 static int by_name(const void *a, const void *b)
 {
     return strcmp(((const spindle_queue_throughput *)a)->name,

@@ -8,8 +8,8 @@
 #include "spindle/status.h"
 #include "store/keys.h"
 
-#define MINUTE_BUCKETS 61 /* the current minute and the 60 before: the last hour */
-#define HOUR_BUCKETS 25   /* the current hour and the 24 before: the last day */
+#define MINUTE_BUCKETS SPINDLE_STATS_MINUTE_BUCKETS
+#define HOUR_BUCKETS 25 /* the current hour and the 24 before: the last day */
 
 /* Adds the two fields (ok, fail) of one HMGET reply to ok/fail; SPINDLE_ERR_PROTOCOL for a
  * bucket that is not a hash or a count that is not a number >= 0. */
@@ -37,11 +37,13 @@ static int add_bucket(spindle_store *s, const char *key, const redisReply *r, lo
 
 int spindle_store_stats_read(spindle_store *s, const char *queue, int64_t now_ms,
                              long long ok[SPINDLE_STATS_WINDOWS],
-                             long long fail[SPINDLE_STATS_WINDOWS], long long by_minute[2])
+                             long long fail[SPINDLE_STATS_WINDOWS],
+                             long long by_minute[SPINDLE_STATS_MINUTE_BUCKETS])
 {
     for (int w = 0; w < SPINDLE_STATS_WINDOWS; w++)
         ok[w] = fail[w] = 0;
-    by_minute[0] = by_minute[1] = 0;
+    for (int i = 0; i < MINUTE_BUCKETS; i++)
+        by_minute[i] = 0;
     const long long minute = now_ms / 60000, hour = now_ms / 3600000;
     const int total = MINUTE_BUCKETS + HOUR_BUCKETS;
     char key[SPINDLE_KEY_MAX];
@@ -69,9 +71,9 @@ int spindle_store_stats_read(spindle_store *s, const char *queue, int64_t now_ms
             if (i < 2) {
                 ok[0] += o;
                 fail[0] += f;
-                by_minute[i] = o + f;
             }
             if (i < MINUTE_BUCKETS) {
+                by_minute[i] = o + f;
                 ok[1] += o;
                 fail[1] += f;
             } else {

@@ -32,16 +32,22 @@ harness_output cli_run_url_argv(const char *url, const char *const *args)
     return out;
 }
 
+/* Appends first and the NULL-terminated rest of ap to argv from index n, keeping room for
+ * the NULL it ends with (cap entries in all). */
+static void push_args(const char **argv, int n, int cap, const char *first, va_list ap)
+{
+    for (const char *a = first; a && n < cap - 1; a = va_arg(ap, const char *))
+        argv[n++] = a;
+    argv[n] = NULL;
+}
+
 harness_output cli_run(const char *first, ...)
 {
     const char *args[26];
-    int n = 0;
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && n < 25; a = va_arg(ap, const char *))
-        args[n++] = a;
+    push_args(args, 0, 26, first, ap);
     va_end(ap);
-    args[n] = NULL;
     return cli_run_argv(args);
 }
 
@@ -69,13 +75,10 @@ int cli_split_words(char *line, char **words, int max)
 int cli_tmux(const char *sock, char **out, const char *first, ...)
 {
     const char *argv[32] = {"/usr/bin/tmux", "-S", sock};
-    int argc = 3;
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && argc < 31; a = va_arg(ap, const char *))
-        argv[argc++] = a;
+    push_args(argv, 3, 32, first, ap);
     va_end(ap);
-    argv[argc] = NULL;
     harness_output o;
     if (harness_run((char *const *)argv, harness_scaled_ms(HARNESS_WAIT_MS), &o) != 0)
         return -1;

@@ -4,7 +4,8 @@
  * failed, in the table and in JSON; a task failed for good by the claim (garbled) or by the
  * sweep (lost a sixth time) counts once; a queue never used reads zeros; the buckets carry their
  * TTLs (2 h per minute, 26 h per hour); a bucket overwritten with another type is reported
- * with its key (exit 1), not summed. watch: refused (exit 2) when stdout is not a terminal; under
+ * with its key (exit 1), not summed; the read gives each minute bucket of the last hour (what
+ * watch's rate is derived from). watch: refused (exit 2) when stdout is not a terminal; under
  * tmux (a private server on a socket in the run's temp dir, killed by that socket) it draws the
  * queue with its counts, the worker line and the progress bar of a running task, and q or Ctrl-C
  * ends it with exit 0. */
@@ -16,6 +17,7 @@
 #include <jansson.h>
 
 #include "common/names.h"
+#include "spindle/admin.h"
 #include "fleet.h"
 #include "harness.h"
 #include "cli_run.h"
@@ -210,6 +212,60 @@ static void test_stats_ttls_and_bad_bucket(void)
     CU_ASSERT_EQUAL(harness_int("DEL %s", bad), 1);
 }
 
+/* Writes (ok, fail) into the minute buckets MINUTE - back[i] of queue, or deletes them
+ * (write 0). */
+static void minute_buckets(const char *queue, long long minute, int write)
+{
+    static const struct {
+        int back;
+        long long ok, fail;
+    } b[] = {{0, 3, 1}, {5, 7, 0}, {60, 0, 2}, {61, 100, 100} /* older than the last hour */};
+    for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
+        char suffix[64], k[512];
+        snprintf(suffix, sizeof(suffix), "stats:m:%lld", minute - b[i].back);
+        harness_key(k, sizeof(k), queue, suffix);
+        long long r = write ? harness_int("HSET %s ok %lld fail %lld", k, b[i].ok, b[i].fail)
+                            : harness_int("DEL %s", k);
+        CU_ASSERT_EQUAL(r, write ? 2 : 1);
+    }
+}
+
+/* What watch's RATE/s is derived from: the throughput read gives ok + fail of each minute
+ * bucket of the last hour, MINUTE - i at ended_by_minute[i], and nothing older. Buckets of a
+ * queue of its own written by hand around Redis's minute (again if the minute turned
+ * between the writes and the read). */
+static void test_stats_minute_buckets(void)
+{
+    spindle_client *c = harness_client();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    const char *q[] = {"minutesq"};
+    spindle_queue_throughput *t = NULL;
+    for (int attempt = 0; attempt < 3 && t == NULL; attempt++) {
+        redisReply *now = harness_cmd("TIME");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(now);
+        long long minute = strtoll(now->element[0]->str, NULL, 10) / 60;
+        freeReplyObject(now);
+        minute_buckets(q[0], minute, 1);
+        size_t n = 0;
+        CU_ASSERT_EQUAL_FATAL(spindle_queue_throughput_list(c, q, 1, &t, &n), SPINDLE_OK);
+        CU_ASSERT_EQUAL_FATAL(n, 1);
+        minute_buckets(q[0], minute, 0);
+        if (t[0].read_at_ms / 60000 != minute) {
+            spindle_queue_throughput_free(t);
+            t = NULL;
+        }
+    }
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    for (int i = 0; i < SPINDLE_THROUGHPUT_MINUTES; i++) {
+        long long want = i == 0 ? 4 : i == 5 ? 7 : i == 60 ? 2 : 0;
+        CU_ASSERT_EQUAL(t[0].ended_by_minute[i], want);
+    }
+    CU_ASSERT_EQUAL(t[0].ok[1], 10);
+    CU_ASSERT_EQUAL(t[0].failed[1], 3);
+    spindle_queue_throughput_free(t);
+    spindle_client_free(c);
+}
+
 static void test_watch_needs_terminal(void)
 {
     harness_output o = cli_run("watch", NULL);
@@ -328,6 +384,7 @@ int register_cli_stats_tests(void)
     static const test_case tests[] = {
         {"stats: 4 ok and 2 failed in every window, table and JSON", test_stats_counts},
         {"stats: buckets have TTLs; a garbage bucket is an error", test_stats_ttls_and_bad_bucket},
+        {"stats: each minute bucket of the last hour, for watch's rate", test_stats_minute_buckets},
         {"watch: refuses without a terminal", test_watch_needs_terminal},
         {"watch under tmux: queues, worker, progress bar; q, Ctrl-C exit 0", test_watch_under_tmux},
         /* Last: it adds failures the counts above do not expect. */

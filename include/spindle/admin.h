@@ -46,13 +46,15 @@ void spindle_queue_list_free(spindle_queue_stat *list);
  * settle step counts them in Redis (docs/PROTOCOL.md, "Throughput stats"). Each window is
  * counted in whole clock minutes (hours for the day) plus the current one, so it may reach a
  * little further back than its name: up to 2 minutes, 61 minutes, 25 hours. */
+#define SPINDLE_THROUGHPUT_MINUTES 61 /* the minute buckets read: the current one, 60 before */
 typedef struct spindle_queue_throughput {
-    char name[129];               /* the queue name */
-    long long ok[3];              /* tasks that succeeded */
-    long long failed[3];          /* tasks that failed for good (retries are not counted) */
-    int64_t read_at_ms;           /* when it was read (ms since the epoch, Redis's clock) */
-    long long ended_by_minute[2]; /* ok + failed in the clock minute of read_at_ms [0] and
-                                     the minute before [1]: what a live rate is derived from */
+    char name[129];      /* the queue name */
+    long long ok[3];     /* tasks that succeeded */
+    long long failed[3]; /* tasks that failed for good (retries are not counted) */
+    int64_t read_at_ms;  /* when it was read (ms since the epoch, Redis's clock) */
+    /* ok + failed in clock minute floor(read_at_ms / 60000) - i, as counted when read: what a
+     * live rate is derived from (two reads, minute by minute). */
+    long long ended_by_minute[SPINDLE_THROUGHPUT_MINUTES];
 } spindle_queue_throughput;
 
 /* Reads the throughput of the nq queues named (nq 0: every queue of NS:queues, sorted by
